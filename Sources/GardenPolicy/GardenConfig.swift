@@ -1,0 +1,172 @@
+/// The garden's configuration: where it listens, which sites it hosts, and its limits.
+///
+/// Read from `Config/garden.yaml` and `Config/sites.yaml`. This type only parses text;
+/// reading the files is the caller's job, so the policy core stays free of I/O.
+public struct GardenConfig: Sendable, Equatable {
+    /// One listening socket.
+    public struct Listener: Sendable, Equatable {
+        public var address: ListenAddress
+        public init(address: ListenAddress) { self.address = address }
+    }
+
+    /// The sockets the data plane listens on.
+    public var listeners: [Listener]
+    /// Host name to site, with the portal.
+    public var sites: SiteRegistry
+    /// Size and time limits for clients.
+    public var limits: ServerLimits
+
+    public init(listeners: [Listener], sites: SiteRegistry, limits: ServerLimits = ServerLimits()) {
+        self.listeners = listeners
+        self.sites = sites
+        self.limits = limits
+    }
+
+    /// A named config text, as read from disk.
+    public struct Source: Sendable {
+        public var file: String
+        public var text: String
+        public init(file: String, text: String) {
+            self.file = file
+            self.text = text
+        }
+    }
+
+    /// Parses both files, reporting every problem found in either.
+    ///
+    /// - Throws: `ConfigErrors` with one `file:line:column` diagnostic per problem.
+    public static func parse(garden: Source, sites: Source) throws(ConfigErrors) -> GardenConfig {
+        let sink = DiagnosticSink()
+        let registry = parseSites(sites, sink: sink)
+        var listeners: [Listener] = []
+        var portal: String?
+        var limits = ServerLimits()
+
+        if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits"], required: ["listeners", "portal"]) {
+            if let items = keys["listeners"]?.list("listeners") {
+                listeners = items.compactMap(parseListener)
+                if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
+            }
+            if let node = keys["portal"], let name = node.string("portal") {
+                if let registry, registry.site(named: name) == nil {
+                    let names = registry.sites.map(\.host)
+                    node.error("portal '\(name)' is not a site in \(sites.file)\(Suggestion.phrase(for: name, among: names))")
+                }
+                portal = name
+            }
+            if let node = keys["limits"] { parseLimits(node, into: &limits) }
+        }
+        guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
+        return GardenConfig(
+            listeners: listeners,
+            sites: SiteRegistry(sites: registry.sites, portalHost: portal),
+            limits: limits
+        )
+    }
+
+    private static func parseListener(_ node: ConfigNode) -> Listener? {
+        let addressNode: ConfigNode
+        if node.isScalar {
+            addressNode = node
+        } else {
+            guard let keys = node.mapping("a listener", allowed: ["address"], required: ["address"]),
+                  let address = keys["address"] else { return nil }
+            addressNode = address
+        }
+        guard let text = addressNode.string("address") else { return nil }
+        guard let address = ListenAddress(text) else {
+            addressNode.error("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080")
+            return nil
+        }
+        return Listener(address: address)
+    }
+
+    private static func parseLimits(_ node: ConfigNode, into limits: inout ServerLimits) {
+        let allowed = ["max_uri", "max_headers", "request_timeout", "idle_timeout", "max_connections", "shutdown_grace"]
+        guard let keys = node.mapping("limits", allowed: allowed) else { return }
+        if let value = keys["max_uri"]?.byteCount("max_uri", in: 256...(1 << 20)) { limits.maxURIBytes = value }
+        if let value = keys["max_headers"]?.byteCount("max_headers", in: 1024...(1 << 20)) { limits.maxHeaderBytes = value }
+        if let value = keys["request_timeout"]?.duration("request_timeout", in: .milliseconds(50)...(.seconds(3600))) {
+            limits.requestTimeout = value
+        }
+        if let value = keys["idle_timeout"]?.duration("idle_timeout", in: .milliseconds(50)...(.seconds(3600))) {
+            limits.idleTimeout = value
+        }
+        if let value = keys["max_connections"]?.integer("max_connections", in: 1...1_000_000) { limits.maxConnections = value }
+        if let value = keys["shutdown_grace"]?.duration("shutdown_grace", in: .zero...(.seconds(600))) {
+            limits.shutdownGrace = value
+        }
+    }
+
+    /// Reads `sites.yaml`; returns nil only when the file could not be read as a whole.
+    /// The returned registry's portal is a placeholder until `garden.yaml` names it.
+    private static func parseSites(_ source: Source, sink: DiagnosticSink) -> SiteRegistry? {
+        guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
+              let keys = root.mapping("sites.yaml", allowed: ["sites"], required: ["sites"]),
+              let entries = keys["sites"]?.namedEntries("sites")
+        else { return nil }
+        var sites: [SiteEntry] = []
+        var claimedNames: [String: String] = [:]
+
+        func claim(_ name: String, by host: String, at node: ConfigNode) {
+            if let owner = claimedNames[name] {
+                node.error("'\(name)' is already the name of site '\(owner)'")
+            } else {
+                claimedNames[name] = host
+            }
+        }
+
+        for (rawHost, keyNode, valueNode) in entries {
+            guard let host = siteHostName(rawHost, at: keyNode) else { continue }
+            claim(host, by: host, at: keyNode)
+            let settings = valueNode.mapping(
+                "site '\(host)'", allowed: ["title", "zone", "aliases", "folder"], required: ["zone"]
+            ) ?? [:]
+            var zone = Zone.intranet
+            if let node = settings["zone"], let text = node.string("zone") {
+                if let parsed = Zone(rawValue: text) {
+                    zone = parsed
+                } else {
+                    let names = Zone.allCases.map(\.rawValue)
+                    node.error("unknown zone '\(text)'\(Suggestion.phrase(for: text, among: names)); zones are 'intranet' and 'internet'")
+                }
+            }
+            var aliases: [String] = []
+            for aliasNode in settings["aliases"]?.list("aliases") ?? [] {
+                guard let text = aliasNode.string("an alias"), let alias = siteHostName(text, at: aliasNode) else { continue }
+                claim(alias, by: host, at: aliasNode)
+                aliases.append(alias)
+            }
+            var folder = host
+            if let node = settings["folder"], let text = node.string("folder") {
+                if isSafeFolderName(text) {
+                    folder = text
+                } else {
+                    node.error("folder '\(text)' must be a folder name inside the sites directory (no '/', '\\', '..' or leading '.')")
+                }
+            }
+            let title = settings["title"]?.string("title")
+            sites.append(SiteEntry(host: host, aliases: aliases, folder: folder, zone: zone, title: title))
+        }
+        if entries.isEmpty { keys["sites"]?.error("sites needs at least one site") }
+        return SiteRegistry(sites: sites, portalHost: sites.first?.host ?? "")
+    }
+
+    private static func siteHostName(_ text: String, at node: ConfigNode) -> String? {
+        guard let host = HostName(authority: text), host.port == nil, !host.isIPLiteral, host.name == text.lowercased() else {
+            node.error("'\(text)' is not a host name (write it like friend.com.kp, without scheme, port or path)")
+            return nil
+        }
+        guard host.name != "localhost", !host.name.hasSuffix(".localhost") else {
+            node.error("'\(text)' is reserved: NAME.localhost already reaches the site NAME")
+            return nil
+        }
+        return host.name
+    }
+
+    private static func isSafeFolderName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\\")
+            && !name.contains("\0")
+    }
+}

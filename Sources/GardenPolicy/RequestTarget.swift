@@ -1,0 +1,95 @@
+import Foundation
+
+/// Where a request is going, read from its request line and `Host` header
+/// (the design's request path, step 1).
+///
+/// - absolute-form (`GET http://friend.com.kp/feed.html`): a proxy request; the URL's
+///   host wins over `Host` (RFC 9112 §3.2.2).
+/// - authority-form (`CONNECT friend.com.kp:443`): a tunnel request.
+/// - origin-form (`GET /feed.html` with `Host: friend.com.kp`): a virtual-host request.
+/// - asterisk-form (`OPTIONS *`): about the server itself.
+public struct RequestTarget: Sendable, Equatable {
+    /// How the request line named its target.
+    public enum Form: Sendable, Equatable {
+        case origin, absolute, authority, asterisk
+    }
+
+    /// Why a request target could not be understood; each is a 400 Bad Request.
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        case missingHost
+        case invalidHost(String)
+        case unsupportedScheme(String)
+        case userInfoInURL
+        case malformedTarget
+
+        public var description: String {
+            switch self {
+            case .missingHost: "HTTP/1.1 requests need a Host header"
+            case .invalidHost(let host): "'\(host)' is not a valid host"
+            case .unsupportedScheme(let scheme): "the garden's proxy speaks http only, not '\(scheme)' (use CONNECT for https)"
+            case .userInfoInURL: "user names and passwords in URLs are not accepted"
+            case .malformedTarget: "the request target is malformed"
+            }
+        }
+    }
+
+    public var form: Form
+    /// The host the request is for.
+    public var host: HostName
+    /// The path and query exactly as sent (still percent-encoded), always starting with `/`;
+    /// `*` for asterisk-form and empty for authority-form.
+    public var pathAndQuery: String
+
+    public init(form: Form, host: HostName, pathAndQuery: String) {
+        self.form = form
+        self.host = host
+        self.pathAndQuery = pathAndQuery
+    }
+
+    /// Reads a target from the request line and the `Host` header values.
+    ///
+    /// - Parameters:
+    ///   - method: the request method, e.g. `GET` or `CONNECT`.
+    ///   - uri: the request target exactly as in the request line.
+    ///   - hostHeaders: every `Host` header value (more than one is an error).
+    ///   - requiresHost: true for HTTP/1.1, where a missing `Host` is an error.
+    public static func parse(
+        method: String, uri: String, hostHeaders: [String], requiresHost: Bool
+    ) -> Result<RequestTarget, Problem> {
+        guard hostHeaders.count <= 1 else { return .failure(.malformedTarget) }
+        let hostHeader = hostHeaders.first
+
+        if method == "CONNECT" {
+            // authority-form must carry an explicit port.
+            guard let host = HostName(authority: uri), host.port != nil else {
+                return .failure(.invalidHost(uri))
+            }
+            return .success(RequestTarget(form: .authority, host: host, pathAndQuery: ""))
+        }
+        if uri.first == "/" {
+            guard let hostHeader else {
+                return requiresHost
+                    ? .failure(.missingHost)
+                    : .success(RequestTarget(form: .origin, host: HostName(name: "localhost"), pathAndQuery: uri))
+            }
+            guard let host = HostName(authority: hostHeader) else { return .failure(.invalidHost(hostHeader)) }
+            return .success(RequestTarget(form: .origin, host: host, pathAndQuery: uri))
+        }
+        if uri == "*" {
+            let host = hostHeader.flatMap { HostName(authority: $0) } ?? HostName(name: "localhost")
+            return .success(RequestTarget(form: .asterisk, host: host, pathAndQuery: "*"))
+        }
+        guard let schemeEnd = uri.range(of: "://") else { return .failure(.malformedTarget) }
+        let scheme = uri[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return .failure(.unsupportedScheme(scheme)) }
+        let afterScheme = uri[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard !authority.contains("@") else { return .failure(.userInfoInURL) }
+        guard let host = HostName(authority: authority) else { return .failure(.invalidHost(String(authority))) }
+        var rest = String(afterScheme[authorityEnd...])
+        if let fragment = rest.firstIndex(of: "#") { rest = String(rest[..<fragment]) }
+        if rest.first != "/" { rest = "/" + rest }
+        return .success(RequestTarget(form: .absolute, host: host, pathAndQuery: rest))
+    }
+}

@@ -1,0 +1,357 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GardenPolicy
+import GardenSites
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+
+/// Answers the HTTP/1.1 requests of one client connection from the in-memory sites.
+///
+/// It sits after NIO's request decoder and writes response bytes itself: the head of a
+/// file response is precomputed (`StaticFile.okHead`), so a request costs a dictionary
+/// lookup, one `Date` line and two buffer writes. Every request is answered as soon as
+/// its head arrives, so pipelined requests are answered in order without queueing.
+///
+/// It also owns the connection's clocks: a request must arrive whole within
+/// `requestTimeout` of its first byte (else 408 and close), and an idle keep-alive
+/// connection is closed after `idleTimeout`.
+final class GardenHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    private let garden: GardenContext
+    private var context: ChannelHandlerContext!
+    private var idleTimer: Scheduled<Void>?
+    private var requestTimer: Scheduled<Void>?
+    /// Inside a request: its head arrived and its end has not.
+    private var inRequest = false
+    /// Answer no more requests; close once the current answer is written.
+    private var closing = false
+    private var needsFlush = false
+    /// Whether a line end was seen since the last request head: tells a too-long request
+    /// line (414) from too-large headers (431) when the decoder overflows.
+    private var sawLineEnd = false
+    private var cachedDate: (second: Int, line: String) = (0, "")
+
+    init(garden: GardenContext) {
+        self.garden = garden
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armIdleTimer() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        requestTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// Called by `RawBytesObserver` for every read, before decoding.
+    func bytesArrived(_ buffer: ByteBuffer) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        if requestTimer == nil { armRequestTimer() }
+        if !sawLineEnd, buffer.readableBytesView.contains(UInt8(ascii: "\n")) { sawLineEnd = true }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            inRequest = true
+            sawLineEnd = false
+            idleTimer?.cancel()
+            idleTimer = nil
+            if requestTimer == nil { armRequestTimer() }
+            respond(to: head)
+        case .body:
+            break
+        case .end:
+            inRequest = false
+            requestTimer?.cancel()
+            requestTimer = nil
+            if closing { return }
+            armIdleTimer()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !closing else { return }
+        if let parserError = error as? HTTPParserError {
+            garden.logger.debug("bad request", metadata: ["error": "\(parserError)", "client": "\(context.remoteAddress?.description ?? "?")"])
+            switch parserError {
+            case .headerOverflow:
+                if sawLineEnd {
+                    sendError(.headersTooLarge, reason: "the request's header fields are larger than the garden accepts", isHEAD: false, close: true)
+                } else {
+                    sendError(.uriTooLong, reason: "the request target is longer than the garden accepts", isHEAD: false, close: true)
+                }
+            case .invalidVersion:
+                sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: false, close: true)
+            default:
+                sendError(.badRequest, reason: "the request is not valid HTTP/1.1", isHEAD: false, close: true)
+            }
+            return
+        }
+        garden.logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Graceful shutdown: finish the request in flight, close idle connections now.
+            if inRequest {
+                closing = true
+            } else {
+                closing = true
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: - Timers
+
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        let channel = context.channel
+        idleTimer = context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.idleTimeout)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func armRequestTimer() {
+        requestTimer?.cancel()
+        let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        requestTimer = context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
+            loopBoundSelf.value.requestTimedOut()
+        }
+    }
+
+    private func requestTimedOut() {
+        requestTimer = nil
+        guard !closing, context.channel.isActive else { return }
+        garden.logger.debug("request timed out", metadata: ["client": "\(context.remoteAddress?.description ?? "?")"])
+        sendError(.requestTimeout, reason: "the request did not arrive in time", isHEAD: false, close: true)
+        context.flush()
+    }
+
+    // MARK: - Answering
+
+    private func respond(to head: HTTPRequestHead) {
+        let isHEAD = head.method == .HEAD
+        var keepAlive = head.isKeepAlive
+        // A body we do not read would be taken for the next request: close after answering.
+        if head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").map { $0 != "0" } ?? false) {
+            keepAlive = false
+        }
+        if !keepAlive { closing = true }
+
+        guard head.version.major == 1 else {
+            return sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: isHEAD, close: true)
+        }
+        guard head.uri.utf8.count <= garden.limits.maxURIBytes else {
+            return sendError(.uriTooLong, reason: "the request target is longer than \(garden.limits.maxURIBytes) bytes", isHEAD: isHEAD, close: true)
+        }
+        var headerBytes = 0
+        for header in head.headers { headerBytes += header.name.utf8.count + header.value.utf8.count + 4 }
+        guard headerBytes <= garden.limits.maxHeaderBytes else {
+            return sendError(.headersTooLarge, reason: "the header fields are larger than \(garden.limits.maxHeaderBytes) bytes", isHEAD: isHEAD, close: true)
+        }
+        if head.method == .CONNECT {
+            return sendError(
+                .methodNotAllowed, reason: "the garden does not open tunnels (CONNECT) yet",
+                isHEAD: false, close: true, extraHeaders: "Allow: GET, HEAD\r\n"
+            )
+        }
+
+        let target: RequestTarget
+        switch RequestTarget.parse(
+            method: head.method.rawValue, uri: head.uri,
+            hostHeaders: head.headers["host"], requiresHost: head.version.minor >= 1
+        ) {
+        case .success(let parsed): target = parsed
+        case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
+        }
+
+        guard let site = garden.registry.site(for: target.host),
+              let content = garden.library.content(folder: site.folder) else {
+            return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
+        }
+        guard head.method == .GET || isHEAD else {
+            return sendError(
+                .methodNotAllowed, reason: "\(head.method.rawValue) is not allowed; the garden only serves pages",
+                isHEAD: false, close: closing, extraHeaders: "Allow: GET, HEAD\r\n"
+            )
+        }
+        guard target.form != .asterisk else {
+            return sendError(.badRequest, reason: "'*' is only a target for OPTIONS", isHEAD: isHEAD, close: closing)
+        }
+        let path: RequestPath
+        switch RequestPath.parse(target.pathAndQuery) {
+        case .success(let parsed): path = parsed
+        case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
+        }
+
+        switch content.resolve(path) {
+        case .file(let file):
+            sendFile(file, head: head, isHEAD: isHEAD)
+        case .redirect(let location):
+            let html = garden.pages.page(
+                titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
+                bodyKorean: "<a href=\"\(GardenPages.escape(location))\">여기로 가십시오</a>.",
+                bodyEnglish: "<a href=\"\(GardenPages.escape(location))\">Continue here</a>."
+            )
+            sendPage(.movedPermanently, html: html, isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
+        case .notFound(let page):
+            if let page {
+                sendBody(.notFound, headerLines: page.validatorLines, body: page.body, isHEAD: isHEAD)
+            } else {
+                sendPage(.notFound, html: garden.pages.notFound, isHEAD: isHEAD)
+            }
+        }
+    }
+
+    private func sendFile(_ file: StaticFile, head: HTTPRequestHead, isHEAD: Bool) {
+        if Preconditions.isNotModified(
+            ifNoneMatch: head.headers["if-none-match"],
+            ifModifiedSince: head.headers.first(name: "if-modified-since"),
+            file: file
+        ) {
+            var buffer = startHead(.notModified, capacity: 512)
+            buffer.writeString(file.validatorLines)
+            finishHead(&buffer)
+            return write(buffer, body: nil)
+        }
+        // Range is defined for GET only (RFC 9110 §14.2); HEAD gets the whole headers.
+        if !isHEAD, let rangeHeader = head.headers.first(name: "range"),
+           Preconditions.rangeApplies(ifRange: head.headers.first(name: "if-range"), file: file) {
+            switch ByteRange.resolve(rangeHeader, length: file.size) {
+            case .whole:
+                break
+            case .partial(let range):
+                var buffer = startHead(.partialContent, capacity: 512)
+                buffer.writeString(file.validatorLines)
+                buffer.writeString("Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)\r\n")
+                buffer.writeString("Content-Length: \(range.count)\r\n")
+                finishHead(&buffer)
+                return write(buffer, body: file.body.getSlice(at: range.lowerBound, length: range.count))
+            case .unsatisfiable:
+                var buffer = startHead(.rangeNotSatisfiable, capacity: 256)
+                buffer.writeString("Content-Range: bytes */\(file.size)\r\n")
+                buffer.writeString(SecurityHeaders.lines)
+                buffer.writeString("Content-Length: 0\r\n")
+                finishHead(&buffer)
+                return write(buffer, body: nil)
+            }
+        }
+        var buffer = context.channel.allocator.buffer(capacity: file.okHead.readableBytes + 80)
+        buffer.writeImmutableBuffer(file.okHead)
+        finishHead(&buffer)
+        write(buffer, body: isHEAD ? nil : file.body)
+    }
+
+    /// A refusal: the error page with its reason, optionally closing the connection.
+    private func sendError(_ status: HTTPStatusLine, reason: String, isHEAD: Bool, close: Bool, extraHeaders: String = "") {
+        if close { closing = true }
+        sendPage(status, html: garden.pages.error(status: status, reason: reason), isHEAD: isHEAD, extraHeaders: extraHeaders)
+    }
+
+    private func sendPage(_ status: HTTPStatusLine, html: String, isHEAD: Bool, extraHeaders: String = "") {
+        var body = context.channel.allocator.buffer(capacity: html.utf8.count)
+        body.writeString(html)
+        sendBody(
+            status,
+            headerLines: "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n" + SecurityHeaders.lines + extraHeaders,
+            body: body, isHEAD: isHEAD
+        )
+    }
+
+    private func sendBody(_ status: HTTPStatusLine, headerLines: String, body: ByteBuffer, isHEAD: Bool) {
+        var buffer = startHead(status, capacity: 512 + headerLines.utf8.count)
+        buffer.writeString(headerLines)
+        buffer.writeString("Content-Length: \(body.readableBytes)\r\n")
+        finishHead(&buffer)
+        write(buffer, body: isHEAD ? nil : body)
+    }
+
+    private func startHead(_ status: HTTPStatusLine, capacity: Int) -> ByteBuffer {
+        var buffer = context.channel.allocator.buffer(capacity: capacity)
+        buffer.writeString(status.line)
+        buffer.writeString("Server: walled-garden\r\n")
+        return buffer
+    }
+
+    /// Adds `Date`, connection handling and the blank line that ends the head.
+    private func finishHead(_ buffer: inout ByteBuffer) {
+        buffer.writeString(dateLine())
+        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+    }
+
+    private func write(_ head: ByteBuffer, body: ByteBuffer?) {
+        context.write(wrapOutboundOut(head), promise: nil)
+        if let body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(body), promise: nil)
+        }
+        if closing {
+            let channel = context.channel
+            context.flush()
+            needsFlush = false
+            channel.close(mode: .output, promise: nil)
+            // Let the client read the answer, then release the socket even if it never closes.
+            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        } else {
+            needsFlush = true
+        }
+    }
+
+    /// `Date: ...\r\n`, formatted at most once a second per connection.
+    private func dateLine() -> String {
+        let now = time(nil)
+        if Int(now) != cachedDate.second {
+            cachedDate = (Int(now), "Date: \(HTTPDate.format(Int(now)))\r\n")
+        }
+        return cachedDate.line
+    }
+}
+
+/// Sees each read before the HTTP decoder, so the handler's request clock starts at a
+/// request's first byte (a client that sends half a request cannot wait forever).
+final class RawBytesObserver: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let handler: GardenHTTPHandler
+
+    init(handler: GardenHTTPHandler) {
+        self.handler = handler
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        handler.bytesArrived(unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
+}

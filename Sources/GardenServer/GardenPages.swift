@@ -1,0 +1,86 @@
+import GardenSites
+
+/// The garden's own pages: what a visitor sees when there is no site page to show.
+///
+/// They speak in-world ("the national network") and in both languages, like the demo
+/// sites, and carry the same classroom-simulation footer.
+struct GardenPages: Sendable {
+    /// The portal's host, linked from every page so a lost visitor can find the way back.
+    let portalHost: String
+
+    /// A complete, self-contained HTML page (inline styles are not allowed by the CSP,
+    /// so the page relies on the browser's defaults plus semantic markup).
+    func page(titleKorean: String, titleEnglish: String, bodyKorean: String, bodyEnglish: String, detail: String? = nil) -> String {
+        let detailLine = detail.map { "<p><code>\(Self.escape($0))</code></p>\n" } ?? ""
+        return """
+        <!DOCTYPE html>
+        <html lang="ko">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(titleKorean) · \(titleEnglish)</title>
+        </head>
+        <body>
+        <main>
+        <h1>\(titleKorean)</h1>
+        <p>\(bodyKorean)</p>
+        <h2 lang="en">\(titleEnglish)</h2>
+        <p lang="en">\(bodyEnglish)</p>
+        \(detailLine)<p><a href="http://\(portalHost)/">광명 포털 · Kwangmyong portal</a></p>
+        </main>
+        <hr>
+        <footer><small>Walled Garden — a classroom simulation of a censored national network. 교실 모의 실험입니다.</small></footer>
+        </body>
+        </html>
+
+        """
+    }
+
+    /// The page for a host that no site answers to.
+    func unknownHost(_ host: String) -> String {
+        page(
+            titleKorean: "없는 주소입니다",
+            titleEnglish: "This address does not exist",
+            bodyKorean: "요청하신 주소 <b>\(Self.escape(host))</b>는 국가망에 존재하지 않습니다.",
+            bodyEnglish: "The address <b>\(Self.escape(host))</b> does not exist on the national network."
+        )
+    }
+
+    /// The page for a path that the site does not have (when the site has no `404.html`).
+    var notFound: String {
+        page(
+        titleKorean: "페이지를 찾을 수 없습니다",
+        titleEnglish: "Page not found",
+        bodyKorean: "요청하신 페이지가 이 사이트에 없습니다.",
+        bodyEnglish: "The page you asked for is not on this site."
+        )
+    }
+
+    /// A page for a request the garden refuses, with the technical reason.
+    func error(status: HTTPStatusLine, reason: String) -> String {
+        page(
+            titleKorean: "요청을 처리할 수 없습니다",
+            titleEnglish: "\(status.code) \(status.phrase)",
+            bodyKorean: "요청을 처리할 수 없습니다.",
+            bodyEnglish: "The garden cannot answer this request.",
+            detail: reason
+        )
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}

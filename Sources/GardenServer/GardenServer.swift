@@ -1,0 +1,140 @@
+import GardenPolicy
+import GardenSites
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+
+/// The data plane: listens on the configured addresses and serves the garden's sites.
+///
+/// Built on SwiftNIO directly rather than a web framework: proxy requests keep their
+/// absolute URL, CONNECT and the censor styles (drop, reset, stall) need the raw channel,
+/// and a hand-written response path is what reaches nginx's speed (see DESIGN.md).
+public final class GardenServer: Sendable {
+    private let garden: GardenContext
+    private let listeners: [ListenAddress]
+    private let group: any EventLoopGroup
+    private let connections: ConnectionLimiter
+    private let quiesce: ServerQuiescingHelper
+    private let channels: ListeningChannels
+
+    /// Prepares a server; nothing listens until `start()`.
+    ///
+    /// - Parameters:
+    ///   - config: listeners, site registry and limits.
+    ///   - library: the loaded site folders.
+    ///   - group: the event loops to serve on (default: one per core, shared).
+    public init(config: GardenConfig, library: SiteLibrary, logger: Logger,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.garden = GardenContext(registry: config.sites, library: library, limits: config.limits, logger: logger)
+        self.listeners = config.listeners.map(\.address)
+        self.group = group
+        self.connections = ConnectionLimiter(limit: config.limits.maxConnections)
+        self.quiesce = ServerQuiescingHelper(group: group)
+        self.channels = ListeningChannels()
+    }
+
+    /// Binds every listener. Returns the bound addresses (useful with port 0).
+    ///
+    /// - Throws: the bind error of the first listener that fails; listeners already
+    ///   bound are closed again.
+    @discardableResult
+    public func start() async throws -> [SocketAddress] {
+        var bound: [SocketAddress] = []
+        for address in listeners {
+            do {
+                let channel = try await bootstrap().bind(host: address.host, port: address.port).get()
+                channels.append(channel)
+                if let local = channel.localAddress { bound.append(local) }
+            } catch {
+                for channel in channels.all { try? await channel.close() }
+                throw GardenServerError.cannotListen(address: address, underlying: error)
+            }
+        }
+        return bound
+    }
+
+    /// Open client connections now (for tests and the dashboard).
+    public var openConnections: Int { connections.count }
+
+    /// Stops accepting, closes idle connections, lets requests in flight finish, and
+    /// returns when every connection is closed or `limits.shutdownGrace` has passed.
+    public func shutdown() async {
+        let promise = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: promise)
+        let grace = TimeAmount(garden.limits.shutdownGrace)
+        let timeout = group.next().scheduleTask(in: grace) {
+            promise.succeed(())
+        }
+        try? await promise.futureResult.get()
+        timeout.cancel()
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        let garden = self.garden
+        let connections = self.connections
+        let quiesce = self.quiesce
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = max(garden.limits.maxURIBytes, garden.limits.maxHeaderBytes) + 1024
+        decoderLimits.maxHeaderListSize = garden.limits.maxURIBytes + garden.limits.maxHeaderBytes + 1024
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard connections.admit() else {
+                        try channel.pipeline.syncOperations.addHandler(OverloadHandler())
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in connections.release() }
+                    let handler = GardenHTTPHandler(garden: garden)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(RawBytesObserver(handler: handler))
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits
+                    )))
+                    try sync.addHandler(handler)
+                }
+            }
+    }
+}
+
+/// Why the garden could not start serving.
+public enum GardenServerError: Error, CustomStringConvertible {
+    case cannotListen(address: ListenAddress, underlying: any Error)
+
+    public var description: String {
+        switch self {
+        case let .cannotListen(address, underlying):
+            "cannot listen on \(address): \(underlying) (is another server using that port? try --listen 127.0.0.1:8090)"
+        }
+    }
+}
+
+/// Answers a connection beyond the limit with 503 and closes it.
+final class OverloadHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let body = "The garden is busy; try again in a moment.\n"
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        buffer.writeString(
+            "HTTP/1.1 503 Service Unavailable\r\nServer: walled-garden\r\nRetry-After: 1\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+                + body
+        )
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}

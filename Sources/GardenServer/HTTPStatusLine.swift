@@ -1,0 +1,22 @@
+/// The statuses the data plane answers with, and their reason phrases.
+struct HTTPStatusLine: Sendable, Equatable {
+    let code: Int
+    let phrase: String
+
+    static let ok = HTTPStatusLine(code: 200, phrase: "OK")
+    static let partialContent = HTTPStatusLine(code: 206, phrase: "Partial Content")
+    static let movedPermanently = HTTPStatusLine(code: 301, phrase: "Moved Permanently")
+    static let notModified = HTTPStatusLine(code: 304, phrase: "Not Modified")
+    static let badRequest = HTTPStatusLine(code: 400, phrase: "Bad Request")
+    static let notFound = HTTPStatusLine(code: 404, phrase: "Not Found")
+    static let methodNotAllowed = HTTPStatusLine(code: 405, phrase: "Method Not Allowed")
+    static let requestTimeout = HTTPStatusLine(code: 408, phrase: "Request Timeout")
+    static let uriTooLong = HTTPStatusLine(code: 414, phrase: "URI Too Long")
+    static let rangeNotSatisfiable = HTTPStatusLine(code: 416, phrase: "Range Not Satisfiable")
+    static let headersTooLarge = HTTPStatusLine(code: 431, phrase: "Request Header Fields Too Large")
+    static let versionNotSupported = HTTPStatusLine(code: 505, phrase: "HTTP Version Not Supported")
+    static let serviceUnavailable = HTTPStatusLine(code: 503, phrase: "Service Unavailable")
+
+    /// `HTTP/1.1 404 Not Found\r\n`
+    var line: String { "HTTP/1.1 \(code) \(phrase)\r\n" }
+}

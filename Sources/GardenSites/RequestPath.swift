@@ -1,0 +1,136 @@
+/// A request path decoded once and checked so that it can only ever name a file inside
+/// a site's folder.
+///
+/// Percent-escapes are decoded exactly once (`%252e` stays the literal text `%2e`).
+/// Refused with 400 Bad Request: `..` segments, encoded `/` or `\`, raw backslashes,
+/// NUL and other control bytes, malformed escapes, and bytes that are not valid UTF-8
+/// (which includes overlong forms such as `%c0%af`). `.` and empty segments are dropped,
+/// as browsers and nginx do. A name such as `a..b.html` is an ordinary name.
+public struct RequestPath: Sendable, Equatable {
+    /// Why a path was refused; every case is answered 400.
+    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+        case dotDotSegment
+        case encodedSeparator
+        case backslash
+        case controlByte
+        case malformedEscape
+        case invalidUTF8
+        case notAbsolute
+
+        public var description: String {
+            switch self {
+            case .dotDotSegment: "'..' is not allowed in paths"
+            case .encodedSeparator: "encoded '/' or '\\' is not allowed in paths"
+            case .backslash: "'\\' is not allowed in paths"
+            case .controlByte: "control characters are not allowed in paths"
+            case .malformedEscape: "malformed percent-escape in path"
+            case .invalidUTF8: "path is not valid UTF-8"
+            case .notAbsolute: "path must start with '/'"
+            }
+        }
+    }
+
+    /// The decoded segments, without empty and `.` segments: `/a/b/` is `["a", "b"]`.
+    public var segments: [String]
+    /// Whether the path ended in `/` (a directory was asked for).
+    public var hasTrailingSlash: Bool
+    /// The path as sent, still encoded, without the query: used to build redirects.
+    public var rawPath: Substring
+    /// The query including its `?`, or empty.
+    public var rawQuery: Substring
+
+    /// The path relative to the site root, segments joined by `/`.
+    public var relativePath: String { segments.joined(separator: "/") }
+
+    /// The decoded path re-encoded in canonical form: `/` plus the segments, each
+    /// percent-encoded where RFC 3986 requires it, without a trailing slash.
+    public var canonicalPath: String {
+        "/" + segments.map(Self.encodeSegment).joined(separator: "/")
+    }
+
+    /// Percent-encodes a path segment, leaving RFC 3986 `pchar`s as they are.
+    public static func encodeSegment(_ segment: String) -> String {
+        var encoded = ""
+        for byte in segment.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+                 UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+                 UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+                 UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                encoded.unicodeScalars.append("%")
+                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
+                encoded.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0xF)]))
+            }
+        }
+        return encoded
+    }
+
+    /// Decodes and checks the path of a request target (`/a%20b/c.html?x=1`).
+    public static func parse(_ target: some StringProtocol) -> Result<RequestPath, Rejection> {
+        let target = Substring(target)
+        let queryStart = target.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? target.endIndex
+        let rawPath = target[..<queryStart]
+        var rawQuery = target[queryStart...]
+        if let fragment = rawQuery.firstIndex(of: "#") { rawQuery = rawQuery[..<fragment] }
+        guard rawPath.utf8.first == UInt8(ascii: "/") else { return .failure(.notAbsolute) }
+
+        var segments: [String] = []
+        var current: [UInt8] = []
+        var endedWithSlash = false
+
+        func finishSegment() -> Rejection? {
+            defer { current.removeAll(keepingCapacity: true) }
+            if current.isEmpty { return nil }
+            if current == [0x2E] { return nil }
+            if current == [0x2E, 0x2E] { return .dotDotSegment }
+            guard let text = String(validating: current, as: UTF8.self) else { return .invalidUTF8 }
+            segments.append(text)
+            return nil
+        }
+
+        var bytes = rawPath.utf8.makeIterator()
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if let problem = finishSegment() { return .failure(problem) }
+                endedWithSlash = true
+                continue
+            case UInt8(ascii: "\\"):
+                return .failure(.backslash)
+            case 0..<0x20, 0x7F:
+                return .failure(.controlByte)
+            case UInt8(ascii: "%"):
+                guard let high = bytes.next().flatMap(hexValue), let low = bytes.next().flatMap(hexValue) else {
+                    return .failure(.malformedEscape)
+                }
+                let decoded = high << 4 | low
+                switch decoded {
+                case UInt8(ascii: "/"), UInt8(ascii: "\\"): return .failure(.encodedSeparator)
+                case 0..<0x20, 0x7F: return .failure(.controlByte)
+                default: current.append(decoded)
+                }
+            default:
+                current.append(byte)
+            }
+            endedWithSlash = false
+        }
+        if let problem = finishSegment() { return .failure(problem) }
+        return .success(RequestPath(
+            segments: segments, hasTrailingSlash: endedWithSlash, rawPath: rawPath, rawQuery: rawQuery
+        ))
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import GardenPolicy
+
+/// The short start-up text: where the garden listens and what to try first.
+struct Banner {
+    let config: GardenConfig
+    let sitesFolder: String
+
+    var text: String {
+        guard let first = config.listeners.first?.address else { return "" }
+        let port = first.port
+        let host = first.host.contains(":") ? "[\(first.host)]" : first.host
+        let hostPort = "\(host):\(port)"
+        let width = config.sites.sites.map(\.host.count).max() ?? 10
+        var lines: [String] = []
+        lines.append("Walled Garden — a classroom simulation of a censored national intranet")
+        let listening = config.listeners.map { "http://\($0.address)" }.joined(separator: ", ")
+        lines.append("Serving \(config.sites.sites.count) sites from \(sitesFolder)/ on \(listening)")
+        lines.append("")
+        lines.append("  Portal:     http://localhost:\(port)/")
+        lines.append("  Sites (open in a browser; browsers resolve *.localhost by themselves):")
+        for site in config.sites.sites {
+            let name = site.host.padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("    \(name)  http://\(site.host).localhost:\(port)/   \(site.zone.rawValue) · \(site.title)")
+        }
+        let example = config.sites.sites.first { $0.host != config.sites.portalHost }?.host ?? config.sites.portalHost
+        lines.append("  With curl:  curl -H 'Host: \(example)' http://\(hostPort)/")
+        lines.append("  As a proxy: curl -x http://\(hostPort) http://\(example)/")
+        lines.append("              or set a browser's HTTP proxy to \(hostPort)")
+        if config.listeners.contains(where: { !$0.address.isLoopback }) {
+            lines.append("")
+            lines.append("  Note: listening beyond loopback — other machines on the network can connect.")
+        }
+        lines.append("")
+        lines.append("Press Ctrl-C to stop.")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import GardenPolicy
+import GardenServer
+import GardenSites
+import Logging
+
+/// `walled-garden serve`: load the config and the sites, listen, serve until stopped.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the garden (the default command).",
+        discussion: """
+        Examples:
+          walled-garden                                  serve Config/ and Sites/ on 127.0.0.1:8080
+          walled-garden --listen 127.0.0.1:9000          use another port
+          walled-garden --config my-lesson/Config --sites my-lesson/Sites
+        Stop with Ctrl-C: requests in flight finish first.
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The configuration folder (garden.yaml, sites.yaml).", valueName: "dir"))
+    var config = "Config"
+
+    @Option(name: .long, help: ArgumentHelp("The folder holding one folder per site.", valueName: "dir"))
+    var sites = "Sites"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Listen here instead of the addresses in garden.yaml; repeat for several. 0.0.0.0:8080 opens the garden to the network.",
+            valueName: "host:port"
+        )
+    )
+    var listen: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("How much to log: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        for text in listen where ListenAddress(text) == nil {
+            throw ValidationError("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("'\(logLevel)' is not a log level; use trace, debug, info, notice, warning or error")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "walled-garden")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        var gardenConfig: GardenConfig
+        do {
+            gardenConfig = try ConfigDirectory(path: config).load()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\nwalled-garden: the configuration has errors; nothing was started.\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if !listen.isEmpty {
+            gardenConfig.listeners = listen.compactMap(ListenAddress.init).map(GardenConfig.Listener.init)
+        }
+
+        let library: SiteLibrary
+        do {
+            library = try SiteLibrary(root: sites, folders: gardenConfig.sites.sites.map(\.folder), logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("\(error) (a site in \(config)/sites.yaml has no folder in \(sites)/)\n".utf8))
+            throw ExitCode(78)
+        }
+
+        let server = GardenServer(config: gardenConfig, library: library, logger: logger)
+        let bound: [String]
+        do {
+            bound = try await server.start().map { "\($0)" }
+        } catch {
+            FileHandle.standardError.write(Data("walled-garden: \(error)\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        let watcher = library.watch(every: .milliseconds(500), logger: logger)
+        print(Banner(config: gardenConfig, sitesFolder: sites).text)
+        fflush(stdout)
+        logger.debug("listening", metadata: ["addresses": "\(bound)"])
+
+        let signal = await ShutdownSignal.wait()
+        logger.info("received \(signal); finishing requests in flight, then stopping")
+        await server.shutdown()
+        watcher.cancel()
+        logger.info("stopped")
+    }
+}

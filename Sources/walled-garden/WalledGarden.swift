@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `walled-garden` command: serves the garden by default.
+@main
+struct WalledGarden: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "walled-garden",
+        abstract: "A classroom simulation of a censored national intranet.",
+        discussion: """
+        Serves the demo sites in Sites/ under the rules in Config/, as a web server \
+        (by virtual host or NAME.localhost) and as an HTTP proxy. Run it with no \
+        arguments from the project folder, then open http://localhost:8080/.
+        """,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
