@@ -50,8 +50,10 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
                 return nil
             }
         }
-        // Empty labels ("a..b", ".a") are not host names.
-        guard !lowered.hasPrefix("."), !lowered.contains("..") else { return nil }
+        // Empty labels ("a..b", ".a") and labels that start or end with '-' are not host names.
+        for label in lowered.split(separator: ".", omittingEmptySubsequences: false) {
+            guard !label.isEmpty, label.first != "-", label.last != "-" else { return nil }
+        }
         self.init(name: lowered, port: port, isIPLiteral: Self.isIPv4(lowered))
     }
 

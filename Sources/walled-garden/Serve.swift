@@ -77,8 +77,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
         let watcher = library.watch(every: .milliseconds(500), logger: logger)
-        print(Banner(config: gardenConfig, sitesFolder: sites).text)
-        fflush(stdout)
+        // Written unbuffered, so the banner shows at once even when output goes to a file.
+        FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
         logger.debug("listening", metadata: ["addresses": "\(bound)"])
 
         let signal = await ShutdownSignal.wait()

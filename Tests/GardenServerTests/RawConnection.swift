@@ -1,0 +1,116 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP response as bytes on the wire, split into status, headers and body.
+struct RawResponse: Sendable {
+    let bytes: [UInt8]
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    private var headEnd: Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4) where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+
+    /// The status code of the first response, or 0 when nothing (or no valid head) came back.
+    var status: Int {
+        guard bytes.count >= 12, text.hasPrefix("HTTP/1.") else { return 0 }
+        let parts = text.prefix(while: { $0 != "\r" }).split(separator: " ")
+        return parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
+    }
+
+    /// The first response's header value for `name` (case-insensitive).
+    func header(_ name: String) -> String? {
+        guard let end = headEnd else { return nil }
+        let head = String(decoding: bytes[0..<end], as: UTF8.self)
+        for line in head.split(separator: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            if line[..<colon].lowercased() == name.lowercased() {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    /// Everything after the first response's head.
+    var body: [UInt8] {
+        guard let end = headEnd else { return [] }
+        return Array(bytes[(end + 4)...])
+    }
+
+    var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A blocking TCP client on a background thread, for requests no HTTP library would send
+/// (traversal attacks, malformed heads) and for watching exactly when the server closes.
+final class RawConnection: @unchecked Sendable {
+    let descriptor: Int32
+
+    init(port: Int, timeout: Double) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+        var time = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(descriptor)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return }
+            offset += sent
+        }
+    }
+
+    /// Reads until the peer closes, the timeout passes, or `until` says the bytes are enough.
+    func receive(until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closedByPeer: Bool) {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return (received, true) }
+            if count < 0 { return (received, errno == ECONNRESET) }
+            received.append(contentsOf: chunk[0..<count])
+            if done(received) { return (received, false) }
+        }
+    }
+
+    /// Connects, sends, and reads until close or timeout, off the cooperative thread pool.
+    static func exchange(port: Int, send bytes: [UInt8], timeout: Double) async throws -> RawResponse {
+        try await offPool {
+            let connection = try RawConnection(port: port, timeout: timeout)
+            connection.send(bytes)
+            return RawResponse(bytes: connection.receive().bytes)
+        }
+    }
+
+    /// Runs blocking work on its own thread so waiting tests do not starve the async pool.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}
