@@ -83,6 +83,12 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Whether the server has sent something (or closed) that has not been read yet.
+    var hasIncomingData: Bool {
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0
+    }
+
     /// Reads until the peer closes, the timeout passes, or `until` says the bytes are enough.
     func receive(until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closedByPeer: Bool) {
         var received: [UInt8] = []

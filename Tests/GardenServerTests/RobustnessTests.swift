@@ -1,0 +1,157 @@
+import Foundation
+import GardenPolicy
+import GardenServer
+import Testing
+
+/// Limits, timeouts, malformed input and shutdown: one client must never be able to
+/// crash the garden or hold its resources forever.
+@Suite struct RobustnessTests {
+    static func limits(_ change: (inout ServerLimits) -> Void) -> ServerLimits {
+        var limits = ServerLimits()
+        change(&limits)
+        return limits
+    }
+
+    @Test(arguments: [
+        (8_000, 200),      // within the 8 KiB default (counted with the "/?q=" prefix)
+        (9_000, 414),      // over it: checked after decoding
+        (200_000, 414),    // far over: stopped by the decoder before it buffers it all
+    ])
+    func longRequestTargets(length: Int, status: Int) async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        let target = "/?q=" + String(repeating: "a", count: length - 4)
+        let response = try await garden.get(target)
+        #expect(response.status == status)
+    }
+
+    @Test(arguments: [
+        (10_000, 200),
+        (20_000, 431),
+        (200_000, 431),
+    ])
+    func largeHeaderSections(size: Int, status: Int) async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        let headers = (0..<(size / 1000)).map { "X-Filler-\($0): " + String(repeating: "b", count: 980) }
+        let response = try await garden.get("/", headers: headers)
+        #expect(response.status == status)
+    }
+
+    @Test(arguments: [
+        "HELLO\r\n\r\n",
+        "GET\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost alpha.kp\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: alpha.kp\r\nHost: other.kp\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: alpha.kp\r\nContent-Length: x\r\n\r\n",
+        "GET / HTTP/9.9\r\nHost: alpha.kp\r\n\r\n",
+        "\u{0}\u{1}\u{2}\u{3}\r\n\r\n",
+        "GET /\u{1}/ HTTP/1.1\r\nHost: alpha.kp\r\n\r\n",
+    ])
+    func malformedRequestsGetA4xxOr505AndNoCrash(request: String) async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        let response = try await garden.raw(request)
+        #expect((400...499).contains(response.status) || response.status == 505, "\(response.status)")
+        // The garden still serves afterwards.
+        #expect(try await garden.get("/").status == 200)
+    }
+
+    @Test func halfARequestTimesOutWith408() async throws {
+        let garden = try await TestGarden(limits: Self.limits { $0.requestTimeout = .milliseconds(300) })
+        defer { Task { await garden.stop() } }
+        let start = ContinuousClock.now
+        let (bytes, closed) = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("GET / HTTP/1.1\r\nHost: alp".utf8))
+            return connection.receive()
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(RawResponse(bytes: bytes).status == 408)
+        #expect(closed)
+        #expect(elapsed < .seconds(3))
+    }
+
+    @Test func slowDripCannotExtendTheRequestClock() async throws {
+        let garden = try await TestGarden(limits: Self.limits { $0.requestTimeout = .milliseconds(400) })
+        defer { Task { await garden.stop() } }
+        let start = ContinuousClock.now
+        let closed = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            // One byte every 100 ms: each byte would reset a plain read timeout.
+            for byte in Array("GET / HTTP/1.1\r\nHost: alpha.kp\r\nX-Slow: 1".utf8) {
+                connection.send([byte])
+                Thread.sleep(forTimeInterval: 0.1)
+                if connection.hasIncomingData || ContinuousClock.now - start > .seconds(3) { break }
+            }
+            return connection.receive().closedByPeer
+        }
+        #expect(closed)
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test func idleConnectionsAreClosed() async throws {
+        let garden = try await TestGarden(limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
+        defer { Task { await garden.stop() } }
+        let start = ContinuousClock.now
+        let (bytes, closed) = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("GET / HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
+            return connection.receive()
+        }
+        // The answer arrives, then the idle keep-alive connection is closed by the server.
+        #expect(RawResponse(bytes: bytes).status == 200)
+        #expect(closed)
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test func connectionsBeyondTheLimitGet503() async throws {
+        let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
+        defer { Task { await garden.stop() } }
+        let held = try (0..<2).map { _ in try RawConnection(port: garden.port, timeout: 5) }
+        try await Task.sleep(for: .milliseconds(100))
+        let third = try await garden.get("/")
+        #expect(third.status == 503)
+        #expect(third.header("Retry-After") == "1")
+        _ = held
+    }
+
+    @Test func connectionSlotsAreReleased() async throws {
+        let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
+        defer { Task { await garden.stop() } }
+        for _ in 0..<10 {
+            #expect(try await garden.get("/").status == 200)
+        }
+    }
+
+    @Test func shutdownClosesIdleConnectionsAndStopsListening() async throws {
+        let garden = try await TestGarden()
+        let connection = try RawConnection(port: garden.port, timeout: 5)
+        let answered = try await RawConnection.offPool {
+            connection.send(Array("GET / HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
+            return RawResponse(bytes: connection.receive(until: { RawResponse(bytes: $0).body.count >= 19 }).bytes)
+        }
+        #expect(answered.status == 200)
+        let start = ContinuousClock.now
+        await garden.server.shutdown()
+        #expect(ContinuousClock.now - start < .seconds(2))
+        let closed = try await RawConnection.offPool { connection.receive().closedByPeer }
+        #expect(closed)
+        #expect(throws: (any Error).self) { try RawConnection(port: garden.port, timeout: 1) }
+        await garden.stop()
+    }
+
+    @Test func http10ClosesUnlessAskedToKeepAlive() async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        let plain = try await garden.raw("GET / HTTP/1.0\r\nHost: alpha.kp\r\n\r\n")
+        #expect(plain.header("Connection") == "close")
+        let (bytes, closed) = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 1)
+            connection.send(Array("GET / HTTP/1.0\r\nHost: alpha.kp\r\nConnection: keep-alive\r\n\r\n".utf8))
+            return connection.receive()
+        }
+        #expect(RawResponse(bytes: bytes).header("Connection") == "keep-alive")
+        #expect(!closed)
+    }
+}
