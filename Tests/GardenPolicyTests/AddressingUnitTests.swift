@@ -1,0 +1,115 @@
+import GardenPolicy
+import Testing
+
+/// Host normalisation, request-target forms and the host-to-site rules, without sockets.
+@Suite struct AddressingUnitTests {
+    @Test(arguments: [
+        ("friend.com.kp", "friend.com.kp", nil, false),
+        ("FRIEND.com.KP", "friend.com.kp", nil, false),
+        ("friend.com.kp.", "friend.com.kp", nil, false),
+        ("friend.com.kp:8080", "friend.com.kp", 8080, false),
+        ("friend.com.kp.:80", "friend.com.kp", 80, false),
+        ("127.0.0.1", "127.0.0.1", nil, true),
+        ("127.0.0.1:8080", "127.0.0.1", 8080, true),
+        ("[::1]", "::1", nil, true),
+        ("[::1]:8080", "::1", 8080, true),
+        ("xn--bj0bj06e.kp", "xn--bj0bj06e.kp", nil, false),
+    ] as [(String, String, Int?, Bool)])
+    func hostsNormalise(raw: String, name: String, port: Int?, isIP: Bool) throws {
+        let host = try #require(HostName(authority: raw))
+        #expect(host.name == name)
+        #expect(host.port == port)
+        #expect(host.isIPLiteral == isIP)
+    }
+
+    @Test(arguments: ["", ".", "a..b", ".a", "-a", "a-", "a b", "a/b", "a:b:c", "a:", "a:65536", "[::1", "[zz]", "한국.kp", "a@b"])
+    func invalidHostsAreRefused(raw: String) {
+        #expect(HostName(authority: raw) == nil)
+    }
+
+    @Test func absoluteFormTakesTheURLsHost() throws {
+        let target = try RequestTarget.parse(
+            method: "GET", uri: "http://Friend.com.kp:80/feed?x=1#top", hostHeaders: ["other.kp"], requiresHost: true
+        ).get()
+        #expect(target.form == .absolute)
+        #expect(target.host.name == "friend.com.kp")
+        #expect(target.pathAndQuery == "/feed?x=1")
+    }
+
+    @Test(arguments: [
+        ("http://a.kp", "/"),
+        ("http://a.kp?q", "/?q"),
+        ("HTTP://a.kp/x", "/x"),
+        ("https://a.kp/x", "/x"),
+    ])
+    func absoluteFormPaths(uri: String, path: String) throws {
+        let target = try RequestTarget.parse(method: "GET", uri: uri, hostHeaders: [], requiresHost: true).get()
+        #expect(target.pathAndQuery == path)
+    }
+
+    @Test(arguments: [
+        ("GET", "/", [String](), true, RequestTarget.Problem.missingHost),
+        ("GET", "/", ["a.kp", "b.kp"], true, .malformedTarget),
+        ("GET", "/", ["bad host"], true, .invalidHost("bad host")),
+        ("GET", "ftp://a.kp/", [], true, .unsupportedScheme("ftp")),
+        ("GET", "http://u:p@a.kp/", [], true, .userInfoInURL),
+        ("GET", "a.kp/x", [], true, .malformedTarget),
+        ("CONNECT", "a.kp", [], true, .invalidHost("a.kp")),
+    ])
+    func badTargets(method: String, uri: String, hosts: [String], requiresHost: Bool, problem: RequestTarget.Problem) {
+        #expect(throws: problem) {
+            try RequestTarget.parse(method: method, uri: uri, hostHeaders: hosts, requiresHost: requiresHost).get()
+        }
+    }
+
+    @Test func connectNamesHostAndPort() throws {
+        let target = try RequestTarget.parse(method: "CONNECT", uri: "a.kp:443", hostHeaders: [], requiresHost: true).get()
+        #expect(target.form == .authority)
+        #expect(target.host.port == 443)
+    }
+
+    static let registry = SiteRegistry(
+        sites: [
+            SiteEntry(host: "portal.kp", zone: .intranet),
+            SiteEntry(host: "friend.com.kp", aliases: ["www.friend.com.kp"], zone: .intranet),
+        ],
+        portalHost: "portal.kp"
+    )
+
+    @Test(arguments: [
+        ("friend.com.kp", "friend.com.kp"),
+        ("www.friend.com.kp", "friend.com.kp"),
+        ("friend.com.kp.localhost", "friend.com.kp"),
+        ("www.friend.com.kp.localhost:8080", "friend.com.kp"),
+        ("localhost", "portal.kp"),
+        ("localhost:8080", "portal.kp"),
+        ("10.1.2.3", "portal.kp"),
+        ("[::1]:8080", "portal.kp"),
+        ("nowhere.kp", nil),
+        ("nowhere.localhost", nil),
+        ("friend.com.kp.localhost.example", nil),
+    ] as [(String, String?)])
+    func hostsReachSites(raw: String, site: String?) throws {
+        let host = try #require(HostName(authority: raw))
+        #expect(Self.registry.site(for: host)?.host == site)
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:8080", "127.0.0.1", 8080, true),
+        ("[::1]:9000", "::1", 9000, true),
+        ("0.0.0.0:80", "0.0.0.0", 80, false),
+        ("localhost:1", "localhost", 1, true),
+        ("8080", "127.0.0.1", 8080, true),
+    ])
+    func listenAddresses(text: String, host: String, port: Int, loopback: Bool) throws {
+        let address = try #require(ListenAddress(text))
+        #expect(address.host == host)
+        #expect(address.port == port)
+        #expect(address.isLoopback == loopback)
+    }
+
+    @Test(arguments: ["", ":", "host", "host:x", "1.2.3.4:70000", "[::1]", "[::1]8080", "::1:8080"])
+    func badListenAddresses(text: String) {
+        #expect(ListenAddress(text) == nil)
+    }
+}
