@@ -70,7 +70,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GardenSitesTests",
-            dependencies: ["GardenSites"],
+            dependencies: [
+                "GardenSites",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
