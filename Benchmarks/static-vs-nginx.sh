@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Serves the same 5 KB page from the garden (release build) and from nginx, and loads
+# both with wrk in one interleaved run, so the two share the machine's conditions.
+#
+#   Benchmarks/static-vs-nginx.sh [rounds] [seconds-per-run] [connections]
+#
+# Needs: nginx and wrk (apt-get install -y nginx wrk). Run from the repository root.
+# Prints each run's req/s and p99 latency, then the medians and the garden/nginx ratio.
+set -euo pipefail
+
+rounds=${1:-3}
+seconds=${2:-10}
+connections=${3:-64}
+site=achim.news.kp
+page=/index.html
+garden_port=18080
+nginx_port=18081
+
+cd "$(dirname "$0")/.."
+for tool in nginx wrk; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx wrk" >&2; exit 1; }
+done
+
+swift build -c release --product walled-garden >/dev/null
+bin=$(swift build -c release --show-bin-path)/walled-garden
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${garden_pid:-}" ] && kill "$garden_pid" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  open_file_cache max=1000;
+  client_body_temp_path $work;
+  proxy_temp_path $work;
+  fastcgi_temp_path $work;
+  uwsgi_temp_path $work;
+  scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    server_name $site;
+    root $PWD/Sites/$site;
+    add_header X-Content-Type-Options nosniff;
+    add_header Referrer-Policy no-referrer;
+    add_header Content-Security-Policy "default-src 'self'";
+  }
+}
+CONF
+nginx -c "$work/nginx.conf"
+"$bin" --listen "127.0.0.1:$garden_port" --log-level error >/dev/null &
+garden_pid=$!
+sleep 1
+
+size_garden=$(curl -s -H "Host: $site" "http://127.0.0.1:$garden_port$page" | wc -c)
+size_nginx=$(curl -s -H "Host: $site" "http://127.0.0.1:$nginx_port$page" | wc -c)
+echo "page: http://$site$page — garden sends $size_garden bytes, nginx $size_nginx bytes"
+echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
+
+# wrk's p99 in milliseconds, whatever unit it printed.
+p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
+  if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }
+rps() { awk '/Requests\/sec/ { print $2 }'; }
+
+run() {
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "Host: $site" "http://127.0.0.1:$1$page" >"$work/out"
+  echo "$(rps <"$work/out") $(p99_ms <"$work/out")"
+}
+
+# Warm both up.
+wrk -t1 -c"$connections" -d2s -H "Host: $site" "http://127.0.0.1:$garden_port$page" >/dev/null
+wrk -t1 -c"$connections" -d2s -H "Host: $site" "http://127.0.0.1:$nginx_port$page" >/dev/null
+
+garden_rps=(); garden_p99=(); nginx_rps=(); nginx_p99=()
+for round in $(seq 1 "$rounds"); do
+  read -r r p <<<"$(run $garden_port)"; garden_rps+=("$r"); garden_p99+=("$p")
+  printf "round %d  garden %10.0f req/s  p99 %7.2f ms\n" "$round" "$r" "$p"
+  read -r r p <<<"$(run $nginx_port)"; nginx_rps+=("$r"); nginx_p99+=("$p")
+  printf "round %d  nginx  %10.0f req/s  p99 %7.2f ms\n" "$round" "$r" "$p"
+done
+
+median() { printf "%s\n" "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+g_r=$(median "${garden_rps[@]}"); n_r=$(median "${nginx_rps[@]}")
+g_p=$(median "${garden_p99[@]}"); n_p=$(median "${nginx_p99[@]}")
+echo
+printf "median   garden %10.0f req/s  p99 %7.2f ms\n" "$g_r" "$g_p"
+printf "median   nginx  %10.0f req/s  p99 %7.2f ms\n" "$n_r" "$n_p"
+awk -v g="$g_r" -v n="$n_r" -v gp="$g_p" -v np="$n_p" 'BEGIN {
+  printf "ratio    garden/nginx req/s %.2fx (target >= 0.90x); p99 %.2fx of nginx (target <= 1.00x)\n", g / n, gp / np }'
