@@ -15,46 +15,95 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a `Host` header value or a URL authority (`host[:port]`, `[v6][:port]`).
     /// Returns nil for anything that is not a valid host.
+    ///
+    /// Works on UTF-8 bytes: it runs for every request, and Character-level string
+    /// operations (grapheme breaking) cost more than everything else here together.
     public init?(authority: some StringProtocol) {
-        var text = Substring(authority)
+        let parsed = authority.utf8.withContiguousStorageIfAvailable(Self.parse)
+            ?? Array(authority.utf8).withUnsafeBufferPointer(Self.parse)
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> HostName? {
+        var end = bytes.count
         var port: Int?
-        if text.first == "[" {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let literal = text[text.index(after: text.startIndex)..<close]
-            guard Self.isIPv6(literal) else { return nil }
-            let rest = text[text.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.first == ":", let parsed = Self.port(rest.dropFirst()) else { return nil }
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return nil }
+            let literal = bytes[1..<close]
+            guard literal.count <= 45, literal.contains(UInt8(ascii: ":")),
+                  literal.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { return nil }
+            if close + 1 < bytes.count {
+                guard bytes[close + 1] == UInt8(ascii: ":"), let parsed = Self.port(bytes[(close + 2)...]) else { return nil }
                 port = parsed
             }
-            self.init(name: literal.lowercased(), port: port, isIPLiteral: true)
-            return
-        }
-        if let colon = text.lastIndex(of: ":") {
-            guard let parsed = Self.port(text[text.index(after: colon)...]) else { return nil }
-            port = parsed
-            text = text[..<colon]
-        }
-        if text.last == "." { text = text.dropLast() }
-        guard !text.isEmpty, text.utf8.count <= 253 else { return nil }
-        var lowered = ""
-        lowered.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
-                lowered.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                lowered.unicodeScalars.append(Unicode.Scalar(byte + 32))
-            default:
-                return nil
+            let name = String(unsafeUninitializedCapacity: literal.count) { buffer in
+                for (offset, byte) in literal.enumerated() { buffer[offset] = lowercased(byte) }
+                return literal.count
             }
+            return HostName(name: name, port: port, isIPLiteral: true)
         }
-        // Empty labels ("a..b", ".a") and labels that start or end with '-' are not host names.
-        for label in lowered.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.first != "-", label.last != "-" else { return nil }
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            guard let parsed = Self.port(bytes[(colon + 1)...]) else { return nil }
+            port = parsed
+            end = colon
         }
-        self.init(name: lowered, port: port, isIPLiteral: Self.isIPv4(lowered))
+        if end > 0, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        guard end > 0, end <= 253 else { return nil }
+
+        // One pass: validate labels, lower-case, and see whether it is a dotted quad.
+        var labelStart = 0
+        var dots = 0
+        var allDigitsAndDots = true
+        var valid = true
+        let name = String(unsafeUninitializedCapacity: end) { buffer in
+            for index in 0..<end {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "."):
+                    // Empty labels ("a..b", ".a") and labels that start or end with '-' are not host names.
+                    if index == labelStart || bytes[index - 1] == UInt8(ascii: "-") { valid = false }
+                    dots += 1
+                    labelStart = index + 1
+                case UInt8(ascii: "-"):
+                    if index == labelStart { valid = false }
+                    allDigitsAndDots = false
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    break
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
+                    allDigitsAndDots = false
+                default:
+                    valid = false
+                }
+                buffer[index] = lowercased(byte)
+            }
+            return end
+        }
+        guard valid, bytes[end - 1] != UInt8(ascii: "-") else { return nil }
+        let isIPv4 = allDigitsAndDots && dots == 3 && isIPv4(name)
+        return HostName(name: name, port: port, isIPLiteral: isIPv4)
+    }
+
+    private static func port(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 5 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value <= 65535 ? value : nil
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"): true
+        default: false
+        }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 
     /// A host from its parts, as already normalised.
@@ -62,12 +111,6 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
         self.name = name
         self.port = port
         self.isIPLiteral = isIPLiteral
-    }
-
-    private static func port(_ digits: Substring) -> Int? {
-        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy(\.isASCIIDigit),
-              let value = Int(digits), value <= 65535 else { return nil }
-        return value
     }
 
     static func isIPv4(_ text: some StringProtocol) -> Bool {

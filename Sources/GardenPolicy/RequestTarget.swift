@@ -51,14 +51,11 @@ public struct RequestTarget: Sendable, Equatable {
     /// - Parameters:
     ///   - method: the request method, e.g. `GET` or `CONNECT`.
     ///   - uri: the request target exactly as in the request line.
-    ///   - hostHeaders: every `Host` header value (more than one is an error).
+    ///   - host: the `Host` header's value, if any (the caller refuses duplicates).
     ///   - requiresHost: true for HTTP/1.1, where a missing `Host` is an error.
     public static func parse(
-        method: String, uri: String, hostHeaders: [String], requiresHost: Bool
+        method: String, uri: String, host hostHeader: String?, requiresHost: Bool
     ) -> Result<RequestTarget, Problem> {
-        guard hostHeaders.count <= 1 else { return .failure(.malformedTarget) }
-        let hostHeader = hostHeaders.first
-
         if method == "CONNECT" {
             // authority-form must carry an explicit port.
             guard let host = HostName(authority: uri), host.port != nil else {
@@ -66,7 +63,7 @@ public struct RequestTarget: Sendable, Equatable {
             }
             return .success(RequestTarget(form: .authority, host: host, pathAndQuery: ""))
         }
-        if uri.first == "/" {
+        if uri.utf8.first == UInt8(ascii: "/") {
             guard let hostHeader else {
                 return requiresHost
                     ? .failure(.missingHost)

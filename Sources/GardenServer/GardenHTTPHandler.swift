@@ -26,8 +26,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     private let garden: GardenContext
     private var context: ChannelHandlerContext!
-    private var idleTimer: Scheduled<Void>?
-    private var requestTimer: Scheduled<Void>?
+    /// Checks the connection's clocks a few times per timeout. One repeating task per
+    /// connection, instead of scheduling and cancelling timers on every request, keeps the
+    /// event loop's timer heap out of the per-request cost.
+    private var clockTick: RepeatedTask?
+    /// When the request being received sent its first byte; nil between requests.
+    private var requestStarted: NIODeadline?
+    /// When the connection last finished a request (or opened); the idle clock's start.
+    private var idleSince = NIODeadline.now()
     /// Inside a request: its head arrived and its end has not.
     private var inRequest = false
     /// Answer no more requests; close once the current answer is written.
@@ -46,25 +52,23 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { armIdleTimer() }
+        if context.channel.isActive { startClock() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        armIdleTimer()
+        startClock()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
-        requestTimer?.cancel()
+        clockTick?.cancel()
+        clockTick = nil
         context.fireChannelInactive()
     }
 
     /// Called by `RawBytesObserver` for every read, before decoding.
     func bytesArrived(_ buffer: ByteBuffer) {
-        idleTimer?.cancel()
-        idleTimer = nil
-        if requestTimer == nil { armRequestTimer() }
+        if requestStarted == nil { requestStarted = .now() }
         if !sawLineEnd, buffer.readableBytesView.contains(UInt8(ascii: "\n")) { sawLineEnd = true }
     }
 
@@ -74,18 +78,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .head(let head):
             inRequest = true
             sawLineEnd = false
-            idleTimer?.cancel()
-            idleTimer = nil
-            if requestTimer == nil { armRequestTimer() }
+            if requestStarted == nil { requestStarted = .now() }
             respond(to: head)
         case .body:
             break
         case .end:
             inRequest = false
-            requestTimer?.cancel()
-            requestTimer = nil
-            if closing { return }
-            armIdleTimer()
+            requestStarted = nil
+            idleSince = .now()
         }
     }
 
@@ -133,27 +133,32 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    // MARK: - Timers
+    // MARK: - Clocks
 
-    private func armIdleTimer() {
-        idleTimer?.cancel()
-        let channel = context.channel
-        idleTimer = context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.idleTimeout)) {
-            channel.close(promise: nil)
+    private func startClock() {
+        guard clockTick == nil else { return }
+        idleSince = .now()
+        let shortest = min(garden.limits.requestTimeout, garden.limits.idleTimeout)
+        let interval = TimeAmount(min(max(shortest / 4, .milliseconds(10)), .seconds(1)))
+        let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        clockTick = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            loopBoundSelf.value.checkClocks()
         }
     }
 
-    private func armRequestTimer() {
-        requestTimer?.cancel()
-        let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
-        requestTimer = context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
-            loopBoundSelf.value.requestTimedOut()
+    private func checkClocks() {
+        guard context.channel.isActive else { return }
+        let now = NIODeadline.now()
+        if let started = requestStarted {
+            if now - started >= TimeAmount(garden.limits.requestTimeout), !closing {
+                requestTimedOut()
+            }
+        } else if now - idleSince >= TimeAmount(garden.limits.idleTimeout) {
+            context.close(promise: nil)
         }
     }
 
     private func requestTimedOut() {
-        requestTimer = nil
-        guard !closing, context.channel.isActive else { return }
         garden.logger.debug("request timed out", metadata: ["client": "\(context.remoteAddress?.description ?? "?")"])
         sendError(.requestTimeout, reason: "the request did not arrive in time", isHEAD: false, close: true)
         context.flush()
@@ -163,12 +168,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     private func respond(to head: HTTPRequestHead) {
         let isHEAD = head.method == .HEAD
-        var keepAlive = head.isKeepAlive
+        let facts = RequestHeaderFacts(head.headers)
         // A body we do not read would be taken for the next request: close after answering.
-        if head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").map { $0 != "0" } ?? false) {
-            keepAlive = false
-        }
-        if !keepAlive { closing = true }
+        if !facts.keepsAlive(version: head.version) || facts.hasBody { closing = true }
 
         guard head.version.major == 1 else {
             return sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: isHEAD, close: true)
@@ -176,9 +178,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         guard head.uri.utf8.count <= garden.limits.maxURIBytes else {
             return sendError(.uriTooLong, reason: "the request target is longer than \(garden.limits.maxURIBytes) bytes", isHEAD: isHEAD, close: true)
         }
-        var headerBytes = 0
-        for header in head.headers { headerBytes += header.name.utf8.count + header.value.utf8.count + 4 }
-        guard headerBytes <= garden.limits.maxHeaderBytes else {
+        guard facts.headerBytes <= garden.limits.maxHeaderBytes else {
             return sendError(.headersTooLarge, reason: "the header fields are larger than \(garden.limits.maxHeaderBytes) bytes", isHEAD: isHEAD, close: true)
         }
         if head.method == .CONNECT {
@@ -188,10 +188,12 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             )
         }
 
+        guard facts.hostCount <= 1 else {
+            return sendError(.badRequest, reason: "a request may carry only one Host header", isHEAD: isHEAD, close: true)
+        }
         let target: RequestTarget
         switch RequestTarget.parse(
-            method: head.method.rawValue, uri: head.uri,
-            hostHeaders: head.headers["host"], requiresHost: head.version.minor >= 1
+            method: head.method.rawValue, uri: head.uri, host: facts.host, requiresHost: head.version.minor >= 1
         ) {
         case .success(let parsed): target = parsed
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
@@ -218,7 +220,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
         switch content.resolve(path) {
         case .file(let file):
-            sendFile(file, head: head, isHEAD: isHEAD)
+            sendFile(file, facts: facts, isHEAD: isHEAD)
         case .redirect(let location):
             let html = garden.pages.page(
                 titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
@@ -235,20 +237,15 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    private func sendFile(_ file: StaticFile, head: HTTPRequestHead, isHEAD: Bool) {
-        if Preconditions.isNotModified(
-            ifNoneMatch: head.headers["if-none-match"],
-            ifModifiedSince: head.headers.first(name: "if-modified-since"),
-            file: file
-        ) {
+    private func sendFile(_ file: StaticFile, facts: RequestHeaderFacts, isHEAD: Bool) {
+        if Preconditions.isNotModified(ifNoneMatch: facts.ifNoneMatch, ifModifiedSince: facts.ifModifiedSince, file: file) {
             var buffer = startHead(.notModified, capacity: 512)
             buffer.writeString(file.validatorLines)
             finishHead(&buffer)
             return write(buffer, body: nil)
         }
         // Range is defined for GET only (RFC 9110 §14.2); HEAD gets the whole headers.
-        if !isHEAD, let rangeHeader = head.headers.first(name: "range"),
-           Preconditions.rangeApplies(ifRange: head.headers.first(name: "if-range"), file: file) {
+        if !isHEAD, let rangeHeader = facts.range, Preconditions.rangeApplies(ifRange: facts.ifRange, file: file) {
             switch ByteRange.resolve(rangeHeader, length: file.size) {
             case .whole:
                 break

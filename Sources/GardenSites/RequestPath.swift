@@ -73,14 +73,16 @@ public struct RequestPath: Sendable, Equatable {
     /// Decodes and checks the path of a request target (`/a%20b/c.html?x=1`).
     public static func parse(_ target: some StringProtocol) -> Result<RequestPath, Rejection> {
         let target = Substring(target)
-        let queryStart = target.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? target.endIndex
+        // UTF-8 indices throughout: this runs per request, and Character operations are slow.
+        let queryStart = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? target.endIndex
         let rawPath = target[..<queryStart]
         var rawQuery = target[queryStart...]
-        if let fragment = rawQuery.firstIndex(of: "#") { rawQuery = rawQuery[..<fragment] }
+        if let fragment = rawQuery.utf8.firstIndex(of: UInt8(ascii: "#")) { rawQuery = rawQuery[..<fragment] }
         guard rawPath.utf8.first == UInt8(ascii: "/") else { return .failure(.notAbsolute) }
 
         var segments: [String] = []
         var current: [UInt8] = []
+        current.reserveCapacity(64)
         var endedWithSlash = false
 
         func finishSegment() -> Rejection? {
