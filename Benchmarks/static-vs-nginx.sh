@@ -43,7 +43,7 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  open_file_cache max=1000;
+  open_file_cache max=1000;  # nginx at its best: no open/stat per request, like the garden
   client_body_temp_path $work;
   proxy_temp_path $work;
   fastcgi_temp_path $work;

@@ -33,10 +33,21 @@ public struct SiteRegistry: Sendable, Equatable {
 
     /// The site a request for `host` reaches, or nil when no such address exists.
     public func site(for host: HostName) -> SiteEntry? {
-        if host.isIPLiteral || host.name == "localhost" { return portal }
-        if host.name.hasSuffix(".localhost") {
-            return site(named: String(host.name.dropLast(".localhost".count)))
-        }
-        return site(named: host.name)
+        index(for: host).map { sites[$0] }
     }
+
+    /// The position in `sites` of the site `host` reaches: the cheap form of
+    /// `site(for:)`, for the per-request path.
+    public func index(for host: HostName) -> Int? {
+        if host.isIPLiteral { return portalIndex }
+        let name = host.name
+        let suffix = ".localhost".utf8
+        if name.utf8.count > suffix.count, name.utf8.reversed().starts(with: suffix.reversed()) {
+            return byName[String(name.utf8.dropLast(suffix.count))!]
+        }
+        if name == "localhost" { return portalIndex }
+        return byName[name]
+    }
+
+    private var portalIndex: Int? { byName[portalHost] }
 }

@@ -1,6 +1,8 @@
 import GardenPolicy
 import GardenSites
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
 
 /// What every connection handler shares: the site registry, the loaded sites and the limits.
 ///
@@ -11,6 +13,7 @@ final class GardenContext: Sendable {
     let limits: ServerLimits
     let pages: GardenPages
     let logger: Logger
+    private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, logger: Logger) {
         self.registry = registry
@@ -18,5 +21,16 @@ final class GardenContext: Sendable {
         self.limits = limits
         self.pages = GardenPages(portalHost: registry.portalHost)
         self.logger = logger
+    }
+
+    /// The private copy of the sites for `eventLoop`, made on first use. Called once per
+    /// connection, never per request.
+    func sites(on eventLoop: any EventLoop) -> LoopLocalSites {
+        loopLocal.withLockedValue { copies in
+            if let existing = copies[ObjectIdentifier(eventLoop)] { return existing }
+            let fresh = LoopLocalSites(registry: registry, library: library, eventLoop: eventLoop)
+            copies[ObjectIdentifier(eventLoop)] = fresh
+            return fresh
+        }
     }
 }

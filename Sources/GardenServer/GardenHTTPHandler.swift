@@ -25,6 +25,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let garden: GardenContext
+    private let sites: LoopLocalSites
     private var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
@@ -44,8 +45,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var sawLineEnd = false
     private var cachedDate: (second: Int, line: String) = (0, "")
 
-    init(garden: GardenContext) {
+    init(garden: GardenContext, sites: LoopLocalSites) {
         self.garden = garden
+        self.sites = sites
     }
 
     // MARK: - Channel events
@@ -199,8 +201,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
         }
 
-        guard let site = garden.registry.site(for: target.host),
-              let content = garden.library.content(folder: site.folder) else {
+        guard let content = sites.content(for: target.host) else {
             return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
         }
         guard head.method == .GET || isHEAD else {

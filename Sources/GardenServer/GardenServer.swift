@@ -95,7 +95,7 @@ public final class GardenServer: Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
-                    let handler = GardenHTTPHandler(garden: garden)
+                    let handler = GardenHTTPHandler(garden: garden, sites: garden.sites(on: channel.eventLoop))
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(RawBytesObserver(handler: handler))
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(

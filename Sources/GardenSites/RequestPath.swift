@@ -30,17 +30,20 @@ public struct RequestPath: Sendable, Equatable {
         }
     }
 
-    /// The decoded segments, without empty and `.` segments: `/a/b/` is `["a", "b"]`.
-    public var segments: [String]
+    /// The decoded path relative to the site root, without empty and `.` segments,
+    /// segments joined by `/`: `/a//./b/` is `a/b`.
+    public var relativePath: String
     /// Whether the path ended in `/` (a directory was asked for).
     public var hasTrailingSlash: Bool
-    /// The path as sent, still encoded, without the query: used to build redirects.
+    /// The path as sent, still encoded, without the query.
     public var rawPath: Substring
     /// The query including its `?`, or empty.
     public var rawQuery: Substring
 
-    /// The path relative to the site root, segments joined by `/`.
-    public var relativePath: String { segments.joined(separator: "/") }
+    /// The decoded segments: `/a/b/` is `["a", "b"]`.
+    public var segments: [String] {
+        relativePath.split(separator: "/").map(String.init)
+    }
 
     /// The decoded path re-encoded in canonical form: `/` plus the segments, each
     /// percent-encoded where RFC 3986 requires it, without a trailing slash.
@@ -80,51 +83,76 @@ public struct RequestPath: Sendable, Equatable {
         if let fragment = rawQuery.utf8.firstIndex(of: UInt8(ascii: "#")) { rawQuery = rawQuery[..<fragment] }
         guard rawPath.utf8.first == UInt8(ascii: "/") else { return .failure(.notAbsolute) }
 
-        var segments: [String] = []
-        var current: [UInt8] = []
-        current.reserveCapacity(64)
-        var endedWithSlash = false
+        // Decode into one scratch buffer, segment after segment, and make one String at
+        // the end: this runs for every request, so it allocates once.
+        let capacity = rawPath.utf8.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { decoded in
+            var count = 0
+            var segmentStart = 0
+            var inSegment = false
+            var endedWithSlash = false
 
-        func finishSegment() -> Rejection? {
-            defer { current.removeAll(keepingCapacity: true) }
-            if current.isEmpty { return nil }
-            if current == [0x2E] { return nil }
-            if current == [0x2E, 0x2E] { return .dotDotSegment }
-            guard let text = String(validating: current, as: UTF8.self) else { return .invalidUTF8 }
-            segments.append(text)
-            return nil
-        }
-
-        var bytes = rawPath.utf8.makeIterator()
-        while let byte = bytes.next() {
-            switch byte {
-            case UInt8(ascii: "/"):
-                if let problem = finishSegment() { return .failure(problem) }
-                endedWithSlash = true
-                continue
-            case UInt8(ascii: "\\"):
-                return .failure(.backslash)
-            case 0..<0x20, 0x7F:
-                return .failure(.controlByte)
-            case UInt8(ascii: "%"):
-                guard let high = bytes.next().flatMap(hexValue), let low = bytes.next().flatMap(hexValue) else {
-                    return .failure(.malformedEscape)
+            func finishSegment() -> Rejection? {
+                guard inSegment else { return nil }
+                inSegment = false
+                let length = count - segmentStart
+                if length == 1, decoded[segmentStart] == UInt8(ascii: ".") {
+                    // "." names the folder itself: drop it and the separator before it.
+                    count = segmentStart > 0 ? segmentStart - 1 : 0
+                } else if length == 2, decoded[segmentStart] == UInt8(ascii: "."), decoded[segmentStart + 1] == UInt8(ascii: ".") {
+                    return .dotDotSegment
                 }
-                let decoded = high << 4 | low
-                switch decoded {
-                case UInt8(ascii: "/"), UInt8(ascii: "\\"): return .failure(.encodedSeparator)
-                case 0..<0x20, 0x7F: return .failure(.controlByte)
-                default: current.append(decoded)
-                }
-            default:
-                current.append(byte)
+                return nil
             }
-            endedWithSlash = false
+
+            func append(_ byte: UInt8) {
+                if !inSegment {
+                    if count > 0 {
+                        decoded[count] = UInt8(ascii: "/")
+                        count += 1
+                    }
+                    segmentStart = count
+                    inSegment = true
+                }
+                decoded[count] = byte
+                count += 1
+            }
+
+            var bytes = rawPath.utf8.makeIterator()
+            while let byte = bytes.next() {
+                switch byte {
+                case UInt8(ascii: "/"):
+                    if let problem = finishSegment() { return .failure(problem) }
+                    endedWithSlash = true
+                    continue
+                case UInt8(ascii: "\\"):
+                    return .failure(.backslash)
+                case 0..<0x20, 0x7F:
+                    return .failure(.controlByte)
+                case UInt8(ascii: "%"):
+                    guard let high = bytes.next().flatMap(hexValue), let low = bytes.next().flatMap(hexValue) else {
+                        return .failure(.malformedEscape)
+                    }
+                    let value = high << 4 | low
+                    switch value {
+                    case UInt8(ascii: "/"), UInt8(ascii: "\\"): return .failure(.encodedSeparator)
+                    case 0..<0x20, 0x7F: return .failure(.controlByte)
+                    default: append(value)
+                    }
+                default:
+                    append(byte)
+                }
+                endedWithSlash = false
+            }
+            if let problem = finishSegment() { return .failure(problem) }
+            // '/' is ASCII, so validating the whole path validates every segment.
+            guard let relativePath = String(validating: UnsafeBufferPointer(rebasing: decoded[0..<count]), as: UTF8.self) else {
+                return .failure(.invalidUTF8)
+            }
+            return .success(RequestPath(
+                relativePath: relativePath, hasTrailingSlash: endedWithSlash, rawPath: rawPath, rawQuery: rawQuery
+            ))
         }
-        if let problem = finishSegment() { return .failure(problem) }
-        return .success(RequestPath(
-            segments: segments, hasTrailingSlash: endedWithSlash, rawPath: rawPath, rawQuery: rawQuery
-        ))
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -1,5 +1,6 @@
-/// Everything one site serves, loaded from its folder.
-public struct SiteContent: Sendable {
+/// Everything one site serves, loaded from its folder. A class: requests take it by
+/// one reference rather than copying its dictionaries.
+public final class SiteContent: Sendable {
     /// What a path resolves to inside a site.
     public enum Resolution: Sendable {
         /// Serve this file.
@@ -26,6 +27,12 @@ public struct SiteContent: Sendable {
             }
         }
         self.directories = directories
+    }
+
+    /// A copy that shares no storage with this one, for a thread that should not touch
+    /// the reference counts other threads use.
+    public func privateCopy() -> SiteContent {
+        SiteContent(files: files.mapValues { $0.privateCopy() })
     }
 
     /// The site's own not-found page, if it has one.

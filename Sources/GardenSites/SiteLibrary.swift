@@ -11,6 +11,7 @@ public final class SiteLibrary: Sendable {
     /// The directory that holds one folder per site.
     public let root: String
     private let sites: Mutex<[String: LoadedSite]>
+    private let changes = Atomic<Int>(0)
 
     /// Loads every named folder under `root`.
     ///
@@ -28,6 +29,16 @@ public final class SiteLibrary: Sendable {
 
     private static func path(_ root: String, _ folder: String) -> String {
         root.hasSuffix("/") ? root + folder : root + "/" + folder
+    }
+
+    /// Counts reloads: readers that keep their own copy compare it to know when to refresh.
+    public var generation: Int { changes.load(ordering: .acquiring) }
+
+    /// Every folder's current content, with the generation it belongs to.
+    public func snapshot() -> (generation: Int, contents: [String: SiteContent]) {
+        sites.withLock { sites in
+            (changes.load(ordering: .acquiring), sites.mapValues(\.content))
+        }
     }
 
     /// The current content of a site folder.
@@ -49,7 +60,10 @@ public final class SiteLibrary: Sendable {
             do {
                 let (fresh, warnings) = try SiteLoader.load(folder: path, reusing: site)
                 for warning in warnings { logger.warning("\(warning)") }
-                sites.withLock { $0[folder] = fresh }
+                sites.withLock {
+                    $0[folder] = fresh
+                    changes.add(1, ordering: .releasing)
+                }
                 reloaded.append(folder)
                 logger.info("reloaded site folder", metadata: ["folder": "\(folder)", "files": "\(fresh.content.files.count)"])
             } catch {

@@ -47,6 +47,21 @@ public final class StaticFile: Sendable {
         self.okHead = head
     }
 
+    private init(copying other: StaticFile) {
+        body = ByteBuffer(bytes: other.body.readableBytesView)
+        contentType = String(other.contentType.utf8)
+        etag = String(other.etag.utf8)
+        lastModified = other.lastModified
+        lastModifiedText = String(other.lastModifiedText.utf8)
+        validatorLines = String(other.validatorLines.utf8)
+        okHead = ByteBuffer(bytes: other.okHead.readableBytesView)
+    }
+
+    /// A copy with storage of its own (see `SiteContent.privateCopy()`).
+    public func privateCopy() -> StaticFile {
+        StaticFile(copying: self)
+    }
+
     /// FNV-1a, 64 bits: fast, and ample to tell versions of one file apart.
     static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -1,0 +1,38 @@
+import GardenPolicy
+import GardenSites
+import NIOCore
+
+/// One event loop's private copy of the site registry and the sites' content.
+///
+/// Both event loops serving from the same objects would make every request bump the
+/// same reference counts and take the same lock from two cores, and the cache line
+/// bouncing between them cost more than the rest of the lookup. Each loop therefore
+/// keeps a copy, refreshed when the library's generation moves (a rare file change).
+/// Only ever touched on its own event loop.
+final class LoopLocalSites: @unchecked Sendable {
+    private let library: SiteLibrary
+    private let eventLoop: any EventLoop
+    let registry: SiteRegistry
+    private var generation = -1
+    /// Content by the registry's site index.
+    private var contents: [SiteContent?] = []
+
+    init(registry: SiteRegistry, library: SiteLibrary, eventLoop: any EventLoop) {
+        // Rebuilding the registry gives it dictionaries of its own.
+        self.registry = SiteRegistry(sites: registry.sites, portalHost: registry.portalHost)
+        self.library = library
+        self.eventLoop = eventLoop
+    }
+
+    /// The site a host reaches and its current content, or nil for an unknown address.
+    func content(for host: HostName) -> SiteContent? {
+        eventLoop.assertInEventLoop()
+        guard let index = registry.index(for: host) else { return nil }
+        if library.generation != generation {
+            let snapshot = library.snapshot()
+            contents = registry.sites.map { snapshot.contents[$0.folder]?.privateCopy() }
+            generation = snapshot.generation
+        }
+        return contents[index]
+    }
+}
