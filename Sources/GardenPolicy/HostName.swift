@@ -18,10 +18,18 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
     ///
     /// Works on UTF-8 bytes: it runs for every request, and Character-level string
     /// operations (grapheme breaking) cost more than everything else here together.
-    public init?(authority: some StringProtocol) {
-        let parsed = authority.utf8.withContiguousStorageIfAvailable(Self.parse)
-            ?? Array(authority.utf8).withUnsafeBufferPointer(Self.parse)
-        guard let parsed else { return nil }
+    /// Concrete, not generic: a generic initialiser called from another module runs
+    /// unspecialised, through witness tables, several times slower.
+    public init?(authority: Substring) {
+        var authority = authority
+        guard let parsed = authority.withUTF8(Self.parse) else { return nil }
+        self = parsed
+    }
+
+    /// Parses a `Host` header value or a URL authority; see `init?(authority: Substring)`.
+    public init?(authority: String) {
+        var authority = authority
+        guard let parsed = authority.withUTF8(Self.parse) else { return nil }
         self = parsed
     }
 

@@ -74,7 +74,8 @@ public struct RequestPath: Sendable, Equatable {
     }
 
     /// Decodes and checks the path of a request target (`/a%20b/c.html?x=1`).
-    public static func parse(_ target: some StringProtocol) -> Result<RequestPath, Rejection> {
+    /// Concrete, not generic, so that callers in other modules get the specialised code.
+    public static func parse(_ target: String) -> Result<RequestPath, Rejection> {
         let target = Substring(target)
         // UTF-8 indices throughout: this runs per request, and Character operations are slow.
         let queryStart = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? target.endIndex
