@@ -283,7 +283,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         body.writeString(html)
         sendBody(
             status,
-            headerLines: "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n" + SecurityHeaders.lines + extraHeaders,
+            headerLines: GardenPages.headerLines + extraHeaders,
             body: body, isHEAD: isHEAD
         )
     }

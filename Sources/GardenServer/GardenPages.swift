@@ -8,8 +8,28 @@ struct GardenPages: Sendable {
     /// The portal's host, linked from every page so a lost visitor can find the way back.
     let portalHost: String
 
-    /// A complete, self-contained HTML page (inline styles are not allowed by the CSP,
-    /// so the page relies on the browser's defaults plus semantic markup).
+    /// The CSP of the garden's own pages: nothing may load at all, except this page's
+    /// own inline style (there is no script to abuse it, and every value is escaped).
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+    /// Header lines for a garden page, each ending in CRLF.
+    static let headerLines =
+        "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
+        + "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+        + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
+
+    private static let style = """
+        body { margin: 0; font-family: "Noto Sans KR", "Noto Sans CJK KR", sans-serif; background: #f4f1ea; color: #222; line-height: 1.6; }
+        header { background: #8e1b14; color: #fff; padding: 0.8rem 1.5rem; border-bottom: 4px solid #d4a017; font-weight: 700; letter-spacing: 0.08em; }
+        main { max-width: 40rem; margin: 3rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 10px; box-shadow: 0 1px 4px rgba(0,0,0,0.15); }
+        h1 { margin: 0 0 0.3rem; font-size: 1.7rem; } h2 { font-size: 1.2rem; color: #555; margin: 1.2rem 0 0.3rem; }
+        code { background: #f0f0f0; padding: 0.1rem 0.3rem; border-radius: 3px; }
+        a { color: #8e1b14; }
+        footer { text-align: center; font-size: 0.85rem; color: #666; padding: 1rem; }
+        """
+
+    /// A complete, self-contained HTML page in the garden's own look.
     func page(titleKorean: String, titleEnglish: String, bodyKorean: String, bodyEnglish: String, detail: String? = nil) -> String {
         let detailLine = detail.map { "<p><code>\(Self.escape($0))</code></p>\n" } ?? ""
         return """
@@ -19,8 +39,10 @@ struct GardenPages: Sendable {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(titleKorean) · \(titleEnglish)</title>
+        <style>\(Self.style)</style>
         </head>
         <body>
+        <header>국가망 · NATIONAL NETWORK</header>
         <main>
         <h1>\(titleKorean)</h1>
         <p>\(bodyKorean)</p>
@@ -28,7 +50,6 @@ struct GardenPages: Sendable {
         <p lang="en">\(bodyEnglish)</p>
         \(detailLine)<p><a href="http://\(portalHost)/">광명 포털 · Kwangmyong portal</a></p>
         </main>
-        <hr>
         <footer><small>Walled Garden — a classroom simulation of a censored national network. 교실 모의 실험입니다.</small></footer>
         </body>
         </html>

@@ -11,9 +11,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the garden (the default command).",
         discussion: """
         Examples:
-          walled-garden                                  serve Config/ and Sites/ on 127.0.0.1:8080
-          walled-garden --listen 127.0.0.1:9000          use another port
-          walled-garden --config my-lesson/Config --sites my-lesson/Sites
+          walled-garden                          Config/ and Sites/ on 127.0.0.1:8080
+          walled-garden --listen 127.0.0.1:9000  another port
+          walled-garden --config lesson/Config --sites lesson/Sites
         Stop with Ctrl-C: requests in flight finish first.
         """
     )

@@ -10,6 +10,11 @@ struct WalledGarden: AsyncParsableCommand {
         Serves the demo sites in Sites/ under the rules in Config/, as a web server \
         (by virtual host or NAME.localhost) and as an HTTP proxy. Run it with no \
         arguments from the project folder, then open http://localhost:8080/.
+
+        Common options (see 'walled-garden serve --help' for all):
+          --config <dir>        the configuration folder (default: Config)
+          --sites <dir>         the folder of site folders (default: Sites)
+          --listen <host:port>  where to listen (default: garden.yaml's listeners)
         """,
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self
