@@ -1,3 +1,4 @@
+import GardenSites
 import NIOHTTP1
 
 /// The request header fields the garden acts on, gathered in one pass over the headers
@@ -29,7 +30,7 @@ struct RequestHeaderFacts {
                 ifRange = value
             case 10 where name.equalsIgnoringASCIICase("connection"):
                 for token in value.split(separator: ",") {
-                    let trimmed = token.trimmingSpaces()
+                    let trimmed = token.trimmingASCIISpaces()
                     if trimmed.equalsIgnoringASCIICase("close") { connectionClose = true }
                     if trimmed.equalsIgnoringASCIICase("keep-alive") { connectionKeepAlive = true }
                 }
@@ -64,13 +65,5 @@ extension StringProtocol {
             if lowerA != lowerB { return false }
         }
         return true
-    }
-
-    func trimmingSpaces() -> SubSequence {
-        var start = startIndex
-        var end = endIndex
-        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
-        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" { end = index(before: end) }
-        return self[start..<end]
     }
 }

@@ -54,7 +54,7 @@ extension Character {
 
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs (HTTP's OWS).
-    func trimmingASCIISpaces() -> SubSequence {
+    public func trimmingASCIISpaces() -> SubSequence {
         var start = startIndex
         var end = endIndex
         while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
