@@ -8,24 +8,25 @@ import GardenSites
 import Logging
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 
 /// Answers the HTTP/1.1 requests of one client connection from the in-memory sites.
 ///
-/// It sits after NIO's request decoder and writes response bytes itself: the head of a
-/// file response is precomputed (`StaticFile.okHead`), so a request costs a dictionary
-/// lookup, one `Date` line and two buffer writes. Every request is answered as soon as
-/// its head arrives, so pipelined requests are answered in order without queueing.
+/// It reads request heads straight from the socket's bytes (`RequestHeadParser`) and
+/// writes response bytes itself: the head of a file response is precomputed
+/// (`StaticFile.okHead`), so a request costs a dictionary lookup, one `Date` line and
+/// two buffer writes. Every request is answered as soon as its head arrives, so
+/// pipelined requests are answered in order without queueing.
 ///
 /// It also owns the connection's clocks: a request must arrive whole within
 /// `requestTimeout` of its first byte (else 408 and close), and an idle keep-alive
 /// connection is closed after `idleTimeout`.
 final class GardenHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let garden: GardenContext
     private let sites: LoopLocalSites
+    private let parser: RequestHeadParser
     private var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
@@ -35,19 +36,19 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var requestStarted: NIODeadline?
     /// When the connection last finished a request (or opened); the idle clock's start.
     private var idleSince = NIODeadline.now()
-    /// Inside a request: its head arrived and its end has not.
-    private var inRequest = false
+    /// Bytes of a request head that has not arrived whole yet.
+    private var pending: ByteBuffer?
+    /// How far `pending` is known to hold no head end.
+    private var scannedBytes = 0
     /// Answer no more requests; close once the current answer is written.
     private var closing = false
     private var needsFlush = false
-    /// Whether a line end was seen since the last request head: tells a too-long request
-    /// line (414) from too-large headers (431) when the decoder overflows.
-    private var sawLineEnd = false
     private var cachedDate: (second: Int, line: String) = (0, "")
 
     init(garden: GardenContext, sites: LoopLocalSites) {
         self.garden = garden
         self.sites = sites
+        self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
     }
 
     // MARK: - Channel events
@@ -68,26 +69,34 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    /// Called by `RawBytesObserver` for every read, before decoding.
-    func bytesArrived(_ buffer: ByteBuffer) {
-        if requestStarted == nil { requestStarted = .now() }
-        if !sawLineEnd, buffer.readableBytesView.contains(UInt8(ascii: "\n")) { sawLineEnd = true }
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            inRequest = true
-            sawLineEnd = false
-            if requestStarted == nil { requestStarted = .now() }
-            respond(to: head)
-        case .body:
-            break
-        case .end:
-            inRequest = false
-            requestStarted = nil
-            idleSince = .now()
+        var buffer = unwrapInboundIn(data)
+        if var earlier = pending {
+            pending = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        if requestStarted == nil { requestStarted = .now() }
+        while !closing, buffer.readableBytes > 0 {
+            let outcome = buffer.withUnsafeReadableBytes { parser.parse($0, scanFrom: max(0, scannedBytes - 3)) }
+            switch outcome {
+            case .needMoreData:
+                scannedBytes = buffer.readableBytes
+                pending = buffer
+                return
+            case .refused(let refusal):
+                refuse(refusal)
+                return
+            case .head(let head, let consumed):
+                buffer.moveReaderIndex(forwardBy: consumed)
+                scannedBytes = 0
+                respond(to: head)
+                // The request is complete (the garden reads no bodies): the idle clock starts,
+                // unless the next request has begun in the same bytes.
+                idleSince = .now()
+                requestStarted = buffer.readableBytes > 0 ? idleSince : nil
+            }
         }
     }
 
@@ -100,36 +109,30 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !closing else { return }
-        if let parserError = error as? HTTPParserError {
-            garden.logger.debug("bad request", metadata: ["error": "\(parserError)", "client": "\(context.remoteAddress?.description ?? "?")"])
-            switch parserError {
-            case .headerOverflow:
-                if sawLineEnd {
-                    sendError(.headersTooLarge, reason: "the request's header fields are larger than the garden accepts", isHEAD: false, close: true)
-                } else {
-                    sendError(.uriTooLong, reason: "the request target is longer than the garden accepts", isHEAD: false, close: true)
-                }
-            case .invalidVersion:
-                sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: false, close: true)
-            default:
-                sendError(.badRequest, reason: "the request is not valid HTTP/1.1", isHEAD: false, close: true)
-            }
-            return
-        }
         garden.logger.debug("connection error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }
 
+    private func refuse(_ refusal: RequestHeadParser.Refusal) {
+        garden.logger.debug("bad request", metadata: ["refusal": "\(refusal)", "client": "\(context.remoteAddress?.description ?? "?")"])
+        switch refusal {
+        case .badRequest(let reason):
+            sendError(.badRequest, reason: reason, isHEAD: false, close: true)
+        case .uriTooLong:
+            sendError(.uriTooLong, reason: "the request target is longer than \(garden.limits.maxURIBytes) bytes", isHEAD: false, close: true)
+        case .headersTooLarge:
+            sendError(.headersTooLarge, reason: "the header fields are larger than \(garden.limits.maxHeaderBytes) bytes", isHEAD: false, close: true)
+        case .versionNotSupported:
+            sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: false, close: true)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            // Graceful shutdown: finish the request in flight, close idle connections now.
-            if inRequest {
-                closing = true
-            } else {
-                closing = true
-                context.close(promise: nil)
-            }
+            // Graceful shutdown. Requests are answered within the read that completes
+            // them, so none is in flight here: whatever is buffered is an unfinished head.
+            closing = true
+            context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -168,34 +171,23 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     // MARK: - Answering
 
-    private func respond(to head: HTTPRequestHead) {
-        let isHEAD = head.method == .HEAD
-        let facts = RequestHeaderFacts(head.headers)
+    private func respond(to head: RequestHead) {
+        let isHEAD = head.method == .head
         // A body we do not read would be taken for the next request: close after answering.
-        if !facts.keepsAlive(version: head.version) || facts.hasBody { closing = true }
+        if !head.keepsAlive || head.hasBody { closing = true }
 
-        guard head.version.major == 1 else {
-            return sendError(.versionNotSupported, reason: "only HTTP/1.0 and HTTP/1.1 are spoken here", isHEAD: isHEAD, close: true)
-        }
-        guard head.uri.utf8.count <= garden.limits.maxURIBytes else {
-            return sendError(.uriTooLong, reason: "the request target is longer than \(garden.limits.maxURIBytes) bytes", isHEAD: isHEAD, close: true)
-        }
-        guard facts.headerBytes <= garden.limits.maxHeaderBytes else {
-            return sendError(.headersTooLarge, reason: "the header fields are larger than \(garden.limits.maxHeaderBytes) bytes", isHEAD: isHEAD, close: true)
-        }
-        if head.method == .CONNECT {
+        if head.method == .connect {
             return sendError(
                 .methodNotAllowed, reason: "the garden does not open tunnels (CONNECT) yet",
                 isHEAD: false, close: true, extraHeaders: "Allow: GET, HEAD\r\n"
             )
         }
-
-        guard facts.hostCount <= 1 else {
+        guard head.hostCount <= 1 else {
             return sendError(.badRequest, reason: "a request may carry only one Host header", isHEAD: isHEAD, close: true)
         }
         let target: RequestTarget
         switch RequestTarget.parse(
-            method: head.method.rawValue, uri: head.uri, host: facts.host, requiresHost: head.version.minor >= 1
+            method: head.method.description, uri: head.target, host: head.host, requiresHost: head.minorVersion >= 1
         ) {
         case .success(let parsed): target = parsed
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
@@ -204,9 +196,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         guard let content = sites.content(for: target.host) else {
             return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
         }
-        guard head.method == .GET || isHEAD else {
+        guard head.method == .get || isHEAD else {
             return sendError(
-                .methodNotAllowed, reason: "\(head.method.rawValue) is not allowed; the garden only serves pages",
+                .methodNotAllowed, reason: "\(head.method) is not allowed; the garden only serves pages",
                 isHEAD: false, close: closing, extraHeaders: "Allow: GET, HEAD\r\n"
             )
         }
@@ -221,7 +213,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
         switch content.resolve(path) {
         case .file(let file):
-            sendFile(file, facts: facts, isHEAD: isHEAD)
+            sendFile(file, head: head, isHEAD: isHEAD)
         case .redirect(let location):
             let html = garden.pages.page(
                 titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
@@ -238,15 +230,15 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    private func sendFile(_ file: StaticFile, facts: RequestHeaderFacts, isHEAD: Bool) {
-        if Preconditions.isNotModified(ifNoneMatch: facts.ifNoneMatch, ifModifiedSince: facts.ifModifiedSince, file: file) {
+    private func sendFile(_ file: StaticFile, head: RequestHead, isHEAD: Bool) {
+        if Preconditions.isNotModified(ifNoneMatch: head.ifNoneMatch, ifModifiedSince: head.ifModifiedSince, file: file) {
             var buffer = startHead(.notModified, capacity: 512)
             buffer.writeString(file.validatorLines)
             finishHead(&buffer)
             return write(buffer, body: nil)
         }
         // Range is defined for GET only (RFC 9110 §14.2); HEAD gets the whole headers.
-        if !isHEAD, let rangeHeader = facts.range, Preconditions.rangeApplies(ifRange: facts.ifRange, file: file) {
+        if !isHEAD, let rangeHeader = head.range, Preconditions.rangeApplies(ifRange: head.ifRange, file: file) {
             switch ByteRange.resolve(rangeHeader, length: file.size) {
             case .whole:
                 break
@@ -333,23 +325,5 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             cachedDate = (Int(now), "Date: \(HTTPDate.format(Int(now)))\r\n")
         }
         return cachedDate.line
-    }
-}
-
-/// Sees each read before the HTTP decoder, so the handler's request clock starts at a
-/// request's first byte (a client that sends half a request cannot wait forever).
-final class RawBytesObserver: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
-    private let handler: GardenHTTPHandler
-
-    init(handler: GardenHTTPHandler) {
-        self.handler = handler
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        handler.bytesArrived(unwrapInboundIn(data))
-        context.fireChannelRead(data)
     }
 }

@@ -3,14 +3,13 @@ import GardenSites
 import Logging
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 
 /// The data plane: listens on the configured addresses and serves the garden's sites.
 ///
 /// Built on SwiftNIO directly rather than a web framework: proxy requests keep their
 /// absolute URL, CONNECT and the censor styles (drop, reset, stall) need the raw channel,
-/// and a hand-written response path is what reaches nginx's speed (see DESIGN.md).
+/// and a hand-written request and response path is what comes near nginx's speed.
 public final class GardenServer: Sendable {
     private let garden: GardenContext
     private let listeners: [ListenAddress]
@@ -75,9 +74,6 @@ public final class GardenServer: Sendable {
         let garden = self.garden
         let connections = self.connections
         let quiesce = self.quiesce
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderFieldSize = max(garden.limits.maxURIBytes, garden.limits.maxHeaderBytes) + 1024
-        decoderLimits.maxHeaderListSize = garden.limits.maxURIBytes + garden.limits.maxHeaderBytes + 1024
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -96,12 +92,7 @@ public final class GardenServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
                     let handler = GardenHTTPHandler(garden: garden, sites: garden.sites(on: channel.eventLoop))
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(RawBytesObserver(handler: handler))
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                        leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits
-                    )))
-                    try sync.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
     }

@@ -1,0 +1,119 @@
+/// A request head with the fields the garden acts on; everything else is checked for
+/// syntax and dropped.
+struct RequestHead: Equatable, Sendable {
+    /// The request method. GET, HEAD and CONNECT are told apart without a string.
+    enum Method: Equatable, Sendable, CustomStringConvertible {
+        case get, head, connect
+        case other(String)
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            if bytes.elementsEqual("GET".utf8) {
+                self = .get
+            } else if bytes.elementsEqual("HEAD".utf8) {
+                self = .head
+            } else if bytes.elementsEqual("CONNECT".utf8) {
+                self = .connect
+            } else {
+                self = .other(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .get: "GET"
+            case .head: "HEAD"
+            case .connect: "CONNECT"
+            case .other(let name): name
+            }
+        }
+    }
+
+    var method: Method
+    /// The request target exactly as sent.
+    var target: String
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and later 1.x).
+    var minorVersion: Int
+    var host: String?
+    var hostCount = 0
+    var ifNoneMatch: [String] = []
+    var ifModifiedSince: String?
+    var range: String?
+    var ifRange: String?
+    /// The request announces a body (`Content-Length` other than 0, or `Transfer-Encoding`).
+    var hasBody = false
+    var connectionClose = false
+    var connectionKeepAlive = false
+    /// Names and values plus 4 per field (": " and CRLF), as the limit counts them.
+    var headerBytes = 0
+
+    init(method: Method, target: String, minorVersion: Int) {
+        self.method = method
+        self.target = target
+        self.minorVersion = minorVersion
+    }
+
+    /// Whether the connection stays open after this request (RFC 9112 §9.3).
+    var keepsAlive: Bool {
+        if connectionClose { return false }
+        return minorVersion >= 1 || connectionKeepAlive
+    }
+
+    /// Takes in one field line; a contradictory `Content-Length` is refused.
+    mutating func record(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, contentLength: inout Substring?
+    ) -> RequestHeadParser.Refusal? {
+        func text() -> String { String(decoding: value, as: UTF8.self) }
+        switch name.count {
+        case 4 where name.equalsIgnoringASCIICase("host"):
+            host = text()
+            hostCount += 1
+        case 5 where name.equalsIgnoringASCIICase("range"):
+            range = text()
+        case 8 where name.equalsIgnoringASCIICase("if-range"):
+            ifRange = text()
+        case 10 where name.equalsIgnoringASCIICase("connection"):
+            for token in value.split(separator: UInt8(ascii: ",")) {
+                var start = token.startIndex
+                var end = token.endIndex
+                while start < end, value[start] == .space || value[start] == .tab { start += 1 }
+                while end > start, value[end - 1] == .space || value[end - 1] == .tab { end -= 1 }
+                let trimmed = UnsafeRawBufferPointer(rebasing: value[start..<end])
+                if trimmed.equalsIgnoringASCIICase("close") { connectionClose = true }
+                if trimmed.equalsIgnoringASCIICase("keep-alive") { connectionKeepAlive = true }
+            }
+        case 13 where name.equalsIgnoringASCIICase("if-none-match"):
+            ifNoneMatch.append(text())
+        case 14 where name.equalsIgnoringASCIICase("content-length"):
+            let length = Substring(text())
+            guard !length.isEmpty, length.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                return .badRequest("Content-Length is not a number")
+            }
+            if let earlier = contentLength, earlier != length {
+                return .badRequest("two different Content-Length values")
+            }
+            contentLength = length
+            if length.utf8.contains(where: { $0 != UInt8(ascii: "0") }) { hasBody = true }
+        case 17 where name.equalsIgnoringASCIICase("if-modified-since"):
+            ifModifiedSince = text()
+        case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
+            hasBody = true
+        default:
+            break
+        }
+        return nil
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// ASCII case-insensitive comparison with a lower-case literal.
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        guard count == lowercase.utf8CodeUnitCount else { return false }
+        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: count)
+        for index in 0..<count {
+            let byte = self[index]
+            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            if lowered != other[index] { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,188 @@
+/// Reads HTTP/1.x request heads (RFC 9112) straight from the received bytes.
+///
+/// The garden never reads a request body: a request that announces one is answered and
+/// its connection closed (see `RequestHead.hasBody`). So a head parser is all the data
+/// plane needs, and one that keeps only the fields the garden acts on allocates almost
+/// nothing per request, where a general decoder builds a string for every header.
+/// Bodies never being parsed also means no request can be smuggled behind one.
+///
+/// Strict where the RFC lets a server be: whitespace before a field's colon, obsolete
+/// line folding, control characters, bare CR and malformed versions are 400s.
+struct RequestHeadParser: Sendable {
+    /// Why a head was refused, and with which status.
+    enum Refusal: Error, Equatable, Sendable {
+        case badRequest(String)
+        case uriTooLong
+        case headersTooLarge
+        case versionNotSupported
+    }
+
+    enum Outcome: Equatable, Sendable {
+        /// The bytes hold no complete head yet.
+        case needMoreData
+        /// A head, and how many bytes it took (including the blank line).
+        case head(RequestHead, consumed: Int)
+        case refused(Refusal)
+    }
+
+    /// Longest request target accepted (the method and version come on top).
+    var maxURIBytes: Int
+    /// Largest header section, counted as names + values + 4 per field (": " and CRLF).
+    var maxHeaderBytes: Int
+    /// Most header fields in one request.
+    var maxHeaderCount = 128
+
+    /// Looks for one request head at the start of `bytes`.
+    ///
+    /// - Parameter scanFrom: bytes already known to hold no head end (from an earlier call
+    ///   on a shorter prefix), so a slow client's head is not rescanned from the start.
+    func parse(_ bytes: UnsafeRawBufferPointer, scanFrom: Int = 0) -> Outcome {
+        // RFC 9112 §2.2: ignore empty lines before the request line.
+        var start = 0
+        while start < bytes.count, bytes[start] == .cr || bytes[start] == .lf { start += 1 }
+        if start == bytes.count { return .needMoreData }
+
+        guard let lineEnd = findByte(.lf, in: bytes, from: start) else {
+            return bytes.count - start > maxRequestLineBytes ? .refused(.uriTooLong) : .needMoreData
+        }
+        guard let headEnd = findHeadEnd(bytes, from: max(lineEnd, scanFrom)) else {
+            return bytes.count - lineEnd > maxHeaderSectionBytes ? .refused(.headersTooLarge) : .needMoreData
+        }
+        switch parseRequestLine(bytes, from: start, to: lineEnd) {
+        case .failure(let refusal):
+            return .refused(refusal)
+        case .success(var head):
+            if let refusal = parseFields(bytes, from: lineEnd + 1, to: headEnd, into: &head) {
+                return .refused(refusal)
+            }
+            return .head(head, consumed: headEnd)
+        }
+    }
+
+    private var maxRequestLineBytes: Int { maxURIBytes + 64 }
+    private var maxHeaderSectionBytes: Int { maxHeaderBytes + 2 * maxHeaderCount + 4 }
+
+    /// The index just past the blank line that ends the head, or nil.
+    func findHeadEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        while let lf = findByte(.lf, in: bytes, from: index) {
+            // LF then (CR) LF: the line after this one is empty.
+            if lf + 1 < bytes.count, bytes[lf + 1] == .lf { return lf + 2 }
+            if lf + 2 < bytes.count, bytes[lf + 1] == .cr, bytes[lf + 2] == .lf { return lf + 3 }
+            index = lf + 1
+        }
+        return nil
+    }
+
+    private func findByte(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count else { return nil }
+        return bytes[start...].firstIndex(of: byte)
+    }
+
+    /// `method SP request-target SP HTTP-version`, the line ending at `end` (its LF).
+    private func parseRequestLine(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Result<RequestHead, Refusal> {
+        var lineEnd = end
+        if lineEnd > start, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+        guard let firstSpace = findByte(.space, in: bytes, from: start), firstSpace < lineEnd, firstSpace > start else {
+            return .failure(.badRequest("the request line is not 'METHOD target HTTP/1.1'"))
+        }
+        for index in start..<firstSpace where !isTokenCharacter(bytes[index]) {
+            return .failure(.badRequest("the method is not a valid token"))
+        }
+        let targetStart = firstSpace + 1
+        guard let secondSpace = findByte(.space, in: bytes, from: targetStart), secondSpace < lineEnd else {
+            return .failure(.badRequest("the request line is not 'METHOD target HTTP/1.1'"))
+        }
+        guard secondSpace - targetStart <= maxURIBytes else { return .failure(.uriTooLong) }
+        guard secondSpace > targetStart else { return .failure(.badRequest("the request target is empty")) }
+        for index in targetStart..<secondSpace where bytes[index] <= 0x20 || bytes[index] >= 0x7F {
+            return .failure(.badRequest("the request target holds a character that must be percent-encoded"))
+        }
+        // "HTTP/" DIGIT "." DIGIT
+        let version = secondSpace + 1
+        guard lineEnd - version == 8,
+              bytes[version] == UInt8(ascii: "H"), bytes[version + 1] == UInt8(ascii: "T"),
+              bytes[version + 2] == UInt8(ascii: "T"), bytes[version + 3] == UInt8(ascii: "P"),
+              bytes[version + 4] == UInt8(ascii: "/"), bytes[version + 6] == UInt8(ascii: "."),
+              isDigit(bytes[version + 5]), isDigit(bytes[version + 7])
+        else {
+            return .failure(.badRequest("the HTTP version is malformed"))
+        }
+        guard bytes[version + 5] == UInt8(ascii: "1") else { return .failure(.versionNotSupported) }
+        // A higher 1.x minor is answered as 1.1 (RFC 9110 §6.2).
+        let minor = bytes[version + 7] == UInt8(ascii: "0") ? 0 : 1
+        return .success(RequestHead(
+            method: RequestHead.Method(UnsafeRawBufferPointer(rebasing: bytes[start..<firstSpace])),
+            target: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<secondSpace]), as: UTF8.self),
+            minorVersion: minor
+        ))
+    }
+
+    /// The field lines between the request line and the blank line.
+    private func parseFields(_ bytes: UnsafeRawBufferPointer, from start: Int, to headEnd: Int, into head: inout RequestHead) -> Refusal? {
+        var lineStart = start
+        var count = 0
+        var contentLength: Substring?
+        while lineStart < headEnd {
+            let lf = findByte(.lf, in: bytes, from: lineStart)!
+            var lineEnd = lf
+            if lineEnd > lineStart, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+            if lineEnd == lineStart { break }  // the blank line
+            count += 1
+            guard count <= maxHeaderCount else { return .headersTooLarge }
+            if bytes[lineStart] == .space || bytes[lineStart] == .tab {
+                return .badRequest("obsolete line folding is not accepted")
+            }
+            guard let colon = findByte(.colon, in: bytes, from: lineStart), colon < lineEnd, colon > lineStart else {
+                return .badRequest("a header line has no field name and colon")
+            }
+            for index in lineStart..<colon where !isTokenCharacter(bytes[index]) {
+                return .badRequest("a header field name holds an invalid character")
+            }
+            var valueStart = colon + 1
+            var valueEnd = lineEnd
+            while valueStart < valueEnd, bytes[valueStart] == .space || bytes[valueStart] == .tab { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab { valueEnd -= 1 }
+            for index in valueStart..<valueEnd {
+                let byte = bytes[index]
+                if (byte < 0x20 && byte != .tab) || byte == 0x7F {
+                    return .badRequest("a header value holds a control character")
+                }
+            }
+            head.headerBytes += (colon - lineStart) + (valueEnd - valueStart) + 4
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            if let refusal = head.record(name: name, value: value, contentLength: &contentLength) {
+                return refusal
+            }
+            lineStart = lf + 1
+        }
+        guard head.headerBytes <= maxHeaderBytes else { return .headersTooLarge }
+        return nil
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    /// RFC 9110 `tchar`.
+    private func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+}
+
+extension UInt8 {
+    static let cr = UInt8(ascii: "\r")
+    static let lf = UInt8(ascii: "\n")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let colon = UInt8(ascii: ":")
+}
