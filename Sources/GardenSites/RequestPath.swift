@@ -84,6 +84,11 @@ public struct RequestPath: Sendable, Equatable {
         if let fragment = rawQuery.utf8.firstIndex(of: UInt8(ascii: "#")) { rawQuery = rawQuery[..<fragment] }
         guard rawPath.utf8.first == UInt8(ascii: "/") else { return .failure(.notAbsolute) }
 
+        if let simple = simplePath(rawPath) {
+            return .success(RequestPath(
+                relativePath: simple.relative, hasTrailingSlash: simple.trailingSlash, rawPath: rawPath, rawQuery: rawQuery
+            ))
+        }
         // Decode into one scratch buffer, segment after segment, and make one String at
         // the end: this runs for every request, so it allocates once.
         let capacity = rawPath.utf8.count
@@ -154,6 +159,39 @@ public struct RequestPath: Sendable, Equatable {
                 relativePath: relativePath, hasTrailingSlash: endedWithSlash, rawPath: rawPath, rawQuery: rawQuery
             ))
         }
+    }
+
+    /// The common case without decoding: only unreserved ASCII, no escapes, no empty,
+    /// `.` or `..` segments. Then the relative path is the raw path without its slashes
+    /// at either end. Anything else returns nil and takes the full path.
+    private static func simplePath(_ rawPath: Substring) -> (relative: String, trailingSlash: Bool)? {
+        var segmentLength = 0
+        var segmentIsDots = true
+        var previousWasSlash = false
+        for byte in rawPath.utf8.dropFirst() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                // An empty, "." or ".." segment needs the full treatment.
+                if segmentLength == 0 || (segmentIsDots && segmentLength <= 2) { return nil }
+                segmentLength = 0
+                segmentIsDots = true
+                previousWasSlash = true
+                continue
+            case UInt8(ascii: "."):
+                break
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                segmentIsDots = false
+            default:
+                return nil
+            }
+            segmentLength += 1
+            previousWasSlash = false
+        }
+        if segmentLength > 0, segmentIsDots, segmentLength <= 2 { return nil }
+        var relative = rawPath.dropFirst()
+        if previousWasSlash { relative = relative.dropLast() }
+        return (String(relative), previousWasSlash || rawPath.utf8.count == 1)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
