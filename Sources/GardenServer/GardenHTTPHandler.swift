@@ -44,6 +44,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var closing = false
     private var needsFlush = false
     private var cachedDate: (second: Int, line: String) = (0, "")
+    /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
+    private var unsentAtLastTick = 0
 
     init(garden: GardenContext, sites: LoopLocalSites) {
         self.garden = garden
@@ -130,9 +132,13 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Graceful shutdown. Requests are answered within the read that completes
-            // them, so none is in flight here: whatever is buffered is an unfinished head.
+            // them, so what may be in flight is the sending of answers: close once every
+            // queued byte is written (an empty write completes after all before it).
             closing = true
-            context.close(promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -154,6 +160,20 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func checkClocks() {
         guard context.channel.isActive else { return }
         let now = NIODeadline.now()
+        // A response still being sent is not idleness: a large file to a slow reader may
+        // take minutes. Only a client that reads nothing for a whole idle timeout is dropped
+        // (nginx's send_timeout).
+        let unsent = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        if unsent > 0 {
+            if unsent != unsentAtLastTick {
+                unsentAtLastTick = unsent
+                idleSince = now
+            } else if now - idleSince >= TimeAmount(garden.limits.idleTimeout) {
+                context.close(promise: nil)
+            }
+            return
+        }
+        unsentAtLastTick = 0
         if let started = requestStarted {
             if now - started >= TimeAmount(garden.limits.requestTimeout), !closing {
                 requestTimedOut()
@@ -310,9 +330,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             let channel = context.channel
             context.flush()
             needsFlush = false
-            channel.close(mode: .output, promise: nil)
-            // Let the client read the answer, then release the socket even if it never closes.
-            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+            // Half-close once everything queued is sent, so the client reads the whole answer
+            // (a full close with unread request bytes would reset it); then release the
+            // socket even if the client never closes its side.
+            let sent = channel.eventLoop.makePromise(of: Void.self)
+            channel.close(mode: .output, promise: sent)
+            sent.futureResult.whenComplete { _ in
+                channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+            }
         } else {
             needsFlush = true
         }

@@ -105,6 +105,50 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(3))
     }
 
+    /// 24 MiB: more than the kernel's socket buffers hold, so sending takes the reader's pace.
+    static let bigFile = String(repeating: "0123456789abcdef", count: 24 * 65536)
+
+    @Test func aSlowReaderGetsTheWholeFileDespiteTheIdleTimeout() async throws {
+        var files = TestGarden.defaultFiles
+        files["alpha.kp/big.bin"] = Self.bigFile
+        let garden = try await TestGarden(files: files, limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
+        defer { Task { await garden.stop() } }
+        let received = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 10)
+            connection.send(Array("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
+            var total = 0
+            var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+            let start = Date()
+            // Read at about 16 MiB/s: the transfer takes well over the idle timeout.
+            while total < Self.bigFile.utf8.count + 200, Date().timeIntervalSince(start) < 8 {
+                let count = chunk.withUnsafeMutableBytes { recv(connection.descriptor, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                total += count
+                Thread.sleep(forTimeInterval: Double(count) / Double(16 << 20))
+                let body = total - 400
+                if body >= Self.bigFile.utf8.count { break }
+            }
+            return total
+        }
+        #expect(received > Self.bigFile.utf8.count)
+    }
+
+    @Test func aReaderThatStopsReadingIsDropped() async throws {
+        var files = TestGarden.defaultFiles
+        files["alpha.kp/big.bin"] = Self.bigFile
+        let garden = try await TestGarden(files: files, limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
+        defer { Task { await garden.stop() } }
+        let (received, closed) = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
+            Thread.sleep(forTimeInterval: 2)  // read nothing
+            let result = connection.receive()
+            return (result.bytes.count, result.closedByPeer)
+        }
+        #expect(closed)
+        #expect(received < Self.bigFile.utf8.count)
+    }
+
     @Test func connectionsBeyondTheLimitGet503() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
         defer { Task { await garden.stop() } }
