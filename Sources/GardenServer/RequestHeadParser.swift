@@ -40,6 +40,8 @@ struct RequestHeadParser: Sendable {
         // RFC 9112 §2.2: ignore empty lines before the request line.
         var start = 0
         while start < bytes.count, bytes[start] == .cr || bytes[start] == .lf { start += 1 }
+        // ... but not endlessly: they are buffered like any other part of a head.
+        if start > maxRequestLineBytes { return .refused(.badRequest("too many empty lines before the request")) }
         if start == bytes.count { return .needMoreData }
 
         guard let lineEnd = findByte(.lf, in: bytes, from: start) else {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ final class RawConnection: @unchecked Sendable {
 
     init(port: Int, timeout: Double) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }  // deinit's close(-1) is harmless
         var time = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
@@ -67,12 +68,16 @@ final class RawConnection: @unchecked Sendable {
             }
         }
         guard result == 0 else {
-            close(descriptor)
+            // No close here: a class whose initializer throws after setting every stored
+            // property is deinitialised, and deinit closes the socket. Closing twice would
+            // close whatever descriptor the server opened in between.
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
         }
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
 
     func send(_ bytes: [UInt8]) {
         var offset = 0
@@ -111,12 +116,16 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs blocking work on its own thread so waiting tests do not starve the async pool.
+    /// Threads for blocking socket work, shared by every test: a bounded number, so a
+    /// table of two thousand attacks does not start two thousand threads at once.
+    static let blockingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 32)
+        pool.start()
+        return pool
+    }()
+
+    /// Runs blocking work off the cooperative thread pool, so waiting tests do not starve it.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try work() })
-            }
-        }
+        try await blockingPool.runIfActive(work)
     }
 }

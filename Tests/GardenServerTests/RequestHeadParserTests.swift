@@ -127,6 +127,11 @@ import Testing
         #expect(Self.parse(text) == .refused(refusal))
     }
 
+    @Test func endlessEmptyLinesAreRefused() {
+        #expect(Self.parse(String(repeating: "\r\n", count: 100)) == .refused(.badRequest("too many empty lines before the request")))
+        #expect(Self.parse(String(repeating: "\r\n", count: 10)) == .needMoreData)
+    }
+
     @Test func tooManyFieldsAreRefused() {
         var parser = RequestHeadParser(maxURIBytes: 64, maxHeaderBytes: 100_000)
         parser.maxHeaderCount = 3
