@@ -5,6 +5,7 @@
 public struct GardenConfig: Sendable, Equatable {
     /// One listening socket.
     public struct Listener: Sendable, Equatable {
+        /// The address and port to bind.
         public var address: ListenAddress
         public init(address: ListenAddress) { self.address = address }
     }
@@ -24,7 +25,9 @@ public struct GardenConfig: Sendable, Equatable {
 
     /// A named config text, as read from disk.
     public struct Source: Sendable {
+        /// The path shown in diagnostics, e.g. `Config/sites.yaml`.
         public var file: String
+        /// The file's contents.
         public var text: String
         public init(file: String, text: String) {
             self.file = file

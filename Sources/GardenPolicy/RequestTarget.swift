@@ -33,6 +33,7 @@ public struct RequestTarget: Sendable, Equatable {
         }
     }
 
+    /// How the request line named its target.
     public var form: Form
     /// The host the request is for.
     public var host: HostName

@@ -5,6 +5,7 @@
 /// style, image or frame from anywhere else, so the simulation cannot leak onto the
 /// real internet and no outside site can frame it.
 public enum SecurityHeaders {
+    /// The `Content-Security-Policy` of every site file.
     public static let contentSecurityPolicy =
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 

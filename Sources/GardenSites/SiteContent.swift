@@ -16,6 +16,7 @@ public final class SiteContent: Sendable {
     /// Every directory that holds a served file, relative to the site folder, `""` for the root.
     public let directories: Set<String>
 
+    /// Content from files keyed by their path relative to the site folder.
     public init(files: [String: StaticFile]) {
         self.files = files
         var directories: Set<String> = [""]

@@ -6,7 +6,9 @@ import Darwin
 
 /// A problem that keeps a site folder from loading at all.
 public struct SiteLoadError: Error, Sendable, CustomStringConvertible {
+    /// The folder that failed to load.
     public var folder: String
+    /// What is wrong with it.
     public var message: String
     public var description: String { "\(folder): \(message)" }
 }
@@ -34,6 +36,7 @@ struct FileStamp: Sendable, Equatable {
 
 /// A site folder as loaded, with the stamps that tell when to load it again.
 public struct LoadedSite: Sendable {
+    /// What the folder serves.
     public let content: SiteContent
     let stamps: [String: FileStamp]
 }

@@ -25,6 +25,7 @@ public final class StaticFile: Sendable {
     /// The file's length in bytes.
     public var size: Int { body.readableBytes }
 
+    /// Prepares a file for serving: its media type from `fileName`, its ETag from `bytes`.
     public init(bytes: [UInt8], fileName: String, lastModified: Int) {
         var body = ByteBuffer()
         body.writeBytes(bytes)
