@@ -44,6 +44,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var closing = false
     private var needsFlush = false
     private var cachedDate: (second: Int, line: String) = (0, "")
+    /// Reused for the heads of file answers (see `sendFile`).
+    private var headScratch = ByteBuffer()
+    /// Bodies up to this size are copied behind the head into one buffer.
+    private static let inlineBodyLimit = 16 * 1024
     /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
     private var unsentAtLastTick = 0
 
@@ -278,10 +282,18 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 return write(buffer, body: nil)
             }
         }
-        var buffer = context.channel.allocator.buffer(capacity: file.okHead.readableBytes + 80)
-        buffer.writeImmutableBuffer(file.okHead)
-        finishHead(&buffer)
-        write(buffer, body: isHEAD ? nil : file.body)
+        // The head goes into the connection's reusable buffer: once the previous answer
+        // is sent its storage is ours alone again, and `clear()` keeps it (copy-on-write
+        // gives a fresh one when an answer is still queued, as with pipelining).
+        headScratch.clear()
+        headScratch.writeImmutableBuffer(file.okHead)
+        finishHead(&headScratch)
+        if !isHEAD, file.size <= Self.inlineBodyLimit {
+            // Small bodies ride in the same buffer: one write instead of two.
+            headScratch.writeImmutableBuffer(file.body)
+            return write(headScratch, body: nil)
+        }
+        write(headScratch, body: isHEAD ? nil : file.body)
     }
 
     /// A refusal: the error page with its reason, optionally closing the connection.
