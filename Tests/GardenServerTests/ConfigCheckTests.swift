@@ -1,0 +1,67 @@
+import Foundation
+import GardenServer
+import Testing
+
+/// `walled-garden check`: the shipped files pass; broken ones fail with the place to look.
+@Suite struct ConfigCheckTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A copy of the shipped Config/ and Sites/ to break.
+    final class Copy {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+        var config: String { root.appendingPathComponent("Config").path }
+        var sites: String { root.appendingPathComponent("Sites").path }
+
+        init() throws {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            for name in ["Config", "Sites"] {
+                try FileManager.default.copyItem(
+                    at: ConfigCheckTests.repository.appendingPathComponent(name), to: root.appendingPathComponent(name)
+                )
+            }
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+
+        func edit(_ file: String, _ change: (String) -> String) throws {
+            let url = root.appendingPathComponent(file)
+            try Data(change(try String(contentsOf: url, encoding: .utf8)).utf8).write(to: url)
+        }
+    }
+
+    @Test func shippedFilesPass() {
+        let check = ConfigCheck.run(
+            configDirectory: Self.repository.appendingPathComponent("Config").path,
+            sitesDirectory: Self.repository.appendingPathComponent("Sites").path
+        )
+        #expect(check.passed, "\(check.errors)")
+        #expect(check.warnings.isEmpty, "\(check.warnings)")
+        #expect(check.summary.count == 2)
+    }
+
+    @Test func aConfigMistakeFailsWithItsPosition() throws {
+        let copy = try Copy()
+        try copy.edit("Config/sites.yaml") { $0.replacingOccurrences(of: "zone: intranet", with: "zone: intranett") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(!check.passed)
+        #expect(check.errors.first?.contains("sites.yaml:") == true)
+        #expect(check.errors.first?.contains("unknown zone 'intranett' (did you mean 'intranet'?)") == true)
+    }
+
+    @Test func aMissingSiteFolderFails() throws {
+        let copy = try Copy()
+        try FileManager.default.removeItem(atPath: copy.sites + "/cooks.org.kp")
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(!check.passed)
+        #expect(check.errors.contains { $0.contains("cooks.org.kp: folder not found") })
+    }
+
+    @Test func aSiteWithoutHomePageWarns() throws {
+        let copy = try Copy()
+        try FileManager.default.removeItem(atPath: copy.sites + "/search.example/index.html")
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(check.passed)
+        #expect(check.warnings.contains { $0.contains("search.example: no index.html") })
+    }
+}
