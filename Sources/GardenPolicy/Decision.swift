@@ -1,0 +1,87 @@
+/// The outcome of `Policy.decide`: the action, who decided it, what was gathered on the
+/// way, and a trace of every rule looked at (which `explain` puts into words).
+public struct Decision: Sendable, Equatable {
+    /// One rule as evaluation met it.
+    public struct RuleCheck: Sendable, Equatable {
+        public var ruleID: String
+        /// The condition that did not hold, or nil when the rule matched.
+        public var failedCondition: Rule.Condition?
+        /// For a matched rule: what it did (decided, added effects, or would have, if shadow).
+        public var outcome: Outcome?
+
+        public enum Outcome: Sendable, Equatable {
+            case decided(CensorStyle)
+            case addedEffects([Effect])
+            case wouldHave(CensorStyle)
+        }
+    }
+
+    public var action: CensorStyle
+    /// The deciding rule's id, or `default`.
+    public var ruleID: String
+    public var reason: String
+    /// Effects of every matching non-shadow rule up to and including the deciding one.
+    public var effects: [Effect]
+    /// Shadow rules that matched, with what they would have done.
+    public var shadowMatches: [(ruleID: String, action: CensorStyle)]
+    public var trace: [RuleCheck]
+
+    public static func == (a: Decision, b: Decision) -> Bool {
+        a.action == b.action && a.ruleID == b.ruleID && a.reason == b.reason && a.effects == b.effects
+            && a.trace == b.trace && a.shadowMatches.map(\.ruleID) == b.shadowMatches.map(\.ruleID)
+            && a.shadowMatches.map(\.action) == b.shadowMatches.map(\.action)
+    }
+}
+
+/// The rules of the garden: visitor classes, ordered rules and the default.
+///
+/// Squid's and every firewall's model, the easiest to teach: rules are read top to
+/// bottom and the first matching rule with an action decides; rules without an action
+/// only add effects; shadow rules are reported, never applied.
+public struct Policy: Sendable, Equatable {
+    /// Declared visitor classes, by name, with their descriptions.
+    public var classes: [String: String]
+    /// The class of a visitor nothing else identifies.
+    public var defaultClass: String
+    public var rules: [Rule]
+    /// What happens when no rule decides.
+    public var defaultAction: CensorStyle
+    public var defaultReason: String
+
+    public init(classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String) {
+        self.classes = classes
+        self.defaultClass = defaultClass
+        self.rules = rules
+        self.defaultAction = defaultAction
+        self.defaultReason = defaultReason
+    }
+
+    /// Decides a request. Pure: the same facts always give the same decision.
+    public func decide(_ request: RequestFacts) -> Decision {
+        var effects: [Effect] = []
+        var shadow: [(ruleID: String, action: CensorStyle)] = []
+        var trace: [Decision.RuleCheck] = []
+        for rule in rules {
+            if let failed = rule.firstFailingCondition(for: request) {
+                trace.append(.init(ruleID: rule.id, failedCondition: failed))
+                continue
+            }
+            if rule.shadow {
+                if let action = rule.action {
+                    shadow.append((rule.id, action))
+                    trace.append(.init(ruleID: rule.id, outcome: .wouldHave(action)))
+                } else {
+                    trace.append(.init(ruleID: rule.id, outcome: .addedEffects([])))
+                }
+                continue
+            }
+            for effect in rule.effects where !effects.contains(effect) { effects.append(effect) }
+            if let action = rule.action {
+                trace.append(.init(ruleID: rule.id, outcome: .decided(action)))
+                return Decision(action: action, ruleID: rule.id, reason: rule.reason, effects: effects, shadowMatches: shadow, trace: trace)
+            }
+            trace.append(.init(ruleID: rule.id, outcome: .addedEffects(rule.effects)))
+        }
+        return Decision(action: defaultAction, ruleID: "default", reason: defaultReason, effects: effects, shadowMatches: shadow, trace: trace)
+    }
+}

@@ -1,0 +1,97 @@
+/// One rule of `policy.yaml`: conditions (all must hold; a list matches any of its
+/// items), then either a terminal action that decides, or effects gathered on the way.
+public struct Rule: Sendable, Equatable {
+    /// A condition and its values, in the order the rule lists them.
+    public enum Condition: Sendable, Equatable {
+        case classes(Set<String>)
+        case clients([IPAddressRange])
+        case hosts([HostPattern])
+        case zone(Zone)
+        case paths([PathPattern])
+        case methods(Set<String>)
+
+        /// The key in `policy.yaml`.
+        public var key: String {
+            switch self {
+            case .classes: "classes"
+            case .clients: "clients"
+            case .hosts: "hosts"
+            case .zone: "zone"
+            case .paths: "paths"
+            case .methods: "methods"
+            }
+        }
+
+        /// Whether the request satisfies this condition.
+        public func holds(for request: RequestFacts) -> Bool {
+            switch self {
+            case .classes(let names): names.contains(request.visitorClass)
+            case .clients(let ranges): request.clientAddress.map { address in ranges.contains { $0.contains(address) } } ?? false
+            case .hosts(let patterns): patterns.contains { $0.matches(request.host) }
+            case .zone(let zone): request.zone == zone
+            case .paths(let patterns): patterns.contains { $0.matches(request.path) }
+            case .methods(let names): names.contains(request.method)
+            }
+        }
+
+        /// The condition in words, for `explain`.
+        public var wording: String {
+            switch self {
+            case .classes(let names): "the visitor is \(names.sorted().joined(separator: " or "))"
+            case .clients(let ranges): "the client address is in \(ranges.map(\.description).joined(separator: " or "))"
+            case .hosts(let patterns): "the host is \(patterns.map(\.description).joined(separator: " or "))"
+            case .zone(let zone): "the site is on the \(zone.rawValue)"
+            case .paths(let patterns): "the path is \(patterns.map(\.description).joined(separator: " or "))"
+            case .methods(let names): "the method is \(names.sorted().joined(separator: " or "))"
+            }
+        }
+    }
+
+    /// Unique name, shown in traces and (when teaching) on block pages.
+    public var id: String
+    /// Why the rule exists, in a sentence a student can read.
+    public var reason: String
+    public var conditions: [Condition]
+    /// The decision, or nil for a rule that only adds effects.
+    public var action: CensorStyle?
+    public var effects: [Effect]
+    /// Evaluated and reported as "would have", never applied.
+    public var shadow: Bool
+
+    public init(id: String, reason: String, conditions: [Condition], action: CensorStyle?, effects: [Effect] = [], shadow: Bool = false) {
+        self.id = id
+        self.reason = reason
+        self.conditions = conditions
+        self.action = action
+        self.effects = effects
+        self.shadow = shadow
+    }
+
+    /// The first condition the request fails, or nil when the rule matches.
+    public func firstFailingCondition(for request: RequestFacts) -> Condition? {
+        conditions.first { !$0.holds(for: request) }
+    }
+}
+
+/// What the policy knows about a request: facts in, so deciding needs no I/O.
+public struct RequestFacts: Sendable, Equatable {
+    public var visitorClass: String
+    /// The client's address bytes (4 or 16), if known.
+    public var clientAddress: [UInt8]?
+    /// Normalised host name.
+    public var host: String
+    /// The zone of the site the host names, nil for an address that does not exist.
+    public var zone: Zone?
+    /// Decoded path without query.
+    public var path: String
+    public var method: String
+
+    public init(visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/", method: String = "GET") {
+        self.visitorClass = visitorClass
+        self.clientAddress = clientAddress
+        self.host = host
+        self.zone = zone
+        self.path = path
+        self.method = method
+    }
+}
