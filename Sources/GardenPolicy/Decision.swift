@@ -56,6 +56,13 @@ public struct Policy: Sendable, Equatable {
         self.defaultReason = defaultReason
     }
 
+    /// A garden without rules: one class, everything allowed. What runs when there is no
+    /// `policy.yaml`.
+    public static let openDoor = Policy(
+        classes: ["visitor": "Everyone: there are no rules yet."], defaultClass: "visitor",
+        rules: [], defaultAction: .allow, defaultReason: "There is no policy: everything is allowed."
+    )
+
     /// Decides a request. Pure: the same facts always give the same decision.
     public func decide(_ request: RequestFacts) -> Decision {
         var effects: [Effect] = []

@@ -7,7 +7,13 @@ public struct GardenConfig: Sendable, Equatable {
     public struct Listener: Sendable, Equatable {
         /// The address and port to bind.
         public var address: ListenAddress
-        public init(address: ListenAddress) { self.address = address }
+        /// The visitor class of everyone who connects here, so one laptop can show two
+        /// worlds side by side (`:8080` citizen, `:8081` official); nil for the default class.
+        public var persona: String?
+        public init(address: ListenAddress, persona: String? = nil) {
+            self.address = address
+            self.persona = persona
+        }
     }
 
     /// The sockets the data plane listens on.
@@ -17,10 +23,14 @@ public struct GardenConfig: Sendable, Equatable {
     /// Size and time limits for clients.
     public var limits: ServerLimits
 
-    public init(listeners: [Listener], sites: SiteRegistry, limits: ServerLimits = ServerLimits()) {
+    /// Who may see what (`policy.yaml`); everything is allowed when there is none.
+    public var policy: Policy
+
+    public init(listeners: [Listener], sites: SiteRegistry, limits: ServerLimits = ServerLimits(), policy: Policy = .openDoor) {
         self.listeners = listeners
         self.sites = sites
         self.limits = limits
+        self.policy = policy
     }
 
     /// A named config text, as read from disk.
@@ -35,12 +45,27 @@ public struct GardenConfig: Sendable, Equatable {
         }
     }
 
-    /// Parses both files, reporting every problem found in either.
+    /// Parses the files, reporting every problem found in any of them.
     ///
+    /// - Parameters:
+    ///   - policy: `policy.yaml`, or nil for a garden where everything is allowed.
+    ///   - lists: the host lists of `Config/lists/`, by name, for `@name` in the policy.
     /// - Throws: `ConfigErrors` with one `file:line:column` diagnostic per problem.
-    public static func parse(garden: Source, sites: Source) throws(ConfigErrors) -> GardenConfig {
+    public static func parse(
+        garden: Source, sites: Source, policy policySource: Source? = nil, lists: [String: Source] = [:]
+    ) throws(ConfigErrors) -> GardenConfig {
         let sink = DiagnosticSink()
         let registry = parseSites(sites, sink: sink)
+        var policy = Policy.openDoor
+        var policyParsed = true
+        if let policySource {
+            do {
+                policy = try Policy.parse(policySource, lists: lists)
+            } catch {
+                policyParsed = false
+                for diagnostic in error.diagnostics { sink.report(diagnostic) }
+            }
+        }
         var listeners: [Listener] = []
         var portal: String?
         var limits = ServerLimits()
@@ -48,7 +73,7 @@ public struct GardenConfig: Sendable, Equatable {
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
            let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits"], required: ["listeners", "portal"]) {
             if let items = keys["listeners"]?.list("listeners") {
-                listeners = items.compactMap(parseListener)
+                listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
             }
             if let node = keys["portal"], let name = node.string("portal") {
@@ -64,25 +89,37 @@ public struct GardenConfig: Sendable, Equatable {
         return GardenConfig(
             listeners: listeners,
             sites: SiteRegistry(sites: registry.sites, portalHost: portal),
-            limits: limits
+            limits: limits,
+            policy: policy
         )
     }
 
-    private static func parseListener(_ node: ConfigNode) -> Listener? {
+    private static func parseListener(_ node: ConfigNode, classes: [String: String]?, policyFile: String?) -> Listener? {
         let addressNode: ConfigNode
+        var persona: String?
         if node.isScalar {
             addressNode = node
         } else {
-            guard let keys = node.mapping("a listener", allowed: ["address"], required: ["address"]),
+            guard let keys = node.mapping("a listener", allowed: ["address", "persona"], required: ["address"]),
                   let address = keys["address"] else { return nil }
             addressNode = address
+            if let personaNode = keys["persona"], let name = personaNode.string("persona") {
+                persona = name
+                if let classes, classes[name] == nil {
+                    let known = classes.keys.sorted()
+                    let file = policyFile ?? "policy.yaml"
+                    personaNode.error(
+                        "persona '\(name)' is not a class in \(file)\(Suggestion.phrase(for: name, among: known)); classes are \(known.map { "'\($0)'" }.joined(separator: ", "))"
+                    )
+                }
+            }
         }
         guard let text = addressNode.string("address") else { return nil }
         guard let address = ListenAddress(text) else {
             addressNode.error("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080")
             return nil
         }
-        return Listener(address: address)
+        return Listener(address: address, persona: persona)
     }
 
     private static func parseLimits(_ node: ConfigNode, into limits: inout ServerLimits) {

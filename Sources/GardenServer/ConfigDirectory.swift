@@ -17,27 +17,37 @@ public struct ConfigDirectory: Sendable {
         path.hasSuffix("/") ? path + name : path + "/" + name
     }
 
-    /// Loads and checks `garden.yaml` and `sites.yaml`.
+    /// Loads and checks `garden.yaml`, `sites.yaml`, and `policy.yaml` with the host lists
+    /// of `lists/` when there is a policy (without one, everything is allowed).
     ///
     /// - Throws: `ConfigErrors`, with a diagnostic for a missing or unreadable file.
     public func load() throws(ConfigErrors) -> GardenConfig {
-        var missing: [ConfigDiagnostic] = []
+        var problems: [ConfigDiagnostic] = []
         func read(_ name: String) -> GardenConfig.Source {
             let file = file(name)
             guard let data = FileManager.default.contents(atPath: file) else {
                 let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "file not found"
-                missing.append(ConfigDiagnostic(file: file, line: 0, column: 0, message: reason))
+                problems.append(ConfigDiagnostic(file: file, line: 0, column: 0, message: reason))
                 return GardenConfig.Source(file: file, text: "")
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                missing.append(ConfigDiagnostic(file: file, line: 0, column: 0, message: "is not UTF-8 text"))
+                problems.append(ConfigDiagnostic(file: file, line: 0, column: 0, message: "is not UTF-8 text"))
                 return GardenConfig.Source(file: file, text: "")
             }
             return GardenConfig.Source(file: file, text: text)
         }
         let garden = read("garden.yaml")
         let sites = read("sites.yaml")
-        if !missing.isEmpty { throw ConfigErrors(missing) }
-        return try GardenConfig.parse(garden: garden, sites: sites)
+        var policy: GardenConfig.Source?
+        var lists: [String: GardenConfig.Source] = [:]
+        if FileManager.default.fileExists(atPath: file("policy.yaml")) {
+            policy = read("policy.yaml")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: file("lists"))) ?? []
+            for name in names.sorted() where name.hasSuffix(".txt") && !name.hasPrefix(".") {
+                lists[String(name.dropLast(4))] = read("lists/" + name)
+            }
+        }
+        if !problems.isEmpty { throw ConfigErrors(problems) }
+        return try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists)
     }
 }

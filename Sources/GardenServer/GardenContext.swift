@@ -12,10 +12,13 @@ final class GardenContext: Sendable {
     let library: SiteLibrary
     let limits: ServerLimits
     let pages: GardenPages
+    /// Who may see what.
+    let policy: Policy
     let logger: Logger
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
-    init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, logger: Logger) {
+    init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, logger: Logger) {
+        self.policy = policy
         self.registry = registry
         self.library = library
         self.limits = limits

@@ -27,6 +27,12 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private let garden: GardenContext
     private let sites: LoopLocalSites
     private let parser: RequestHeadParser
+    /// The class of this connection's visitor (the listener's persona, else the default).
+    private let visitorClass: String
+    /// The client's address bytes, for `clients` conditions.
+    private var clientAddress: [UInt8]?
+    /// A `stall` decision holds the connection: the clocks leave it alone until then.
+    private var stallingUntil: NIODeadline?
     private var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
@@ -51,9 +57,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
     private var unsentAtLastTick = 0
 
-    init(garden: GardenContext, sites: LoopLocalSites) {
+    init(garden: GardenContext, sites: LoopLocalSites, visitorClass: String) {
         self.garden = garden
         self.sites = sites
+        self.visitorClass = visitorClass
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
     }
 
@@ -61,6 +68,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
         if context.channel.isActive { startClock() }
     }
 
@@ -164,6 +172,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func checkClocks() {
         guard context.channel.isActive else { return }
         let now = NIODeadline.now()
+        if let until = stallingUntil {
+            if now >= until { context.close(promise: nil) }
+            return
+        }
         // A response still being sent is not idleness: a large file to a slow reader may
         // take minutes. Only a client that reads nothing for a whole idle timeout is dropped
         // (nginx's send_timeout).
@@ -217,7 +229,61 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
         }
 
-        guard let content = sites.content(for: target.host) else {
+        let path: RequestPath
+        switch RequestPath.parse(target.pathAndQuery) {
+        case .success(let parsed): path = parsed
+        case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
+        }
+        let site = sites.site(for: target.host)
+
+        // The censor looks at every request before anything is served.
+        let decision = garden.policy.decide(RequestFacts(
+            visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name,
+            zone: site?.zone, path: "/" + path.relativePath, method: head.method.description
+        ))
+        record(decision, target: target)
+        switch decision.action {
+        case .allow:
+            break
+        case .block:
+            return sendPage(.forbidden, html: garden.pages.blocked(target.host.name), isHEAD: isHEAD)
+        case .unavailable:
+            let authority = "http://\(garden.registry.portalHost)/authority.html"
+            return sendPage(
+                .unavailableForLegalReasons, html: garden.pages.unavailable(target.host.name, authority: authority),
+                isHEAD: isHEAD, extraHeaders: "Link: <\(authority)>; rel=\"blocked-by\"\r\n"
+            )
+        case .notFound:
+            // Exactly what an address that does not exist gets.
+            return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
+        case .redirect(let location):
+            let html = garden.pages.page(
+                titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
+                bodyKorean: "<a href=\"\(GardenPages.escape(location))\">여기로 가십시오</a>.",
+                bodyEnglish: "<a href=\"\(GardenPages.escape(location))\">Continue here</a>."
+            )
+            return sendPage(.found, html: html, isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
+        case .drop:
+            closing = true
+            context.close(promise: nil)
+            return
+        case .reset:
+            closing = true
+            // SO_LINGER with a zero timeout makes close send a TCP RST instead of a FIN.
+            let channel = context.channel
+            if let socket = channel as? any SocketOptionProvider {
+                socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+            return
+        case .stall(let duration):
+            closing = true
+            stallingUntil = .now() + TimeAmount(duration)
+            return
+        }
+
+        guard let content = site?.content else {
             return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
         }
         guard head.method == .get || isHEAD else {
@@ -225,14 +291,6 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 .methodNotAllowed, reason: "\(head.method) is not allowed; the garden only serves pages",
                 isHEAD: false, close: closing, extraHeaders: "Allow: GET, HEAD\r\n"
             )
-        }
-        guard target.form != .asterisk else {
-            return sendError(.badRequest, reason: "'*' is only a target for OPTIONS", isHEAD: isHEAD, close: closing)
-        }
-        let path: RequestPath
-        switch RequestPath.parse(target.pathAndQuery) {
-        case .success(let parsed): path = parsed
-        case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
         }
 
         switch content.resolve(path) {
@@ -353,6 +411,25 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         } else {
             needsFlush = true
         }
+    }
+
+    /// Logs what the surveillance log will record (the audit log arrives in a later version).
+    private func record(_ decision: Decision, target: RequestTarget) {
+        if decision.effects.contains(.monitor) {
+            garden.logger.notice("monitored request", metadata: [
+                "class": "\(visitorClass)", "host": "\(target.host.name)", "path": "\(target.pathAndQuery)", "rule": "\(decision.ruleID)",
+            ])
+        }
+        for match in decision.shadowMatches {
+            garden.logger.info("shadow rule would have acted", metadata: [
+                "rule": "\(match.ruleID)", "would": "\(match.action)", "host": "\(target.host.name)",
+            ])
+        }
+    }
+
+    /// The bytes of a socket address, for `clients` conditions.
+    private static func addressBytes(_ address: SocketAddress) -> [UInt8]? {
+        address.ipAddress.flatMap(IPAddressRange.parseAddress)
     }
 
     /// `Date: ...\r\n`, formatted at most once a second per connection.

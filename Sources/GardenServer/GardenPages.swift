@@ -67,6 +67,27 @@ struct GardenPages: Sendable {
         )
     }
 
+    /// The `block` censor style's page: in-world, without saying who decided or why.
+    func blocked(_ host: String) -> String {
+        page(
+            titleKorean: "볼 수 없는 페이지입니다",
+            titleEnglish: "This page is not available",
+            bodyKorean: "요청하신 페이지 <b>\(Self.escape(host))</b>는 국가망에서 볼 수 없습니다.",
+            bodyEnglish: "The page at <b>\(Self.escape(host))</b> is not available on the national network."
+        )
+    }
+
+    /// The `unavailable` censor style's page (HTTP 451), naming the blocking authority.
+    func unavailable(_ host: String, authority: String) -> String {
+        page(
+            titleKorean: "법적 사유로 볼 수 없습니다",
+            titleEnglish: "Unavailable for legal reasons",
+            bodyKorean: "<b>\(Self.escape(host))</b>는 관계 기관의 결정에 따라 차단되었습니다.",
+            bodyEnglish: "Access to <b>\(Self.escape(host))</b> has been restricted by "
+                + "<a href=\"\(Self.escape(authority))\">the responsible authority</a>."
+        )
+    }
+
     /// The page for a path that the site does not have (when the site has no `404.html`).
     var notFound: String {
         page(

@@ -12,7 +12,7 @@ import NIOPosix
 /// and a hand-written request and response path is what comes near nginx's speed.
 public final class GardenServer: Sendable {
     private let garden: GardenContext
-    private let listeners: [ListenAddress]
+    private let listeners: [GardenConfig.Listener]
     private let group: any EventLoopGroup
     private let connections: ConnectionLimiter
     private let quiesce: ServerQuiescingHelper
@@ -26,8 +26,10 @@ public final class GardenServer: Sendable {
     ///   - group: the event loops to serve on (default: one per core, shared).
     public init(config: GardenConfig, library: SiteLibrary, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.garden = GardenContext(registry: config.sites, library: library, limits: config.limits, logger: logger)
-        self.listeners = config.listeners.map(\.address)
+        self.garden = GardenContext(
+            registry: config.sites, library: library, limits: config.limits, policy: config.policy, logger: logger
+        )
+        self.listeners = config.listeners
         self.group = group
         self.connections = ConnectionLimiter(limit: config.limits.maxConnections)
         self.quiesce = ServerQuiescingHelper(group: group)
@@ -41,9 +43,11 @@ public final class GardenServer: Sendable {
     @discardableResult
     public func start() async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
-        for address in listeners {
+        for listener in listeners {
+            let address = listener.address
             do {
-                let channel = try await bootstrap().bind(host: address.host, port: address.port).get()
+                let visitorClass = listener.persona ?? garden.policy.defaultClass
+                let channel = try await bootstrap(visitorClass: visitorClass).bind(host: address.host, port: address.port).get()
                 channels.append(channel)
                 if let local = channel.localAddress { bound.append(local) }
             } catch {
@@ -70,7 +74,8 @@ public final class GardenServer: Sendable {
         timeout.cancel()
     }
 
-    private func bootstrap() -> ServerBootstrap {
+    /// - Parameter visitorClass: the class of everyone connecting through this listener.
+    private func bootstrap(visitorClass: String) -> ServerBootstrap {
         let garden = self.garden
         let connections = self.connections
         let quiesce = self.quiesce
@@ -91,7 +96,9 @@ public final class GardenServer: Sendable {
                         return
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
-                    let handler = GardenHTTPHandler(garden: garden, sites: garden.sites(on: channel.eventLoop))
+                    let handler = GardenHTTPHandler(
+                        garden: garden, sites: garden.sites(on: channel.eventLoop), visitorClass: visitorClass
+                    )
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

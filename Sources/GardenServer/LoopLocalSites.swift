@@ -24,8 +24,9 @@ final class LoopLocalSites: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// The site a host reaches and its current content, or nil for an unknown address.
-    func content(for host: HostName) -> SiteContent? {
+    /// The site a host reaches, with its zone and current content; nil for an address
+    /// that does not exist on the network.
+    func site(for host: HostName) -> (zone: Zone, content: SiteContent)? {
         eventLoop.assertInEventLoop()
         guard let index = registry.index(for: host) else { return nil }
         if library.generation != generation {
@@ -33,6 +34,7 @@ final class LoopLocalSites: @unchecked Sendable {
             contents = registry.sites.map { snapshot.contents[$0.folder]?.privateCopy() }
             generation = snapshot.generation
         }
-        return contents[index]
+        guard let content = contents[index] else { return nil }
+        return (registry.sites[index].zone, content)
     }
 }

@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         if !listen.isEmpty {
-            gardenConfig.listeners = listen.compactMap(ListenAddress.init).map(GardenConfig.Listener.init)
+            gardenConfig.listeners = listen.compactMap(ListenAddress.init).map { GardenConfig.Listener(address: $0) }
         }
 
         let library: SiteLibrary
