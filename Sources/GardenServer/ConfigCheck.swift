@@ -34,6 +34,11 @@ public struct ConfigCheck: Sendable {
                 + "\(zones[.internet]?.count ?? 0) internet), portal \(config.sites.portalHost), "
                 + "listening on \(config.listeners.map(\.address.description).joined(separator: ", "))"
         )
+        let policy = config.policy
+        check.summary.append(
+            "policy: \(policy.classes.count) visitor classes (default \(policy.defaultClass)), "
+                + "\(policy.rules.count) rules, otherwise \(policy.defaultAction)"
+        )
         var fileCount = 0
         for site in config.sites.sites {
             let folder = sitesDirectory.hasSuffix("/") ? sitesDirectory + site.folder : sitesDirectory + "/" + site.folder

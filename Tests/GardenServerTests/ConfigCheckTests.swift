@@ -1,4 +1,5 @@
 import Foundation
+import GardenPolicy
 import GardenServer
 import Testing
 
@@ -30,6 +31,11 @@ import Testing
         }
     }
 
+    /// The shipped configuration, as the server would load it.
+    static func loadShippedConfig(repository: URL) throws -> GardenConfig {
+        try ConfigDirectory(path: repository.appendingPathComponent("Config").path).load()
+    }
+
     @Test func shippedFilesPass() {
         let check = ConfigCheck.run(
             configDirectory: Self.repository.appendingPathComponent("Config").path,
@@ -37,7 +43,7 @@ import Testing
         )
         #expect(check.passed, "\(check.errors)")
         #expect(check.warnings.isEmpty, "\(check.warnings)")
-        #expect(check.summary.count == 2)
+        #expect(check.summary.count == 3)
     }
 
     @Test func aConfigMistakeFailsWithItsPosition() throws {

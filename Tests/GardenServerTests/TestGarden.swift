@@ -13,6 +13,8 @@ final class TestGarden: @unchecked Sendable {
     let sitesDirectory: URL
     let server: GardenServer
     let port: Int
+    /// One port per persona, in the order given.
+    let ports: [Int]
     let config: GardenConfig
 
     /// The files of the default test sites: `portal.kp` (the portal), `alpha.kp`
@@ -38,7 +40,10 @@ final class TestGarden: @unchecked Sendable {
     /// The text of a file planted next to the site folders, which no request may ever reach.
     static let outsideSecret = "TOP-SECRET-OUTSIDE-THE-SITE-FOLDER"
 
-    init(files: [String: String] = TestGarden.defaultFiles, limits: ServerLimits = ServerLimits()) async throws {
+    init(
+        files: [String: String] = TestGarden.defaultFiles, limits: ServerLimits = ServerLimits(),
+        policy: Policy = .openDoor, personas: [String?] = [nil]
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("garden-test-\(UUID().uuidString)")
         sitesDirectory = directory.appendingPathComponent("Sites")
         for (path, text) in files {
@@ -71,16 +76,18 @@ final class TestGarden: @unchecked Sendable {
             portalHost: "portal.kp"
         )
         config = GardenConfig(
-            listeners: [.init(address: ListenAddress(host: "127.0.0.1", port: 0))],
+            listeners: personas.map { .init(address: ListenAddress(host: "127.0.0.1", port: 0), persona: $0) },
             sites: registry,
-            limits: limits
+            limits: limits,
+            policy: policy
         )
         var logger = Logger(label: "test-garden")
         logger.logLevel = .critical
         let library = try SiteLibrary(root: sitesDirectory.path, folders: registry.sites.map(\.folder), logger: logger)
         server = GardenServer(config: config, library: library, logger: logger)
         let bound = try await server.start()
-        port = bound.first?.port ?? 0
+        ports = bound.map { $0.port ?? 0 }
+        port = ports.first ?? 0
         self.library = library
         self.logger = logger
     }
@@ -100,13 +107,13 @@ final class TestGarden: @unchecked Sendable {
     }
 
     /// Sends raw bytes on a new connection and reads until the server closes or `timeout`.
-    func raw(_ request: String, timeout: Double = 5) async throws -> RawResponse {
-        try await RawConnection.exchange(port: port, send: Array(request.utf8), timeout: timeout)
+    func raw(_ request: String, timeout: Double = 5, port: Int? = nil) async throws -> RawResponse {
+        try await RawConnection.exchange(port: port ?? self.port, send: Array(request.utf8), timeout: timeout)
     }
 
     /// A plain GET with a Host header, read as a raw response.
-    func get(_ path: String, host: String = "alpha.kp", headers: [String] = []) async throws -> RawResponse {
+    func get(_ path: String, host: String = "alpha.kp", headers: [String] = [], port: Int? = nil) async throws -> RawResponse {
         let extra = headers.map { $0 + "\r\n" }.joined()
-        return try await raw("GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\(extra)Connection: close\r\n\r\n")
+        return try await raw("GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\(extra)Connection: close\r\n\r\n", port: port)
     }
 }
