@@ -14,8 +14,12 @@ struct Banner {
         let width = config.sites.sites.map(\.host.count).max() ?? 10
         var lines: [String] = []
         lines.append("Walled Garden — a classroom simulation of a censored national intranet")
-        let listening = config.listeners.map { "http://\($0.address)" }.joined(separator: ", ")
-        lines.append("Serving \(config.sites.sites.count) sites from \(sitesFolder)/ on \(listening)")
+        lines.append("Serving \(config.sites.sites.count) sites from \(sitesFolder)/, "
+            + "\(config.policy.rules.count) rules in the policy. Listening on:")
+        for listener in config.listeners {
+            let persona = listener.persona ?? config.policy.defaultClass
+            lines.append("    http://\(listener.address)   as \(persona)\(listener.persona == nil ? " (the default class)" : "")")
+        }
         lines.append("")
         lines.append("  Portal:     http://localhost:\(port)/")
         lines.append("  Sites (open in a browser; browsers resolve *.localhost by themselves):")
