@@ -206,3 +206,39 @@ import Testing
         #expect(try #require(PathPattern(pattern)).matches(path) == matches)
     }
 }
+
+/// `explain`'s words for a decision.
+@Suite struct ExplanationTests {
+    @Test func explainsEveryRuleLookedAtAndTheDecision() {
+        let policy = PolicyTests.policy
+        let facts = RequestFacts(visitorClass: "citizen", host: "worldnews.example", zone: .internet)
+        let lines = Explanation(
+            policy: policy, request: facts, decision: policy.decide(facts), howClassWasFound: "from --as", url: "http://worldnews.example/"
+        ).lines
+        #expect(lines == [
+            "Visitor: citizen (from --as)",
+            "Request: GET http://worldnews.example/ — worldnews.example is a site on the internet",
+            "Rules, top to bottom:",
+            "  1. watch-officials — does not apply: it is only for when the visitor is official.",
+            "  2. officials-everywhere — does not apply: it is only for when the visitor is official.",
+            "  3. search-to-portal — does not apply: it is only for when the host is search.example.",
+            "  4. no-outside — applies and decides: notfound.",
+            "  (3 more rules not looked at: the first deciding rule ends the search.)",
+            "Decision: notfound (HTTP 404, as if the address did not exist), by rule no-outside — “The outside world is not for citizens.”",
+        ])
+    }
+
+    @Test func explainsEffectsShadowsAndTheDefault() {
+        let policy = PolicyTests.policy
+        let facts = RequestFacts(visitorClass: "foreigner", host: "achim.news.kp", zone: .intranet)
+        let lines = Explanation(
+            policy: policy, request: facts, decision: policy.decide(facts), howClassWasFound: "the default class", url: "http://achim.news.kp/"
+        ).lines
+        #expect(lines.contains("  5. try-unavailable (shadow) — applies, and would have decided unavailable, but shadow rules are only reported."))
+        #expect(lines.last == "Decision: block (HTTP 403 and a block page), by rule foreigners-outside — “Foreigners may not enter the intranet.”")
+        let unknown = RequestFacts(visitorClass: "foreigner", host: "nowhere.kp", zone: nil)
+        let other = Explanation(policy: policy, request: unknown, decision: policy.decide(unknown), howClassWasFound: "x", url: "u").lines
+        #expect(other[1] == "Request: GET u — nowhere.kp is not a site of the garden")
+        #expect(other.last == "Decision: allow (the page is served), by the default (no rule decided) — “Everything else is open.”")
+    }
+}

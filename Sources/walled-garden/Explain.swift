@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import GardenPolicy
+import GardenServer
+import GardenSites
+
+/// `walled-garden explain`: why a visitor gets what they get, rule by rule.
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain, rule by rule, what a visitor gets for a URL.",
+        discussion: """
+        Examples:
+          walled-garden explain http://worldnews.example/
+          walled-garden explain --as official http://worldnews.example/
+          walled-garden explain --as citizen --client 10.1.2.3 http://friend.com.kp/groups/
+        """
+    )
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("The visitor's class (default: the policy's default class).", valueName: "class"))
+    var visitorClass: String?
+
+    @Option(name: .long, help: ArgumentHelp("The visitor's IP address, for rules with 'clients'.", valueName: "ip"))
+    var client: String?
+
+    @Option(name: .long, help: ArgumentHelp("The request method.", valueName: "method"))
+    var method = "GET"
+
+    @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
+    var config = "Config"
+
+    @Argument(help: ArgumentHelp("The address, e.g. http://friend.com.kp/feed.html.", valueName: "url"))
+    var url: String
+
+    func run() throws {
+        let gardenConfig: GardenConfig
+        do {
+            gardenConfig = try ConfigDirectory(path: config).load()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        let policy = gardenConfig.policy
+        let written = url.contains("://") ? url : "http://" + url
+        guard case .success(let target) = RequestTarget.parse(method: method.uppercased(), uri: written, host: nil, requiresHost: false),
+              case .success(let path) = RequestPath.parse(target.pathAndQuery)
+        else {
+            throw ValidationError("'\(url)' is not an http:// address the garden can explain")
+        }
+        if let visitorClass, policy.classes[visitorClass] == nil {
+            throw ValidationError("no class '\(visitorClass)'; the classes are \(policy.classes.keys.sorted().joined(separator: ", "))")
+        }
+        var clientAddress: [UInt8]?
+        if let client {
+            guard let parsed = IPAddressRange.parseAddress(client) else { throw ValidationError("'\(client)' is not an IP address") }
+            clientAddress = parsed
+        }
+        let facts = RequestFacts(
+            visitorClass: visitorClass ?? policy.defaultClass, clientAddress: clientAddress,
+            host: target.host.name, zone: gardenConfig.sites.site(for: target.host)?.zone,
+            path: "/" + path.relativePath, method: method.uppercased()
+        )
+        let explanation = Explanation(
+            policy: policy, request: facts, decision: policy.decide(facts),
+            howClassWasFound: visitorClass == nil ? "the default class; say --as to choose another" : "from --as",
+            url: written
+        )
+        print(explanation.lines.joined(separator: "\n"))
+    }
+}
