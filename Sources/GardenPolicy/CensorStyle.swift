@@ -21,6 +21,20 @@ public enum CensorStyle: Sendable, Equatable, CustomStringConvertible {
     /// The action names as written in `policy.yaml`.
     static let names = ["allow", "block", "unavailable", "notfound", "redirect", "drop", "reset", "stall"]
 
+    /// The action's name as written in `policy.yaml` (`redirect`, without its address).
+    public var name: String {
+        switch self {
+        case .allow: "allow"
+        case .block: "block"
+        case .unavailable: "unavailable"
+        case .notFound: "notfound"
+        case .redirect: "redirect"
+        case .drop: "drop"
+        case .reset: "reset"
+        case .stall: "stall"
+        }
+    }
+
     public var description: String {
         switch self {
         case .allow: "allow"

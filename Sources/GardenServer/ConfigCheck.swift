@@ -1,3 +1,4 @@
+import Foundation
 import GardenPolicy
 import GardenSites
 import Logging
@@ -12,9 +13,13 @@ public struct ConfigCheck: Sendable {
     public var warnings: [String] = []
     /// One line per checked part, for the summary.
     public var summary: [String] = []
+    /// One line per policy test: `PASS name` or `FAIL name (file:line): why`.
+    public var testResults: [String] = []
+    /// How many policy tests failed.
+    public var failedTests = 0
 
-    /// Whether the garden would start.
-    public var passed: Bool { errors.isEmpty }
+    /// Whether the garden would start and every policy test passed.
+    public var passed: Bool { errors.isEmpty && failedTests == 0 }
 
     /// Checks the configuration folder and the sites it names.
     public static func run(configDirectory: String, sitesDirectory: String) -> ConfigCheck {
@@ -56,6 +61,70 @@ public struct ConfigCheck: Sendable {
         if check.errors.isEmpty {
             check.summary.append("\(sitesDirectory): ok — \(fileCount) files in \(config.sites.sites.count) site folders")
         }
+        check.runPolicyTests(in: directory.file("tests"), config: config)
         return check
+    }
+
+    /// Runs every case of `tests/*.yaml` against the policy.
+    private mutating func runPolicyTests(in folder: String, config: GardenConfig) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
+        guard !names.isEmpty else { return }
+        var passedCount = 0
+        for name in names {
+            let file = folder + "/" + name
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                errors.append("\(file): cannot be read")
+                continue
+            }
+            let cases: [PolicyTestCase]
+            do {
+                cases = try PolicyTestCase.parse(.init(file: file, text: text), classes: config.policy.classes)
+            } catch {
+                errors += error.diagnostics.map(\.description)
+                continue
+            }
+            for testCase in cases {
+                switch Self.run(testCase, config: config) {
+                case .success:
+                    passedCount += 1
+                    testResults.append("PASS \(testCase.name)")
+                case .failure(let failure):
+                    failedTests += 1
+                    testResults.append("FAIL \(testCase.name) (\(testCase.location)): \(failure.message)")
+                }
+            }
+        }
+        let total = passedCount + failedTests
+        summary.append(failedTests == 0 ? "policy tests: all \(total) pass" : "policy tests: \(failedTests) of \(total) fail")
+    }
+
+    private struct TestFailure: Error {
+        let message: String
+    }
+
+    private static func run(_ testCase: PolicyTestCase, config: GardenConfig) -> Result<Void, TestFailure> {
+        let policy = config.policy
+        var visitorClass = testCase.visitorClass ?? policy.defaultClass
+        if testCase.visitorClass == nil, let port = testCase.listenerPort {
+            guard let listener = config.listeners.first(where: { $0.address.port == port }) else {
+                return .failure(TestFailure(message: "no listener on port \(port) in garden.yaml"))
+            }
+            visitorClass = listener.persona ?? policy.defaultClass
+        }
+        guard case .success(let target) = RequestTarget.parse(method: testCase.method, uri: testCase.url, host: nil, requiresHost: false),
+              case .success(let path) = RequestPath.parse(target.pathAndQuery)
+        else {
+            return .failure(TestFailure(message: "'\(testCase.url)' is not an address the garden can read"))
+        }
+        let decision = policy.decide(RequestFacts(
+            visitorClass: visitorClass, clientAddress: testCase.clientAddress, host: target.host.name,
+            zone: config.sites.site(for: target.host)?.zone, path: "/" + path.relativePath, method: testCase.method
+        ))
+        let actionMatches = decision.action.name == testCase.expectedAction
+        let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true
+        if actionMatches, ruleMatches { return .success(()) }
+        let expected = testCase.expectedAction + (testCase.expectedRule.map { " by rule \($0)" } ?? "")
+        return .failure(TestFailure(message: "\(visitorClass) expected \(expected), got \(decision.action.name) by rule \(decision.ruleID)"))
     }
 }

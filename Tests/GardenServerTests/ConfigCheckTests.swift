@@ -43,7 +43,10 @@ import Testing
         )
         #expect(check.passed, "\(check.errors)")
         #expect(check.warnings.isEmpty, "\(check.warnings)")
-        #expect(check.summary.count == 3)
+        #expect(check.summary.count == 4)
+        #expect(check.summary.last == "policy tests: all \(check.testResults.count) pass")
+        #expect(check.testResults.count >= 10)
+        #expect(check.testResults.allSatisfy { $0.hasPrefix("PASS ") })
     }
 
     @Test func aConfigMistakeFailsWithItsPosition() throws {
@@ -53,6 +56,27 @@ import Testing
         #expect(!check.passed)
         #expect(check.errors.first?.contains("sites.yaml:") == true)
         #expect(check.errors.first?.contains("unknown zone 'intranett' (did you mean 'intranet'?)") == true)
+    }
+
+    @Test func aPolicyChangeThatBreaksATestFailsTheCheck() throws {
+        let copy = try Copy()
+        try copy.edit("Config/policy.yaml") { $0.replacingOccurrences(of: "    action: unavailable", with: "    action: block") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(!check.passed)
+        #expect(check.errors.isEmpty)
+        #expect(check.failedTests == 1)
+        let failure = check.testResults.first { $0.hasPrefix("FAIL ") } ?? ""
+        #expect(failure.contains("foreign news is unavailable to citizens"))
+        #expect(failure.contains("kwangmyong.yaml:"))
+        #expect(failure.hasSuffix("citizen expected unavailable by rule foreign-news-unavailable, got block by rule foreign-news-unavailable"))
+    }
+
+    @Test func aMistakeInATestFileIsPinpointed() throws {
+        let copy = try Copy()
+        try copy.edit("Config/tests/kwangmyong.yaml") { $0.replacingOccurrences(of: "as: official", with: "as: oficial") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(!check.passed)
+        #expect(check.errors.contains { $0.contains("kwangmyong.yaml:") && $0.contains("unknown class 'oficial' (did you mean 'official'?)") })
     }
 
     @Test func aMissingSiteFolderFails() throws {
