@@ -47,13 +47,39 @@ public struct Policy: Sendable, Equatable {
     /// What happens when no rule decides.
     public var defaultAction: CensorStyle
     public var defaultReason: String
+    /// Classes by client address range, for visitors a listener persona does not class.
+    public var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)]
 
-    public init(classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String) {
+    public init(
+        classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
+        addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] = []
+    ) {
         self.classes = classes
         self.defaultClass = defaultClass
         self.rules = rules
         self.defaultAction = defaultAction
         self.defaultReason = defaultReason
+        self.addressClasses = addressClasses
+    }
+
+    public static func == (a: Policy, b: Policy) -> Bool {
+        a.classes == b.classes && a.defaultClass == b.defaultClass && a.rules == b.rules
+            && a.defaultAction == b.defaultAction && a.defaultReason == b.defaultReason
+            && a.addressClasses.map(\.ranges) == b.addressClasses.map(\.ranges)
+            && a.addressClasses.map(\.visitorClass) == b.addressClasses.map(\.visitorClass)
+    }
+
+    /// The visitor's class and how it was found: the listener's persona, else the first
+    /// address range that holds the client, else the default class. (Accounts, which
+    /// come first, arrive in a later version.)
+    public func visitorClass(persona: String?, clientAddress: [UInt8]?) -> (visitorClass: String, how: String) {
+        if let persona { return (persona, "the listener's persona") }
+        if let clientAddress {
+            for entry in addressClasses where entry.ranges.contains(where: { $0.contains(clientAddress) }) {
+                return (entry.visitorClass, "the client address is in \(entry.ranges.map(\.description).joined(separator: " or "))")
+            }
+        }
+        return (defaultClass, "the default class")
     }
 
     /// A garden without rules: one class, everything allowed. What runs when there is no

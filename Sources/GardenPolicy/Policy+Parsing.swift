@@ -30,7 +30,7 @@ private struct PolicyParser {
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
         guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
-              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "rules", "default"],
+              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "rules", "default"],
                                       required: ["classes", "default_class", "default"])
         else { return nil }
 
@@ -44,6 +44,15 @@ private struct PolicyParser {
         if let node = keys["default_class"], let name = node.string("default_class") {
             defaultClass = name
             checkClass(name, at: node, classes: classes)
+        }
+
+        var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] = []
+        for item in keys["addresses"]?.list("addresses") ?? [] {
+            guard let fields = item.mapping("an address entry", allowed: ["clients", "class"], required: ["clients", "class"]),
+                  let classNode = fields["class"], let name = classNode.string("class") else { continue }
+            checkClass(name, at: classNode, classes: classes)
+            let ranges = (fields["clients"]?.list("clients") ?? []).compactMap { addressRange($0) }
+            addressClasses.append((ranges, name))
         }
 
         var rules: [Rule] = []
@@ -69,7 +78,19 @@ private struct PolicyParser {
                 defaultReason = settings["reason"]?.string("reason") ?? ""
             }
         }
-        return Policy(classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction, defaultReason: defaultReason)
+        return Policy(
+            classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction,
+            defaultReason: defaultReason, addressClasses: addressClasses
+        )
+    }
+
+    private func addressRange(_ item: ConfigNode) -> IPAddressRange? {
+        guard let text = item.string("a client range") else { return nil }
+        guard let range = IPAddressRange(text) else {
+            item.error("'\(text)' is not an address range; write it like 10.0.0.0/8, 192.168.1.20 or fd00::/8")
+            return nil
+        }
+        return range
     }
 
     private func checkClass(_ name: String, at node: ConfigNode, classes: [String: String]) {
@@ -94,15 +115,7 @@ private struct PolicyParser {
             conditions.append(.classes(names))
         }
         if let list = keys["clients"]?.list("clients") {
-            let ranges = list.compactMap { item -> IPAddressRange? in
-                guard let text = item.string("a client range") else { return nil }
-                guard let range = IPAddressRange(text) else {
-                    item.error("'\(text)' is not an address range; write it like 10.0.0.0/8, 192.168.1.20 or fd00::/8")
-                    return nil
-                }
-                return range
-            }
-            conditions.append(.clients(ranges))
+            conditions.append(.clients(list.compactMap { addressRange($0) }))
         }
         if let list = keys["hosts"]?.list("hosts") {
             var patterns: [HostPattern] = []

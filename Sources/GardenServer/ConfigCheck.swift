@@ -105,13 +105,14 @@ public struct ConfigCheck: Sendable {
 
     private static func run(_ testCase: PolicyTestCase, config: GardenConfig) -> Result<Void, TestFailure> {
         let policy = config.policy
-        var visitorClass = testCase.visitorClass ?? policy.defaultClass
-        if testCase.visitorClass == nil, let port = testCase.listenerPort {
+        var persona = testCase.visitorClass
+        if persona == nil, let port = testCase.listenerPort {
             guard let listener = config.listeners.first(where: { $0.address.port == port }) else {
                 return .failure(TestFailure(message: "no listener on port \(port) in garden.yaml"))
             }
-            visitorClass = listener.persona ?? policy.defaultClass
+            persona = listener.persona
         }
+        let visitorClass = policy.visitorClass(persona: persona, clientAddress: testCase.clientAddress).visitorClass
         guard case .success(let target) = RequestTarget.parse(method: testCase.method, uri: testCase.url, host: nil, requiresHost: false),
               case .success(let path) = RequestPath.parse(target.pathAndQuery)
         else {

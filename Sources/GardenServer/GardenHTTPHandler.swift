@@ -27,8 +27,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private let garden: GardenContext
     private let sites: LoopLocalSites
     private let parser: RequestHeadParser
-    /// The class of this connection's visitor (the listener's persona, else the default).
-    private let visitorClass: String
+    /// The listener's persona, if it has one.
+    private let persona: String?
+    /// The class of this connection's visitor: the persona, else by client address, else the default.
+    private var visitorClass: String
     /// The client's address bytes, for `clients` conditions.
     private var clientAddress: [UInt8]?
     /// A `stall` decision holds the connection: the clocks leave it alone until then.
@@ -57,10 +59,11 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
     private var unsentAtLastTick = 0
 
-    init(garden: GardenContext, sites: LoopLocalSites, visitorClass: String) {
+    init(garden: GardenContext, sites: LoopLocalSites, persona: String?) {
         self.garden = garden
         self.sites = sites
-        self.visitorClass = visitorClass
+        self.persona = persona
+        self.visitorClass = persona ?? garden.policy.defaultClass
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
     }
 
@@ -69,6 +72,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
+        visitorClass = garden.policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
         if context.channel.isActive { startClock() }
     }
 

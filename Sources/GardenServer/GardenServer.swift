@@ -46,8 +46,7 @@ public final class GardenServer: Sendable {
         for listener in listeners {
             let address = listener.address
             do {
-                let visitorClass = listener.persona ?? garden.policy.defaultClass
-                let channel = try await bootstrap(visitorClass: visitorClass).bind(host: address.host, port: address.port).get()
+                let channel = try await bootstrap(persona: listener.persona).bind(host: address.host, port: address.port).get()
                 channels.append(channel)
                 if let local = channel.localAddress { bound.append(local) }
             } catch {
@@ -74,8 +73,8 @@ public final class GardenServer: Sendable {
         timeout.cancel()
     }
 
-    /// - Parameter visitorClass: the class of everyone connecting through this listener.
-    private func bootstrap(visitorClass: String) -> ServerBootstrap {
+    /// - Parameter persona: the class of everyone connecting through this listener, if it has one.
+    private func bootstrap(persona: String?) -> ServerBootstrap {
         let garden = self.garden
         let connections = self.connections
         let quiesce = self.quiesce
@@ -97,7 +96,7 @@ public final class GardenServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
                     let handler = GardenHTTPHandler(
-                        garden: garden, sites: garden.sites(on: channel.eventLoop), visitorClass: visitorClass
+                        garden: garden, sites: garden.sites(on: channel.eventLoop), persona: persona
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

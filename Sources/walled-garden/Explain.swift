@@ -54,14 +54,16 @@ struct Explain: ParsableCommand {
             guard let parsed = IPAddressRange.parseAddress(client) else { throw ValidationError("'\(client)' is not an IP address") }
             clientAddress = parsed
         }
+        let identity = visitorClass.map { ($0, "from --as") }
+            ?? policy.visitorClass(persona: nil, clientAddress: clientAddress)
         let facts = RequestFacts(
-            visitorClass: visitorClass ?? policy.defaultClass, clientAddress: clientAddress,
+            visitorClass: identity.0, clientAddress: clientAddress,
             host: target.host.name, zone: gardenConfig.sites.site(for: target.host)?.zone,
             path: "/" + path.relativePath, method: method.uppercased()
         )
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),
-            howClassWasFound: visitorClass == nil ? "the default class; say --as to choose another" : "from --as",
+            howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,
             url: written
         )
         print(explanation.lines.joined(separator: "\n"))

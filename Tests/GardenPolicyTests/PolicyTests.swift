@@ -242,3 +242,51 @@ import Testing
         #expect(other.last == "Decision: allow (the page is served), by the default (no rule decided) — “Everything else is open.”")
     }
 }
+
+/// How a visitor's class is found: persona, then address range, then the default.
+@Suite struct IdentityTests {
+    static let policy: Policy = try! Policy.parse(.init(file: "policy.yaml", text: """
+    classes:
+      citizen: Citizens.
+      official: Officials.
+      foreigner: Foreigners.
+    default_class: citizen
+    addresses:
+      - clients: [10.20.0.0/16, 192.168.1.50]
+        class: official
+      - clients: [10.0.0.0/8]
+        class: foreigner
+    default: allow
+    """))
+
+    @Test(arguments: [
+        ("foreigner", "10.20.1.1", "foreigner", "the listener's persona"),
+        (nil, "10.20.1.1", "official", "the client address is in 10.20.0.0/16 or 192.168.1.50/32"),
+        (nil, "192.168.1.50", "official", "the client address is in 10.20.0.0/16 or 192.168.1.50/32"),
+        (nil, "10.9.9.9", "foreigner", "the client address is in 10.0.0.0/8"),
+        (nil, "172.16.0.1", "citizen", "the default class"),
+        (nil, nil, "citizen", "the default class"),
+    ] as [(String?, String?, String, String)])
+    func classes(persona: String?, client: String?, visitorClass: String, how: String) {
+        let found = Self.policy.visitorClass(persona: persona, clientAddress: client.flatMap(IPAddressRange.parseAddress))
+        #expect(found.visitorClass == visitorClass)
+        #expect(found.how == how)
+    }
+
+    @Test func anUnknownClassInAddressesIsPinpointed() {
+        do {
+            _ = try Policy.parse(.init(file: "policy.yaml", text: """
+            classes:
+              citizen: Citizens.
+            default_class: citizen
+            addresses:
+              - clients: [10.0.0.0/8]
+                class: citizn
+            default: allow
+            """))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.diagnostics.map(\.description) == ["policy.yaml:6:12: unknown class 'citizn' (did you mean 'citizen'?); classes are 'citizen'"])
+        }
+    }
+}

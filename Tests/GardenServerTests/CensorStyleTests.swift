@@ -144,6 +144,18 @@ import Testing
         #expect(waited >= .milliseconds(900) && waited < .seconds(4), "\(waited)")
     }
 
+    @Test func aClientAddressRangeGivesTheClass() async throws {
+        let text = Self.policyText.replacingOccurrences(
+            of: "default_class: citizen\n", with: "default_class: citizen\naddresses:\n  - clients: [127.0.0.0/8]\n    class: official\n"
+        )
+        let garden = try await TestGarden(policy: try Policy.parse(.init(file: "policy.yaml", text: text)), personas: [nil, "citizen"])
+        defer { Task { await garden.stop() } }
+        // Loopback clients are officials on the listener without a persona...
+        #expect(try await garden.get("/", host: "outside.example").status == 200)
+        // ... and the persona wins where there is one.
+        #expect(try await garden.get("/", host: "outside.example", port: garden.ports[1]).status == 404)
+    }
+
     @Test func aPersonaListenerSeesItsOwnWorld() async throws {
         let garden = try await Self.garden()
         defer { Task { await garden.stop() } }
