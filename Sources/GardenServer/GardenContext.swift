@@ -12,13 +12,13 @@ final class GardenContext: Sendable {
     let library: SiteLibrary
     let limits: ServerLimits
     let pages: GardenPages
-    /// Who may see what.
-    let policy: Policy
+    /// Who may see what; replaced whole on reload.
+    let policies: PolicyStore
     let logger: Logger
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, logger: Logger) {
-        self.policy = policy
+        self.policies = PolicyStore(policy)
         self.registry = registry
         self.library = library
         self.limits = limits
@@ -31,7 +31,7 @@ final class GardenContext: Sendable {
     func sites(on eventLoop: any EventLoop) -> LoopLocalSites {
         loopLocal.withLockedValue { copies in
             if let existing = copies[ObjectIdentifier(eventLoop)] { return existing }
-            let fresh = LoopLocalSites(registry: registry, library: library, eventLoop: eventLoop)
+            let fresh = LoopLocalSites(registry: registry, library: library, policies: policies, eventLoop: eventLoop)
             copies[ObjectIdentifier(eventLoop)] = fresh
             return fresh
         }

@@ -63,7 +63,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         self.garden = garden
         self.sites = sites
         self.persona = persona
-        self.visitorClass = persona ?? garden.policy.defaultClass
+        self.visitorClass = persona ?? ""
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
     }
 
@@ -72,7 +72,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
-        visitorClass = garden.policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
+
         if context.channel.isActive { startClock() }
     }
 
@@ -241,7 +241,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let site = sites.site(for: target.host)
 
         // The censor looks at every request before anything is served.
-        let decision = garden.policy.decide(RequestFacts(
+        // The class is found again per request: a reloaded policy may class addresses anew.
+        let policy = sites.policy
+        visitorClass = policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
+        let decision = policy.decide(RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name,
             zone: site?.zone, path: "/" + path.relativePath, method: head.method.description
         ))

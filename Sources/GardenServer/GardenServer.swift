@@ -57,6 +57,12 @@ public final class GardenServer: Sendable {
         return bound
     }
 
+    /// Puts a new policy in force for every request that starts from now on; requests
+    /// already being answered finish under the policy they started with.
+    public func replacePolicy(with policy: Policy) {
+        garden.policies.replace(with: policy)
+    }
+
     /// Open client connections now (for tests and the dashboard).
     public var openConnections: Int { connections.count }
 

@@ -16,12 +16,24 @@ final class LoopLocalSites: @unchecked Sendable {
     private var generation = -1
     /// Content by the registry's site index.
     private var contents: [SiteContent?] = []
+    private let policies: PolicyStore
+    private var policyGeneration = -1
+    private var cachedPolicy = Policy.openDoor
 
-    init(registry: SiteRegistry, library: SiteLibrary, eventLoop: any EventLoop) {
+    init(registry: SiteRegistry, library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
+        self.policies = policies
         // Rebuilding the registry gives it dictionaries of its own.
         self.registry = SiteRegistry(sites: registry.sites, portalHost: registry.portalHost)
         self.library = library
         self.eventLoop = eventLoop
+    }
+
+    /// The policy in force, as this loop's copy.
+    var policy: Policy {
+        if policies.generation != policyGeneration {
+            (policyGeneration, cachedPolicy) = policies.current()
+        }
+        return cachedPolicy
     }
 
     /// The site a host reaches, with its zone and current content; nil for an address

@@ -77,6 +77,9 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
         let watcher = library.watch(every: .milliseconds(500), logger: logger)
+        let reloader = ConfigReloader(directory: ConfigDirectory(path: config), server: server, running: gardenConfig, logger: logger)
+        let configWatcher = reloader.watch(every: .milliseconds(500))
+        let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
         // Written unbuffered, so the banner shows at once even when output goes to a file.
         FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
         logger.debug("listening", metadata: ["addresses": "\(bound)"])
@@ -85,6 +88,8 @@ struct Serve: AsyncParsableCommand {
         logger.info("received \(signal); finishing requests in flight, then stopping")
         await server.shutdown()
         watcher.cancel()
+        configWatcher.cancel()
+        hangUp.cancel()
         logger.info("stopped")
     }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import GardenPolicy
+import Logging
+import Synchronization
+
+/// Reloads the policy when its files change (or on demand, for SIGHUP), so a teacher's
+/// saved edit is live within a second.
+///
+/// A new configuration is read and checked off the request path and put in force whole;
+/// when it has errors, the last good policy keeps serving and the errors are logged (and
+/// kept in `lastErrors` for the teacher's dashboard). Polling file stamps, rather than
+/// inotify, also sees editors that save by writing a new file and renaming it.
+public final class ConfigReloader: Sendable {
+    private let directory: ConfigDirectory
+    private let server: GardenServer
+    private let logger: Logger
+    private let state: Mutex<(stamps: [String: String], errors: [String], running: GardenConfig)>
+
+    /// - Parameter running: the configuration the server was started with.
+    public init(directory: ConfigDirectory, server: GardenServer, running: GardenConfig, logger: Logger) {
+        self.directory = directory
+        self.server = server
+        self.logger = logger
+        self.state = Mutex(([:], [], running))
+        let stamps = Self.stamps(of: directory)
+        state.withLock { $0.stamps = stamps }
+    }
+
+    /// The errors of the last failed reload, empty once a reload succeeds.
+    public var lastErrors: [String] { state.withLock { $0.errors } }
+
+    /// Reads the configuration again and puts its policy in force if it is valid.
+    ///
+    /// - Returns: true when the new policy is in force.
+    @discardableResult
+    public func reload(reason: String) -> Bool {
+        let config: GardenConfig
+        do {
+            config = try directory.load()
+        } catch {
+            let errors = error.diagnostics.map(\.description)
+            state.withLock { $0.errors = errors }
+            logger.error("configuration has errors; still serving the last good policy", metadata: [
+                "reason": "\(reason)", "errors": "\(errors.joined(separator: "\n"))",
+            ])
+            return false
+        }
+        let running = state.withLock { state in
+            let previous = state.running
+            state.running = config
+            state.errors = []
+            return previous
+        }
+        server.replacePolicy(with: config.policy)
+        logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
+        if config.listeners != running.listeners || config.sites != running.sites || config.limits != running.limits {
+            logger.warning("changes to listeners, sites or limits take effect when the garden restarts")
+        }
+        return true
+    }
+
+    /// Checks the files every `interval` and reloads when any changed, until cancelled.
+    public func watch(every interval: Duration) -> Task<Void, Never> {
+        Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                let stamps = Self.stamps(of: directory)
+                let changed = state.withLock { state in
+                    guard state.stamps != stamps else { return false }
+                    state.stamps = stamps
+                    return true
+                }
+                if changed { reload(reason: "a configuration file changed") }
+            }
+        }
+    }
+
+    /// Size and modification time of every file the configuration is read from.
+    private static func stamps(of directory: ConfigDirectory) -> [String: String] {
+        var files = ["garden.yaml", "sites.yaml", "policy.yaml"].map(directory.file)
+        let lists = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("lists"))) ?? []
+        files += lists.filter { $0.hasSuffix(".txt") }.map { directory.file("lists/" + $0) }
+        var stamps: [String: String] = [:]
+        for file in files {
+            var info = stat()
+            if stat(file, &info) == 0 {
+                stamps[file] = "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+            }
+        }
+        return stamps
+    }
+}
