@@ -90,30 +90,37 @@ public struct Policy: Sendable, Equatable {
     )
 
     /// Decides a request. Pure: the same facts always give the same decision.
-    public func decide(_ request: RequestFacts) -> Decision {
+    ///
+    /// - Parameter tracing: record every rule looked at in `trace` (for `explain`); the
+    ///   data plane skips it, since building the trace costs more than deciding.
+    public func decide(_ request: RequestFacts, tracing: Bool = true) -> Decision {
         var effects: [Effect] = []
         var shadow: [(ruleID: String, action: CensorStyle)] = []
         var trace: [Decision.RuleCheck] = []
         for rule in rules {
-            if let failed = rule.firstFailingCondition(for: request) {
-                trace.append(.init(ruleID: rule.id, failedCondition: failed))
+            if tracing {
+                if let failed = rule.firstFailingCondition(for: request) {
+                    trace.append(.init(ruleID: rule.id, failedCondition: failed))
+                    continue
+                }
+            } else if !rule.matches(request) {
                 continue
             }
             if rule.shadow {
                 if let action = rule.action {
                     shadow.append((rule.id, action))
-                    trace.append(.init(ruleID: rule.id, outcome: .wouldHave(action)))
-                } else {
+                    if tracing { trace.append(.init(ruleID: rule.id, outcome: .wouldHave(action))) }
+                } else if tracing {
                     trace.append(.init(ruleID: rule.id, outcome: .addedEffects([])))
                 }
                 continue
             }
             for effect in rule.effects where !effects.contains(effect) { effects.append(effect) }
             if let action = rule.action {
-                trace.append(.init(ruleID: rule.id, outcome: .decided(action)))
+                if tracing { trace.append(.init(ruleID: rule.id, outcome: .decided(action))) }
                 return Decision(action: action, ruleID: rule.id, reason: rule.reason, effects: effects, shadowMatches: shadow, trace: trace)
             }
-            trace.append(.init(ruleID: rule.id, outcome: .addedEffects(rule.effects)))
+            if tracing { trace.append(.init(ruleID: rule.id, outcome: .addedEffects(rule.effects))) }
         }
         return Decision(action: defaultAction, ruleID: "default", reason: defaultReason, effects: effects, shadowMatches: shadow, trace: trace)
     }

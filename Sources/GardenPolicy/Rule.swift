@@ -1,6 +1,9 @@
 /// One rule of `policy.yaml`: conditions (all must hold; a list matches any of its
 /// items), then either a terminal action that decides, or effects gathered on the way.
-public struct Rule: Sendable, Equatable {
+///
+/// An immutable class: deciding walks the rules for every request, and a struct this
+/// size would be copied, field by reference-counted field, at each step.
+public final class Rule: Sendable, Equatable {
     /// A condition and its values, in the order the rule lists them.
     public enum Condition: Sendable, Equatable {
         case classes(Set<String>)
@@ -48,15 +51,15 @@ public struct Rule: Sendable, Equatable {
     }
 
     /// Unique name, shown in traces and (when teaching) on block pages.
-    public var id: String
+    public let id: String
     /// Why the rule exists, in a sentence a student can read.
-    public var reason: String
-    public var conditions: [Condition]
+    public let reason: String
+    public let conditions: [Condition]
     /// The decision, or nil for a rule that only adds effects.
-    public var action: CensorStyle?
-    public var effects: [Effect]
+    public let action: CensorStyle?
+    public let effects: [Effect]
     /// Evaluated and reported as "would have", never applied.
-    public var shadow: Bool
+    public let shadow: Bool
 
     public init(id: String, reason: String, conditions: [Condition], action: CensorStyle?, effects: [Effect] = [], shadow: Bool = false) {
         self.id = id
@@ -65,6 +68,17 @@ public struct Rule: Sendable, Equatable {
         self.action = action
         self.effects = effects
         self.shadow = shadow
+    }
+
+    public static func == (a: Rule, b: Rule) -> Bool {
+        a.id == b.id && a.reason == b.reason && a.conditions == b.conditions && a.action == b.action
+            && a.effects == b.effects && a.shadow == b.shadow
+    }
+
+    /// Whether every condition holds (without saying which one failed).
+    public func matches(_ request: RequestFacts) -> Bool {
+        for condition in conditions where !condition.holds(for: request) { return false }
+        return true
     }
 
     /// The first condition the request fails, or nil when the rule matches.

@@ -247,7 +247,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let decision = policy.decide(RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name,
             zone: site?.zone, path: "/" + path.relativePath, method: head.method.description
-        ))
+        ), tracing: false)
         record(decision, target: target)
         switch decision.action {
         case .allow:
