@@ -33,8 +33,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var visitorClass: String
     /// The client's address bytes, for `clients` conditions.
     private var clientAddress: [UInt8]?
-    /// A `stall` decision holds the connection: the clocks leave it alone until then.
-    private var stallingUntil: NIODeadline?
+    /// A `stall` decision holds the connection: the clocks leave it to the stall's timer.
+    private var stalling = false
     private var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
@@ -176,10 +176,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func checkClocks() {
         guard context.channel.isActive else { return }
         let now = NIODeadline.now()
-        if let until = stallingUntil {
-            if now >= until { context.close(promise: nil) }
-            return
-        }
+        if stalling { return }  // the stall's own timer closes the connection
         // A response still being sent is not idleness: a large file to a slow reader may
         // take minutes. Only a client that reads nothing for a whole idle timeout is dropped
         // (nginx's send_timeout).
@@ -286,7 +283,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             return
         case .stall(let duration):
             closing = true
-            stallingUntil = .now() + TimeAmount(duration)
+            stalling = true
+            // Stalls are rare: a timer of their own ends them on time, whatever the clock tick.
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: TimeAmount(duration)) { channel.close(promise: nil) }
             return
         }
 
