@@ -49,6 +49,9 @@ public struct Policy: Sendable, Equatable {
     public var defaultReason: String
     /// Classes by client address range, for visitors a listener persona does not class.
     public var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)]
+    /// Teaching mode: censored pages add a teacher's note (rule, reason, class) and
+    /// answers carry `X-Garden-Rule`. Off by default: in-world pages say nothing of rules.
+    public var explainBlocks = false
 
     public init(
         classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
@@ -67,6 +70,7 @@ public struct Policy: Sendable, Equatable {
             && a.defaultAction == b.defaultAction && a.defaultReason == b.defaultReason
             && a.addressClasses.map(\.ranges) == b.addressClasses.map(\.ranges)
             && a.addressClasses.map(\.visitorClass) == b.addressClasses.map(\.visitorClass)
+            && a.explainBlocks == b.explainBlocks
     }
 
     /// The visitor's class and how it was found: the listener's persona, else the first

@@ -30,7 +30,7 @@ private struct PolicyParser {
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
         guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
-              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "rules", "default"],
+              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "teaching", "rules", "default"],
                                       required: ["classes", "default_class", "default"])
         else { return nil }
 
@@ -78,10 +78,19 @@ private struct PolicyParser {
                 defaultReason = settings["reason"]?.string("reason") ?? ""
             }
         }
-        return Policy(
+        var policy = Policy(
             classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction,
             defaultReason: defaultReason, addressClasses: addressClasses
         )
+        if let teaching = keys["teaching"]?.mapping("teaching", allowed: ["explain_blocks"]),
+           let node = teaching["explain_blocks"], let text = node.string("explain_blocks") {
+            switch text {
+            case "true", "yes": policy.explainBlocks = true
+            case "false", "no": policy.explainBlocks = false
+            default: node.error("explain_blocks must be true or false, not '\(text)'")
+            }
+        }
+        return policy
     }
 
     private func addressRange(_ item: ConfigNode) -> IPAddressRange? {

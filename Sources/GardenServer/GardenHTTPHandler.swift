@@ -33,6 +33,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var visitorClass: String
     /// The client's address bytes, for `clients` conditions.
     private var clientAddress: [UInt8]?
+    /// `X-Garden-Rule: ...` for the answer being written, in teaching mode; else empty.
+    private var teachingHeader = ""
     /// A `stall` decision holds the connection: the clocks leave it to the stall's timer.
     private var stalling = false
     private var context: ChannelHandlerContext!
@@ -210,6 +212,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     private func respond(to head: RequestHead) {
         let isHEAD = head.method == .head
+        teachingHeader = ""
         // A body we do not read would be taken for the next request: close after answering.
         if !head.keepsAlive || head.hasBody { closing = true }
 
@@ -246,15 +249,26 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             zone: site?.zone, path: "/" + path.relativePath, method: head.method.description
         ), tracing: false)
         record(decision, target: target)
+        var note: String?
+        if policy.explainBlocks {
+            // Rule ids come from the config: keep only characters safe in a header.
+            let safeID = String(decision.ruleID.unicodeScalars.map { scalar in
+                scalar.properties.isAlphabetic && scalar.isASCII || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar)
+                    ? Character(scalar) : "_"
+            })
+            teachingHeader = "X-Garden-Rule: \(safeID)\r\n"
+            note = GardenPages.teachersNote(ruleID: decision.ruleID, reason: decision.reason, visitorClass: visitorClass)
+        }
         switch decision.action {
         case .allow:
             break
         case .block:
-            return sendPage(.forbidden, html: garden.pages.blocked(target.host.name), isHEAD: isHEAD)
+            return sendPage(.forbidden, html: garden.pages.blocked(target.host.name, teachersNote: note), isHEAD: isHEAD)
         case .unavailable:
             let authority = "http://\(garden.registry.portalHost)/authority.html"
             return sendPage(
-                .unavailableForLegalReasons, html: garden.pages.unavailable(target.host.name, authority: authority),
+                .unavailableForLegalReasons,
+                html: garden.pages.unavailable(target.host.name, authority: authority, teachersNote: note),
                 isHEAD: isHEAD, extraHeaders: "Link: <\(authority)>; rel=\"blocked-by\"\r\n"
             )
         case .notFound:
@@ -395,6 +409,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     /// Adds `Date`, connection handling and the blank line that ends the head.
     private func finishHead(_ buffer: inout ByteBuffer) {
         buffer.writeString(dateLine())
+        if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
         buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
     }
 

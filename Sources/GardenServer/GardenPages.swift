@@ -30,8 +30,14 @@ struct GardenPages: Sendable {
         """
 
     /// A complete, self-contained HTML page in the garden's own look.
-    func page(titleKorean: String, titleEnglish: String, bodyKorean: String, bodyEnglish: String, detail: String? = nil) -> String {
-        let detailLine = detail.map { "<p><code>\(Self.escape($0))</code></p>\n" } ?? ""
+    func page(
+        titleKorean: String, titleEnglish: String, bodyKorean: String, bodyEnglish: String, detail: String? = nil,
+        teachersNote: String? = nil
+    ) -> String {
+        var detailLine = detail.map { "<p><code>\(Self.escape($0))</code></p>\n" } ?? ""
+        if let teachersNote {
+            detailLine += "<aside><h2 lang=\"en\">Teacher's note</h2><p lang=\"en\">\(teachersNote)</p></aside>\n"
+        }
         return """
         <!DOCTYPE html>
         <html lang="ko">
@@ -68,24 +74,32 @@ struct GardenPages: Sendable {
     }
 
     /// The `block` censor style's page: in-world, without saying who decided or why.
-    func blocked(_ host: String) -> String {
+    func blocked(_ host: String, teachersNote: String? = nil) -> String {
         page(
             titleKorean: "볼 수 없는 페이지입니다",
             titleEnglish: "This page is not available",
             bodyKorean: "요청하신 페이지 <b>\(Self.escape(host))</b>는 국가망에서 볼 수 없습니다.",
-            bodyEnglish: "The page at <b>\(Self.escape(host))</b> is not available on the national network."
+            bodyEnglish: "The page at <b>\(Self.escape(host))</b> is not available on the national network.",
+            teachersNote: teachersNote
         )
     }
 
     /// The `unavailable` censor style's page (HTTP 451), naming the blocking authority.
-    func unavailable(_ host: String, authority: String) -> String {
+    func unavailable(_ host: String, authority: String, teachersNote: String? = nil) -> String {
         page(
             titleKorean: "법적 사유로 볼 수 없습니다",
             titleEnglish: "Unavailable for legal reasons",
             bodyKorean: "<b>\(Self.escape(host))</b>는 관계 기관의 결정에 따라 차단되었습니다.",
             bodyEnglish: "Access to <b>\(Self.escape(host))</b> has been restricted by "
-                + "<a href=\"\(Self.escape(authority))\">the responsible authority</a>."
+                + "<a href=\"\(Self.escape(authority))\">the responsible authority</a>.",
+            teachersNote: teachersNote
         )
+    }
+
+    /// The teacher's note on a censored page: which rule decided, why, and for whom.
+    static func teachersNote(ruleID: String, reason: String, visitorClass: String) -> String {
+        "Rule <code>\(escape(ruleID))</code> decided this for a visitor of class <code>\(escape(visitorClass))</code>: "
+            + "\(escape(reason.isEmpty ? "(no reason given)" : reason))"
     }
 
     /// The page for a path that the site does not have (when the site has no `404.html`).

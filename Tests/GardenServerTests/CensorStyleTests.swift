@@ -144,6 +144,31 @@ import Testing
         #expect(waited >= .milliseconds(900) && waited < .seconds(4), "\(waited)")
     }
 
+    @Test func teachingModeExplainsBlocksAndNamesTheRule() async throws {
+        let text = Self.policyText.replacingOccurrences(
+            of: "default_class: citizen\n", with: "default_class: citizen\nteaching:\n  explain_blocks: true\n"
+        )
+        let garden = try await TestGarden(policy: try Policy.parse(.init(file: "policy.yaml", text: text)))
+        defer { Task { await garden.stop() } }
+        let blocked = try await garden.get("/block/x")
+        #expect(blocked.status == 403)
+        #expect(blocked.header("X-Garden-Rule") == "blocked")
+        #expect(blocked.bodyText.contains("Teacher's note"))
+        #expect(blocked.bodyText.contains("Rule <code>blocked</code> decided this for a visitor of class <code>citizen</code>: Blocked."))
+        let allowed = try await garden.get("/page.html")
+        #expect(allowed.status == 200)
+        #expect(allowed.header("X-Garden-Rule") == "default")
+    }
+
+    @Test func withoutTeachingModeNothingTellsOfRules() async throws {
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop() } }
+        let blocked = try await garden.get("/block/x")
+        #expect(blocked.header("X-Garden-Rule") == nil)
+        #expect(!blocked.bodyText.contains("Teacher's note"))
+        #expect(!blocked.bodyText.contains("blocked</code>"))
+    }
+
     @Test func aClientAddressRangeGivesTheClass() async throws {
         let text = Self.policyText.replacingOccurrences(
             of: "default_class: citizen\n", with: "default_class: citizen\naddresses:\n  - clients: [127.0.0.0/8]\n    class: official\n"
