@@ -25,7 +25,7 @@ private struct PolicyParser {
         self.lists = lists
     }
 
-    static let ruleKeys = ["id", "reason", "classes", "clients", "hosts", "zone", "paths", "methods",
+    static let ruleKeys = ["id", "reason", "classes", "clients", "hosts", "zone", "paths", "methods", "url_keywords",
                            "action", "to", "for", "effects", "shadow"]
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
@@ -158,6 +158,18 @@ private struct PolicyParser {
             }
             conditions.append(.paths(patterns))
         }
+        if let list = keys["url_keywords"]?.list("url_keywords") {
+            var words: [String] = []
+            for item in list {
+                guard let text = item.string("a keyword") else { continue }
+                if text.hasPrefix("@") {
+                    words += keywordList(String(text.dropFirst()), at: item)
+                } else if !text.isEmpty {
+                    words.append(text.lowercased())
+                }
+            }
+            conditions.append(.urlKeywords(words))
+        }
         if let list = keys["methods"]?.list("methods") {
             conditions.append(.methods(Set(list.compactMap { $0.string("a method")?.uppercased() })))
         }
@@ -218,6 +230,19 @@ private struct PolicyParser {
         default:
             node.error("unknown action '\(name)'\(Suggestion.phrase(for: name, among: CensorStyle.names)); actions are \(CensorStyle.names.map { "'\($0)'" }.joined(separator: ", "))")
             return nil
+        }
+    }
+
+    /// The keywords of `Config/lists/NAME.txt`: one a line, `#` comments, case ignored.
+    private func keywordList(_ name: String, at node: ConfigNode) -> [String] {
+        guard let source = lists[name] else {
+            node.error("no list '\(name)'\(Suggestion.phrase(for: name, among: lists.keys.sorted())); lists are files in Config/lists/ named NAME.txt")
+            return []
+        }
+        return source.text.split(separator: "\n").compactMap { rawLine in
+            let text = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters(in: .whitespaces)
+            return text.isEmpty ? nil : text.lowercased()
         }
     }
 

@@ -12,6 +12,8 @@ public final class Rule: Sendable, Equatable {
         case zone(Zone)
         case paths([PathPattern])
         case methods(Set<String>)
+        /// Words anywhere in the URL (host, decoded path and query), ignoring case.
+        case urlKeywords([String])
 
         /// The key in `policy.yaml`.
         public var key: String {
@@ -22,6 +24,7 @@ public final class Rule: Sendable, Equatable {
             case .zone: "zone"
             case .paths: "paths"
             case .methods: "methods"
+            case .urlKeywords: "url_keywords"
             }
         }
 
@@ -34,6 +37,7 @@ public final class Rule: Sendable, Equatable {
             case .zone(let zone): request.zone == zone
             case .paths(let patterns): patterns.contains { $0.matches(request.path) }
             case .methods(let names): names.contains(request.method)
+            case .urlKeywords(let words): URLKeywords.anyIn(request, of: words)
             }
         }
 
@@ -46,6 +50,7 @@ public final class Rule: Sendable, Equatable {
             case .zone(let zone): "the site is on the \(zone.rawValue)"
             case .paths(let patterns): "the path is \(patterns.map(\.description).joined(separator: " or "))"
             case .methods(let names): "the method is \(names.sorted().joined(separator: " or "))"
+            case .urlKeywords(let words): "the address contains \(words.map { "“\($0)”" }.joined(separator: " or "))"
             }
         }
     }
@@ -99,13 +104,19 @@ public struct RequestFacts: Sendable, Equatable {
     /// Decoded path without query.
     public var path: String
     public var method: String
+    /// The query as sent (percent-encoded, without `?`); decoded only if a rule looks at it.
+    public var query: String
 
-    public init(visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/", method: String = "GET") {
+    public init(
+        visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/",
+        method: String = "GET", query: String = ""
+    ) {
         self.visitorClass = visitorClass
         self.clientAddress = clientAddress
         self.host = host
         self.zone = zone
         self.path = path
         self.method = method
+        self.query = query
     }
 }

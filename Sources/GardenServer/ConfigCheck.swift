@@ -120,7 +120,8 @@ public struct ConfigCheck: Sendable {
         }
         let decision = policy.decide(RequestFacts(
             visitorClass: visitorClass, clientAddress: testCase.clientAddress, host: target.host.name,
-            zone: config.sites.site(for: target.host)?.zone, path: "/" + path.relativePath, method: testCase.method
+            zone: config.sites.site(for: target.host)?.zone, path: "/" + path.relativePath, method: testCase.method,
+            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
         ))
         let actionMatches = decision.action.name == testCase.expectedAction
         let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true

@@ -246,7 +246,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         visitorClass = policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
         let decision = policy.decide(RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name,
-            zone: site?.zone, path: "/" + path.relativePath, method: head.method.description
+            zone: site?.zone, path: "/" + path.relativePath, method: head.method.description,
+            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
         ), tracing: false)
         record(decision, target: target)
         var note: String?

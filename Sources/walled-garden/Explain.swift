@@ -59,7 +59,8 @@ struct Explain: ParsableCommand {
         let facts = RequestFacts(
             visitorClass: identity.0, clientAddress: clientAddress,
             host: target.host.name, zone: gardenConfig.sites.site(for: target.host)?.zone,
-            path: "/" + path.relativePath, method: method.uppercased()
+            path: "/" + path.relativePath, method: method.uppercased(),
+            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
         )
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),

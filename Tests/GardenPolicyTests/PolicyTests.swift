@@ -142,7 +142,7 @@ import Testing
         Mistake(from: "\"@news\"", to: "\"@nws\"",
                 expected: "Config/policy.yaml:28:13: no list 'nws' (did you mean 'news'?); lists are files in Config/lists/ named NAME.txt"),
         Mistake(from: "    zone: intranet\n    action: block", to: "    zone: intranet\n    actoin: block",
-                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'action', 'to', 'for', 'effects', 'shadow'"),
+                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'url_keywords', 'action', 'to', 'for', 'effects', 'shadow'"),
         Mistake(from: "id: lab", to: "id: no-outside",
                 expected: "Config/policy.yaml:36:5: two rules have the id 'no-outside'; ids must be unique"),
         Mistake(from: "default:\n  action: allow\n  reason: Everything else is open.", to: "",
@@ -288,5 +288,42 @@ import Testing
         } catch {
             #expect(error.diagnostics.map(\.description) == ["policy.yaml:6:12: unknown class 'citizn' (did you mean 'citizen'?); classes are 'citizen'"])
         }
+    }
+}
+
+/// The `url_keywords` condition: words anywhere in the address, lists included.
+@Suite struct URLKeywordTests {
+    static let policy: Policy = try! Policy.parse(
+        .init(file: "policy.yaml", text: """
+        classes:
+          citizen: Citizens.
+        default_class: citizen
+        rules:
+          - id: keywords
+            reason: Forbidden words.
+            url_keywords: [Freedom, "@words"]
+            action: block
+        default: allow
+        """),
+        lists: ["words": .init(file: "lists/words.txt", text: "# forbidden\nelection\n김치 # Korean works too\n")]
+    )
+
+    @Test(arguments: [
+        ("search.example", "/", "q=freedom", "keywords"),
+        ("search.example", "/", "q=FREEDOM+now", "keywords"),
+        ("search.example", "/", "q=%EA%B9%80%EC%B9%98", "keywords"),
+        ("search.example", "/", "q=%zz", "default"),
+        ("news.example", "/election/results", "", "keywords"),
+        ("freedom.example", "/", "", "keywords"),
+        ("news.example", "/sport", "q=table+tennis", "default"),
+    ])
+    func keywordsAnywhereInTheAddress(host: String, path: String, query: String, rule: String) {
+        let facts = RequestFacts(visitorClass: "citizen", host: host, zone: .internet, path: path, query: query)
+        #expect(Self.policy.decide(facts).ruleID == rule)
+    }
+
+    @Test func theTraceQuotesTheKeywords() {
+        let facts = RequestFacts(visitorClass: "citizen", host: "news.example", zone: .internet, path: "/sport")
+        #expect(Self.policy.decide(facts).trace.first?.failedCondition?.wording == "the address contains “freedom” or “election” or “김치”")
     }
 }
