@@ -239,11 +239,21 @@ private struct PolicyParser {
             node.error("no list '\(name)'\(Suggestion.phrase(for: name, among: lists.keys.sorted())); lists are files in Config/lists/ named NAME.txt")
             return []
         }
-        return source.text.split(separator: "\n").compactMap { rawLine in
-            let text = (rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-                .trimmingCharacters(in: .whitespaces)
-            return text.isEmpty ? nil : text.lowercased()
+        return Self.entries(of: source).map { $0.text.lowercased() }
+    }
+
+    /// The entries of a list file with their positions: one a line, blank lines and
+    /// `#` comments skipped, spaces around an entry trimmed.
+    private static func entries(of source: GardenConfig.Source) -> [(line: Int, column: Int, text: String)] {
+        var entries: [(line: Int, column: Int, text: String)] = []
+        for (index, rawLine) in source.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            let column = (line.range(of: text).map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0) + 1
+            entries.append((index + 1, column, text))
         }
+        return entries
     }
 
     /// The patterns of `Config/lists/NAME.txt`: one host pattern a line, `#` comments.
@@ -254,16 +264,12 @@ private struct PolicyParser {
             return []
         }
         var patterns: [HostPattern] = []
-        for (index, rawLine) in source.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { continue }
-            if let pattern = HostPattern(text) {
+        for entry in Self.entries(of: source) {
+            if let pattern = HostPattern(entry.text) {
                 patterns.append(pattern)
             } else {
-                let column = (line.range(of: text).map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0) + 1
-                sink.report(ConfigDiagnostic(file: source.file, line: index + 1, column: column,
-                                             message: "'\(text)' is not a host pattern; write friend.com.kp or *.example"))
+                sink.report(ConfigDiagnostic(file: source.file, line: entry.line, column: entry.column,
+                                             message: "'\(entry.text)' is not a host pattern; write friend.com.kp or *.example"))
             }
         }
         parsedLists[name] = patterns

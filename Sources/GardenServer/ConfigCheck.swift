@@ -113,16 +113,12 @@ public struct ConfigCheck: Sendable {
             persona = listener.persona
         }
         let visitorClass = policy.visitorClass(persona: persona, clientAddress: testCase.clientAddress).visitorClass
-        guard case .success(let target) = RequestTarget.parse(method: testCase.method, uri: testCase.url, host: nil, requiresHost: false),
-              case .success(let path) = RequestPath.parse(target.pathAndQuery)
-        else {
+        guard let facts = RequestFacts.forURL(
+            testCase.url, method: testCase.method, visitorClass: visitorClass, clientAddress: testCase.clientAddress, sites: config.sites
+        ) else {
             return .failure(TestFailure(message: "'\(testCase.url)' is not an address the garden can read"))
         }
-        let decision = policy.decide(RequestFacts(
-            visitorClass: visitorClass, clientAddress: testCase.clientAddress, host: target.host.name,
-            zone: config.sites.site(for: target.host)?.zone, path: "/" + path.relativePath, method: testCase.method,
-            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
-        ))
+        let decision = policy.decide(facts)
         let actionMatches = decision.action.name == testCase.expectedAction
         let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true
         if actionMatches, ruleMatches { return .success(()) }

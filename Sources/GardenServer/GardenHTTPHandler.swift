@@ -245,9 +245,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let policy = sites.policy
         visitorClass = policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
         let decision = policy.decide(RequestFacts(
-            visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name,
-            zone: site?.zone, path: "/" + path.relativePath, method: head.method.description,
-            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
+            visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
+            zone: site?.zone, method: head.method.description
         ), tracing: false)
         record(decision, target: target)
         var note: String?

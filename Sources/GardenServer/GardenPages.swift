@@ -16,7 +16,7 @@ struct GardenPages: Sendable {
     /// Header lines for a garden page, each ending in CRLF.
     static let headerLines =
         "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
-        + "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+        + SecurityHeaders.baseLines
         + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
 
     private static let style = """

@@ -9,9 +9,9 @@ public enum SecurityHeaders {
     public static let contentSecurityPolicy =
         "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 
-    /// The header lines, each ending in CRLF, ready to be copied into a response head.
-    public static let lines =
-        "X-Content-Type-Options: nosniff\r\n"
-        + "Referrer-Policy: no-referrer\r\n"
-        + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
+    /// The lines every response carries, whatever its CSP, each ending in CRLF.
+    public static let baseLines = "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+
+    /// The header lines of site files, ready to be copied into a response head.
+    public static let lines = baseLines + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
 }

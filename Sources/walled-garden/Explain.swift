@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
-import GardenSites
 
 /// `walled-garden explain`: why a visitor gets what they get, rule by rule.
 struct Explain: ParsableCommand {
@@ -41,11 +40,6 @@ struct Explain: ParsableCommand {
         }
         let policy = gardenConfig.policy
         let written = url.contains("://") ? url : "http://" + url
-        guard case .success(let target) = RequestTarget.parse(method: method.uppercased(), uri: written, host: nil, requiresHost: false),
-              case .success(let path) = RequestPath.parse(target.pathAndQuery)
-        else {
-            throw ValidationError("'\(url)' is not an http:// address the garden can explain")
-        }
         if let visitorClass, policy.classes[visitorClass] == nil {
             throw ValidationError("no class '\(visitorClass)'; the classes are \(policy.classes.keys.sorted().joined(separator: ", "))")
         }
@@ -56,12 +50,11 @@ struct Explain: ParsableCommand {
         }
         let identity = visitorClass.map { ($0, "from --as") }
             ?? policy.visitorClass(persona: nil, clientAddress: clientAddress)
-        let facts = RequestFacts(
-            visitorClass: identity.0, clientAddress: clientAddress,
-            host: target.host.name, zone: gardenConfig.sites.site(for: target.host)?.zone,
-            path: "/" + path.relativePath, method: method.uppercased(),
-            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
-        )
+        guard let facts = RequestFacts.forURL(
+            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: clientAddress, sites: gardenConfig.sites
+        ) else {
+            throw ValidationError("'\(url)' is not an http:// address the garden can explain")
+        }
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),
             howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,

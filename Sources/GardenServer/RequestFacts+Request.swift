@@ -1,0 +1,28 @@
+import GardenPolicy
+import GardenSites
+
+extension RequestFacts {
+    /// The policy's view of a parsed request: the decoded path with its leading `/`, the
+    /// query without its `?`. The one place the data plane, `check` and `explain` build facts.
+    init(visitorClass: String, clientAddress: [UInt8]?, target: RequestTarget, path: RequestPath, zone: Zone?, method: String) {
+        self.init(
+            visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name, zone: zone,
+            path: "/" + path.relativePath, method: method,
+            query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
+        )
+    }
+
+    /// Facts for an address typed by a teacher (`check`'s tests, `explain`); nil when it is
+    /// not an http address the garden can read. The zone comes from `sites`.
+    public static func forURL(
+        _ url: String, method: String, visitorClass: String, clientAddress: [UInt8]?, sites: SiteRegistry
+    ) -> RequestFacts? {
+        guard case .success(let target) = RequestTarget.parse(method: method, uri: url, host: nil, requiresHost: false),
+              case .success(let path) = RequestPath.parse(target.pathAndQuery)
+        else { return nil }
+        return RequestFacts(
+            visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
+            zone: sites.site(for: target.host)?.zone, method: method
+        )
+    }
+}
