@@ -17,9 +17,12 @@ public enum CensorStyle: Sendable, Equatable, CustomStringConvertible {
     case reset
     /// Hold the connection, sending nothing, for this long.
     case stall(Duration)
+    /// Ask for a password: 401 with `WWW-Authenticate` on the garden's own addresses,
+    /// 407 with `Proxy-Authenticate` through the proxy.
+    case authenticate
 
     /// The action names as written in `policy.yaml`.
-    static let names = ["allow", "block", "unavailable", "notfound", "redirect", "drop", "reset", "stall"]
+    static let names = ["allow", "block", "unavailable", "notfound", "redirect", "drop", "reset", "stall", "authenticate"]
 
     /// The action's name as written in `policy.yaml` (`redirect`, without its address).
     public var name: String {
@@ -32,6 +35,7 @@ public enum CensorStyle: Sendable, Equatable, CustomStringConvertible {
         case .drop: "drop"
         case .reset: "reset"
         case .stall: "stall"
+        case .authenticate: "authenticate"
         }
     }
 
@@ -45,12 +49,7 @@ public enum CensorStyle: Sendable, Equatable, CustomStringConvertible {
         case .drop: "drop"
         case .reset: "reset"
         case .stall(let duration): "stall for \(duration)"
+        case .authenticate: "authenticate"
         }
     }
-}
-
-/// A non-terminal consequence gathered on the way to a decision.
-public enum Effect: String, Sendable, Equatable, CaseIterable {
-    /// Flag the request in the surveillance log.
-    case monitor
 }

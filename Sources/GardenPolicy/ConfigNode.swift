@@ -59,6 +59,18 @@ struct ConfigNode {
         return false
     }
 
+    /// Whether this is a mapping (key: value).
+    var isMapping: Bool {
+        if case .mapping = node { return true }
+        return false
+    }
+
+    /// Whether this is a mapping without entries (`{}`).
+    var isEmptyMapping: Bool {
+        if case .mapping(let mapping) = node { return mapping.count == 0 }
+        return false
+    }
+
     var line: Int { node.mark?.line ?? 0 }
     var column: Int { node.mark?.column ?? 0 }
 
@@ -156,6 +168,18 @@ struct ConfigNode {
             return nil
         }
         return scalar.string
+    }
+
+    /// `true`/`false` (also `yes`/`no`).
+    func boolean(_ what: String) -> Bool? {
+        guard let text = string(what) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default:
+            error("\(what) must be true or false, not '\(text)'")
+            return nil
+        }
     }
 
     /// A whole number within `range`.

@@ -52,6 +52,10 @@ public struct Policy: Sendable, Equatable {
     /// Teaching mode: censored pages add a teacher's note (rule, reason, class) and
     /// answers carry `X-Garden-Rule`. Off by default: in-world pages say nothing of rules.
     public var explainBlocks = false
+    /// Accounts by name: a signed-in visitor's class comes from here first.
+    public var accounts: [String: Account] = [:]
+    /// The realm named in password prompts (`WWW-Authenticate: Basic realm="..."`).
+    public var realm = "Walled Garden"
 
     public init(
         classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
@@ -70,13 +74,14 @@ public struct Policy: Sendable, Equatable {
             && a.defaultAction == b.defaultAction && a.defaultReason == b.defaultReason
             && a.addressClasses.map(\.ranges) == b.addressClasses.map(\.ranges)
             && a.addressClasses.map(\.visitorClass) == b.addressClasses.map(\.visitorClass)
-            && a.explainBlocks == b.explainBlocks
+            && a.explainBlocks == b.explainBlocks && a.accounts == b.accounts && a.realm == b.realm
     }
 
-    /// The visitor's class and how it was found: the listener's persona, else the first
-    /// address range that holds the client, else the default class. (Accounts, which
-    /// come first, arrive in a later version.)
-    public func visitorClass(persona: String?, clientAddress: [UInt8]?) -> (visitorClass: String, how: String) {
+    /// The visitor's class and how it was found: the account the visitor signed in as
+    /// (already checked), else the listener's persona, else the first address range that
+    /// holds the client, else the default class.
+    public func visitorClass(account: String? = nil, persona: String?, clientAddress: [UInt8]?) -> (visitorClass: String, how: String) {
+        if let account, let found = accounts[account] { return (found.visitorClass, "signed in as \(account)") }
         if let persona { return (persona, "the listener's persona") }
         if let clientAddress {
             for entry in addressClasses where entry.ranges.contains(where: { $0.contains(clientAddress) }) {

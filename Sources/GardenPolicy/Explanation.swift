@@ -1,3 +1,5 @@
+import Foundation
+
 /// `explain` in plain words: how the visitor's class was found, each rule looked at and
 /// why it did or did not apply, and the decision. A separate pass over `Decision.trace`
 /// (as OPA's explain is over its evaluation events), so `decide` itself stays lean.
@@ -16,6 +18,10 @@ public struct Explanation: Sendable {
         case .none: site = "\(request.host) is not a site of the garden"
         }
         lines.append("Request: \(request.method) \(url) — \(site)")
+        if policy.rules.contains(where: { $0.conditions.contains { if case .schedule = $0 { true } else { false } } }) {
+            let formatter = ISO8601DateFormatter()
+            lines.append("Time: \(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(request.time)))) (rules with a schedule look at it)")
+        }
         lines.append("Rules, top to bottom:")
         let byID = Dictionary(policy.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for (number, check) in decision.trace.enumerated() {
@@ -30,7 +36,7 @@ public struct Explanation: Sendable {
             case .decided(let action):
                 lines.append(prefix + "applies and decides: \(action).")
             case .addedEffects(let effects):
-                let named = effects.map(\.rawValue).joined(separator: ", ")
+                let named = effects.map(\.description).joined(separator: ", ")
                 lines.append(prefix + (named.isEmpty ? "applies, and does nothing else." : "applies and adds: \(named); reading on."))
             case .wouldHave(let action):
                 lines.append(prefix + "applies, and would have decided \(action), but shadow rules are only reported.")
@@ -47,7 +53,7 @@ public struct Explanation: Sendable {
         if !decision.reason.isEmpty { verdict += " — “\(decision.reason)”" }
         lines.append(verdict)
         if !decision.effects.isEmpty {
-            lines.append("Effects: \(decision.effects.map(\.rawValue).joined(separator: ", "))")
+            lines.append("Effects: \(decision.effects.map(\.description).joined(separator: ", "))")
         }
         self.lines = lines
     }
@@ -63,6 +69,7 @@ public struct Explanation: Sendable {
         case .drop: "the connection closes without an answer"
         case .reset: "the connection is reset"
         case .stall: "no answer at all until the stall ends"
+        case .authenticate: "HTTP 401 (or 407 through the proxy) asking for a name and password"
         }
     }
 }

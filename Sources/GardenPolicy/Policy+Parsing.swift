@@ -19,6 +19,8 @@ private struct PolicyParser {
     let sink: DiagnosticSink
     let lists: [String: GardenConfig.Source]
     private var parsedLists: [String: [HostPattern]] = [:]
+    /// The accounts declared, for checking `accounts` conditions.
+    private var accountNames: Set<String> = []
 
     init(sink: DiagnosticSink, lists: [String: GardenConfig.Source]) {
         self.sink = sink
@@ -26,11 +28,11 @@ private struct PolicyParser {
     }
 
     static let ruleKeys = ["id", "reason", "classes", "clients", "hosts", "zone", "paths", "methods", "url_keywords",
-                           "action", "to", "for", "effects", "shadow"]
+                           "schedule", "accounts", "signed_in", "action", "to", "for", "effects", "shadow"]
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
         guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
-              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "teaching", "rules", "default"],
+              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "accounts", "realm", "teaching", "rules", "default"],
                                       required: ["classes", "default_class", "default"])
         else { return nil }
 
@@ -53,6 +55,26 @@ private struct PolicyParser {
             checkClass(name, at: classNode, classes: classes)
             let ranges = (fields["clients"]?.list("clients") ?? []).compactMap { addressRange($0) }
             addressClasses.append((ranges, name))
+        }
+
+        var accounts: [String: Account] = [:]
+        let accountEntries = keys["accounts"]?.namedEntries("accounts") ?? []
+        // Every declared name counts for `accounts` conditions, even one with a mistake
+        // of its own: that mistake is reported once, not again at each rule.
+        self.accountNames = Set(accountEntries.map(\.name))
+        for (name, keyNode, value) in accountEntries {
+            guard let fields = value.mapping("account '\(name)'", allowed: ["class", "password"], required: ["class", "password"]),
+                  let classNode = fields["class"], let className = classNode.string("class"),
+                  let passwordNode = fields["password"], let hashText = passwordNode.string("password")
+            else { continue }
+            checkClass(className, at: classNode, classes: classes)
+            if name.isEmpty || name.contains(":") || name.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
+                keyNode.error("account name '\(name)' cannot be used with HTTP Basic; no spaces, colons or control characters")
+            }
+            switch PasswordHash.parse(hashText) {
+            case .success(let hash): accounts[name] = Account(name: name, visitorClass: className, passwordHash: hash)
+            case .failure(let problem): passwordNode.error("the password of account '\(name)' \(problem)")
+            }
         }
 
         var rules: [Rule] = []
@@ -82,13 +104,17 @@ private struct PolicyParser {
             classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction,
             defaultReason: defaultReason, addressClasses: addressClasses
         )
-        if let teaching = keys["teaching"]?.mapping("teaching", allowed: ["explain_blocks"]),
-           let node = teaching["explain_blocks"], let text = node.string("explain_blocks") {
-            switch text {
-            case "true", "yes": policy.explainBlocks = true
-            case "false", "no": policy.explainBlocks = false
-            default: node.error("explain_blocks must be true or false, not '\(text)'")
+        policy.accounts = accounts
+        if let node = keys["realm"], let realm = node.string("realm") {
+            if realm.isEmpty || realm.contains("\"") || realm.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                node.error("realm must be plain text without quotes or control characters")
+            } else {
+                policy.realm = realm
             }
+        }
+        if let teaching = keys["teaching"]?.mapping("teaching", allowed: ["explain_blocks"]),
+           let explain = teaching["explain_blocks"]?.boolean("explain_blocks") {
+            policy.explainBlocks = explain
         }
         return policy
     }
@@ -159,16 +185,28 @@ private struct PolicyParser {
             conditions.append(.paths(patterns))
         }
         if let list = keys["url_keywords"]?.list("url_keywords") {
-            var words: [String] = []
+            conditions.append(.urlKeywords(words(in: list, what: "a keyword")))
+        }
+        if let node = keys["schedule"] {
+            // One window, or a list of windows (any of them).
+            let items: [ConfigNode] = node.isMapping ? [node] : (node.list("schedule") ?? [])
+            conditions.append(.schedule(items.compactMap(parseSchedule)))
+        }
+        if let list = keys["accounts"]?.list("accounts") {
+            var names: Set<String> = []
             for item in list {
-                guard let text = item.string("a keyword") else { continue }
-                if text.hasPrefix("@") {
-                    words += keywordList(String(text.dropFirst()), at: item)
-                } else if !text.isEmpty {
-                    words.append(text.lowercased())
+                guard let name = item.string("an account") else { continue }
+                if !accountNames.contains(name) {
+                    let known = accountNames.sorted()
+                    item.error("unknown account '\(name)'\(Suggestion.phrase(for: name, among: known))"
+                        + (known.isEmpty ? "; declare it under 'accounts'" : "; accounts are \(known.map { "'\($0)'" }.joined(separator: ", "))"))
                 }
+                names.insert(name)
             }
-            conditions.append(.urlKeywords(words))
+            conditions.append(.accounts(names))
+        }
+        if let signedIn = keys["signed_in"]?.boolean("signed_in") {
+            conditions.append(.signedIn(signedIn))
         }
         if let list = keys["methods"]?.list("methods") {
             conditions.append(.methods(Set(list.compactMap { $0.string("a method")?.uppercased() })))
@@ -176,13 +214,7 @@ private struct PolicyParser {
 
         var effects: [Effect] = []
         for item in keys["effects"]?.list("effects") ?? [] {
-            guard let text = item.string("an effect") else { continue }
-            guard let effect = Effect(rawValue: text) else {
-                let known = Effect.allCases.map(\.rawValue)
-                item.error("unknown effect '\(text)'\(Suggestion.phrase(for: text, among: known)); effects are \(known.map { "'\($0)'" }.joined(separator: ", "))")
-                continue
-            }
-            effects.append(effect)
+            if let effect = parseEffect(item) { effects.append(effect) }
         }
         var action: CensorStyle?
         if let actionNode = keys["action"] {
@@ -191,14 +223,7 @@ private struct PolicyParser {
             if keys["effects"] == nil { node.error("rule '\(id)' needs an 'action' or 'effects'") }
             if let extra = keys["to"] ?? keys["for"] { extra.error("'to' and 'for' belong with an action") }
         }
-        var shadow = false
-        if let node = keys["shadow"], let text = node.string("shadow") {
-            switch text {
-            case "true", "yes": shadow = true
-            case "false", "no": shadow = false
-            default: node.error("shadow must be true or false, not '\(text)'")
-            }
-        }
+        let shadow = keys["shadow"]?.boolean("shadow") ?? false
         return Rule(id: id, reason: reason, conditions: conditions, action: action, effects: effects, shadow: shadow)
     }
 
@@ -214,6 +239,7 @@ private struct PolicyParser {
         case "notfound": return .notFound
         case "drop": return .drop
         case "reset": return .reset
+        case "authenticate": return .authenticate
         case "redirect":
             guard let toNode = settings["to"], let location = toNode.string("to") else {
                 node.error("action redirect needs 'to', the address to send the visitor to")
@@ -231,6 +257,123 @@ private struct PolicyParser {
             node.error("unknown action '\(name)'\(Suggestion.phrase(for: name, among: CensorStyle.names)); actions are \(CensorStyle.names.map { "'\($0)'" }.joined(separator: ", "))")
             return nil
         }
+    }
+
+    /// Words written inline or as `@list` references, lower-cased.
+    private func words(in list: [ConfigNode], what: String) -> [String] {
+        var words: [String] = []
+        for item in list {
+            guard let text = item.string(what) else { continue }
+            if text.hasPrefix("@") {
+                words += keywordList(String(text.dropFirst()), at: item)
+            } else if !text.isEmpty {
+                words.append(text.lowercased())
+            }
+        }
+        return words
+    }
+
+    /// One `schedule` window: `days`, `from`, `to`, `time_zone` (all optional but one).
+    private func parseSchedule(_ node: ConfigNode) -> Schedule? {
+        guard let fields = node.mapping("a schedule", allowed: ["days", "from", "to", "time_zone"]) else { return nil }
+        if node.isEmptyMapping {
+            node.error("a schedule needs 'days', 'from'/'to' or both")
+            return nil
+        }
+        var schedule = Schedule.always
+        var valid = true
+        if let list = fields["days"]?.list("days") {
+            var days: Set<Int> = []
+            for item in list {
+                guard let text = item.string("a day") else { valid = false; continue }
+                guard let named = Schedule.days(named: text) else {
+                    let known = Schedule.dayNames + ["weekdays", "weekend", "daily"]
+                    item.error("'\(text)' is not a day\(Suggestion.phrase(for: text.lowercased(), among: known)); write mon, tue, ..., a range like mon-fri, weekdays, weekend or daily")
+                    valid = false
+                    continue
+                }
+                days.formUnion(named)
+            }
+            schedule.days = days
+        }
+        for key in ["from", "to"] {
+            guard let clockNode = fields[key], let text = clockNode.string(key) else { continue }
+            guard let minutes = Schedule.minutes(text) else {
+                clockNode.error("\(key) must be a time of day such as 09:00 or 17:30, not '\(text)'")
+                valid = false
+                continue
+            }
+            if key == "from" { schedule.from = minutes } else { schedule.to = minutes }
+        }
+        if schedule.from == schedule.to {
+            node.error("the schedule's 'from' and 'to' are the same time; the window would be empty")
+            valid = false
+        }
+        if let zoneNode = fields["time_zone"], let identifier = zoneNode.string("time_zone") {
+            if let zone = TimeZone(identifier: identifier), identifier.contains("/") || identifier == "UTC" || identifier == "GMT" {
+                schedule.timeZone = zone
+                schedule.timeZoneName = identifier
+            } else {
+                zoneNode.error("unknown time zone '\(identifier)'; use an IANA name such as Asia/Pyongyang, Europe/Berlin or UTC")
+                valid = false
+            }
+        }
+        return valid ? schedule : nil
+    }
+
+    /// One item of `effects`: `monitor`, or a mapping `throttle: {...}` / `rewrite: {...}`.
+    private func parseEffect(_ item: ConfigNode) -> Effect? {
+        let known = Effect.names.map { "'\($0)'" }.joined(separator: ", ")
+        if item.isScalar {
+            guard let text = item.string("an effect") else { return nil }
+            switch text {
+            case "monitor": return .monitor
+            case "throttle": item.error("throttle needs settings, e.g. {throttle: {rate: 16KiB, latency: 2s}}")
+            case "rewrite": item.error("rewrite needs settings, e.g. {rewrite: {links: neutralise}}")
+            default: item.error("unknown effect '\(text)'\(Suggestion.phrase(for: text, among: Effect.names)); effects are \(known)")
+            }
+            return nil
+        }
+        guard let fields = item.mapping("an effect", allowed: ["throttle", "rewrite"]) else { return nil }
+        guard fields.count == 1, let (name, settings) = fields.first else {
+            item.error("an effect is one of \(known), one per list item")
+            return nil
+        }
+        if name == "throttle" {
+            guard let keys = settings.mapping("throttle", allowed: ["rate", "latency"]) else { return nil }
+            let rate = keys["rate"]?.byteCount("rate (bytes per second)", in: 1...(1 << 30))
+            let latency = keys["latency"]?.duration("latency", in: .milliseconds(1)...(.seconds(600)))
+            guard rate != nil || latency != nil else {
+                if keys.isEmpty { settings.error("throttle needs 'rate' (bytes per second), 'latency' or both") }
+                return nil
+            }
+            return .throttle(Throttle(bytesPerSecond: rate, latency: latency))
+        }
+        guard let keys = settings.mapping("rewrite", allowed: ["links", "substitute", "redact", "emphasis", "banner", "watermark"])
+        else { return nil }
+        var rewrite = RewriteSet()
+        if let node = keys["links"], let text = node.string("links") {
+            if let treatment = RewriteSet.LinkTreatment(rawValue: text) {
+                rewrite.links = treatment
+            } else {
+                let names = RewriteSet.LinkTreatment.allCases.map(\.rawValue)
+                node.error("links must be \(names.map { "'\($0)'" }.joined(separator: ", "))\(Suggestion.phrase(for: text, among: names)), not '\(text)'")
+            }
+        }
+        for (word, _, value) in keys["substitute"]?.namedEntries("substitute") ?? [] {
+            if let replacement = value.string("the replacement for '\(word)'") {
+                rewrite.substitutions.append(.init(word: word, replacement: replacement))
+            }
+        }
+        if let list = keys["redact"]?.list("redact") { rewrite.redactions = words(in: list, what: "a word") }
+        if let list = keys["emphasis"]?.list("emphasis") { rewrite.emphasis = words(in: list, what: "a name") }
+        rewrite.banner = keys["banner"]?.string("banner")
+        rewrite.watermark = keys["watermark"]?.boolean("watermark") ?? false
+        if keys.isEmpty, settings.isEmptyMapping {
+            settings.error("this rewrite changes nothing; give links, substitute, redact, emphasis, banner or watermark")
+            return nil
+        }
+        return .rewrite(rewrite)
     }
 
     /// The keywords of `Config/lists/NAME.txt`: one a line, `#` comments, case ignored.

@@ -6,6 +6,10 @@ public struct PolicyTestCase: Sendable, Equatable {
     public var visitorClass: String?
     /// The listener port whose persona gives the class (`listener:`), when `as:` is absent.
     public var listenerPort: Int?
+    /// The account the visitor signed in as (`account:`); its class wins over `as:`.
+    public var account: String?
+    /// When the request is made (`at:`, RFC 3339), for `schedule` conditions; nil for now.
+    public var time: Int64?
     /// The visitor's address, for `clients` conditions.
     public var clientAddress: [UInt8]?
     public var url: String
@@ -20,12 +24,14 @@ public struct PolicyTestCase: Sendable, Equatable {
     /// Reads a test file; `classes` are the policy's, for checking `as:`.
     ///
     /// - Throws: `ConfigErrors` with a `file:line:column` diagnostic per mistake.
-    public static func parse(_ source: GardenConfig.Source, classes: [String: String]) throws(ConfigErrors) -> [PolicyTestCase] {
+    public static func parse(
+        _ source: GardenConfig.Source, classes: [String: String], accounts: Set<String> = []
+    ) throws(ConfigErrors) -> [PolicyTestCase] {
         let sink = DiagnosticSink()
         var cases: [PolicyTestCase] = []
         if let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
            let keys = root.mapping("a test file", allowed: ["tests"], required: ["tests"]) {
-            let allowed = ["name", "as", "listener", "client", "url", "method", "expect", "rule"]
+            let allowed = ["name", "as", "account", "listener", "client", "at", "url", "method", "expect", "rule"]
             for item in keys["tests"]?.list("tests") ?? [] {
                 guard let fields = item.mapping("a test", allowed: allowed, required: ["name", "url", "expect"]) else { continue }
                 var testCase = PolicyTestCase(
@@ -39,6 +45,18 @@ public struct PolicyTestCase: Sendable, Equatable {
                         node.error("unknown class '\(name)'\(Suggestion.phrase(for: name, among: known)); classes are \(known.map { "'\($0)'" }.joined(separator: ", "))")
                     }
                     testCase.visitorClass = name
+                }
+                if let node = fields["account"], let name = node.string("account") {
+                    if !accounts.contains(name) {
+                        let known = accounts.sorted()
+                        node.error("unknown account '\(name)'\(Suggestion.phrase(for: name, among: known))"
+                            + (known.isEmpty ? "; policy.yaml declares no accounts" : "; accounts are \(known.map { "'\($0)'" }.joined(separator: ", "))"))
+                    }
+                    testCase.account = name
+                }
+                if let node = fields["at"], let text = node.string("at") {
+                    testCase.time = Schedule.moment(text)
+                    if testCase.time == nil { node.error("at must be a moment such as 2026-11-30T10:00:00+09:00, not '\(text)'") }
                 }
                 testCase.listenerPort = fields["listener"]?.integer("listener", in: 1...65535)
                 if let node = fields["client"], let text = node.string("client") {

@@ -14,6 +14,12 @@ public final class Rule: Sendable, Equatable {
         case methods(Set<String>)
         /// Words anywhere in the URL (host, decoded path and query), ignoring case.
         case urlKeywords([String])
+        /// The moment of the request falls in one of these windows.
+        case schedule([Schedule])
+        /// The visitor signed in as one of these accounts.
+        case accounts(Set<String>)
+        /// The visitor signed in (true) or did not (false).
+        case signedIn(Bool)
 
         /// The key in `policy.yaml`.
         public var key: String {
@@ -25,6 +31,9 @@ public final class Rule: Sendable, Equatable {
             case .paths: "paths"
             case .methods: "methods"
             case .urlKeywords: "url_keywords"
+            case .schedule: "schedule"
+            case .accounts: "accounts"
+            case .signedIn: "signed_in"
             }
         }
 
@@ -38,6 +47,9 @@ public final class Rule: Sendable, Equatable {
             case .paths(let patterns): patterns.contains { $0.matches(request.path) }
             case .methods(let names): names.contains(request.method)
             case .urlKeywords(let words): URLKeywords.anyIn(request, of: words)
+            case .schedule(let windows): windows.contains { $0.contains(request.time) }
+            case .accounts(let names): request.account.map(names.contains) ?? false
+            case .signedIn(let wanted): (request.account != nil) == wanted
             }
         }
 
@@ -51,6 +63,9 @@ public final class Rule: Sendable, Equatable {
             case .paths(let patterns): "the path is \(patterns.map(\.description).joined(separator: " or "))"
             case .methods(let names): "the method is \(names.sorted().joined(separator: " or "))"
             case .urlKeywords(let words): "the address contains \(words.map { "“\($0)”" }.joined(separator: " or "))"
+            case .schedule(let windows): "the time is \(windows.map(\.description).joined(separator: " or "))"
+            case .accounts(let names): "the visitor signed in as \(names.sorted().joined(separator: " or "))"
+            case .signedIn(let wanted): wanted ? "the visitor signed in" : "the visitor did not sign in"
             }
         }
     }
@@ -106,11 +121,17 @@ public struct RequestFacts: Sendable, Equatable {
     public var method: String
     /// The query as sent (percent-encoded, without `?`); decoded only if a rule looks at it.
     public var query: String
+    /// The account the visitor signed in as, if any.
+    public var account: String?
+    /// When the request arrived, in seconds since 1970 (UTC), for `schedule` conditions.
+    public var time: Int64
 
     public init(
         visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/",
-        method: String = "GET", query: String = ""
+        method: String = "GET", query: String = "", account: String? = nil, time: Int64 = 0
     ) {
+        self.account = account
+        self.time = time
         self.visitorClass = visitorClass
         self.clientAddress = clientAddress
         self.host = host

@@ -79,7 +79,9 @@ public struct ConfigCheck: Sendable {
             }
             let cases: [PolicyTestCase]
             do {
-                cases = try PolicyTestCase.parse(.init(file: file, text: text), classes: config.policy.classes)
+                cases = try PolicyTestCase.parse(
+                    .init(file: file, text: text), classes: config.policy.classes, accounts: Set(config.policy.accounts.keys)
+                )
             } catch {
                 errors += error.diagnostics.map(\.description)
                 continue
@@ -112,12 +114,16 @@ public struct ConfigCheck: Sendable {
             }
             persona = listener.persona
         }
-        let visitorClass = policy.visitorClass(persona: persona, clientAddress: testCase.clientAddress).visitorClass
-        guard let facts = RequestFacts.forURL(
+        let visitorClass = policy.visitorClass(
+            account: testCase.account, persona: persona, clientAddress: testCase.clientAddress
+        ).visitorClass
+        guard var facts = RequestFacts.forURL(
             testCase.url, method: testCase.method, visitorClass: visitorClass, clientAddress: testCase.clientAddress, sites: config.sites
         ) else {
             return .failure(TestFailure(message: "'\(testCase.url)' is not an address the garden can read"))
         }
+        facts.account = testCase.account
+        facts.time = testCase.time ?? Int64(Date().timeIntervalSince1970)
         let decision = policy.decide(facts)
         let actionMatches = decision.action.name == testCase.expectedAction
         let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true

@@ -14,6 +14,8 @@ final class GardenContext: Sendable {
     let pages: GardenPages
     /// Who may see what; replaced whole on reload.
     let policies: PolicyStore
+    /// Checks the passwords of accounts, off the event loops.
+    let credentials = CredentialChecker()
     let logger: Logger
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 

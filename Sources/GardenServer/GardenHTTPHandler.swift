@@ -60,6 +60,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private static let inlineBodyLimit = 16 * 1024
     /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
     private var unsentAtLastTick = 0
+    /// A request waits for its password to be checked off the event loop.
+    private var awaitingCredentialCheck = false
+    /// Reading stopped while a password check is pending.
+    private var readingPaused = false
 
     init(garden: GardenContext, sites: LoopLocalSites, persona: String?) {
         self.garden = garden
@@ -97,7 +101,22 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
+        if awaitingCredentialCheck {
+            // The request before is waiting for its password check: keep what follows, and
+            // stop reading if a client piles up more than a request head's worth.
+            pending = buffer
+            if buffer.readableBytes > garden.limits.maxHeaderBytes + garden.limits.maxURIBytes {
+                context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+                readingPaused = true
+            }
+            return
+        }
         if requestStarted == nil { requestStarted = .now() }
+        process(&buffer)
+    }
+
+    /// Answers every whole request head in `buffer`, in order; keeps the rest for later.
+    private func process(_ buffer: inout ByteBuffer) {
         while !closing, buffer.readableBytes > 0 {
             let outcome = buffer.withUnsafeReadableBytes { parser.parse($0, scanFrom: max(0, scannedBytes - 3)) }
             switch outcome {
@@ -112,6 +131,11 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 buffer.moveReaderIndex(forwardBy: consumed)
                 scannedBytes = 0
                 respond(to: head)
+                if awaitingCredentialCheck {
+                    // Answered when the check completes (`resume`); later requests wait for it.
+                    if buffer.readableBytes > 0 { pending = buffer }
+                    return
+                }
                 // The request is complete (the garden reads no bodies): the idle clock starts,
                 // unless the next request has begun in the same bytes.
                 idleSince = .now()
@@ -210,7 +234,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     // MARK: - Answering
 
-    private func respond(to head: RequestHead) {
+    /// - Parameter checkedCredentials: the outcome of the password check this request
+    ///   waited for, when it is being answered again after one (`resume`).
+    private func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
         let isHEAD = head.method == .head
         teachingHeader = ""
         // A body we do not read would be taken for the next request: close after answering.
@@ -243,11 +269,34 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         // The censor looks at every request before anything is served.
         // The class is found again per request: a reloaded policy may class addresses anew.
         let policy = sites.policy
-        visitorClass = policy.visitorClass(persona: persona, clientAddress: clientAddress).visitorClass
-        let decision = policy.decide(RequestFacts(
+        let isProxyRequest = target.form == .absolute
+        var account: String?
+        if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
+            guard let credentials = BasicCredentials(fieldValue: field) else {
+                return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "the credentials are not HTTP Basic")
+            }
+            switch checkedCredentials ?? garden.credentials.rememberedVerdict(credentials, policy: policy) {
+            case .none:
+                return checkCredentials(credentials, policy: policy, head: head)
+            case .signedIn(let name):
+                account = name
+            case .rejected:
+                return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "wrong name or password")
+            case .busy:
+                return sendError(
+                    .serviceUnavailable, reason: "too many sign-ins at once; try again in a moment",
+                    isHEAD: isHEAD, close: closing, extraHeaders: "Retry-After: 1\r\n"
+                )
+            }
+        }
+        visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
+        var facts = RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
             zone: site?.zone, method: head.method.description
-        ), tracing: false)
+        )
+        facts.account = account
+        facts.time = Int64(time(nil))
+        let decision = policy.decide(facts, tracing: false)
         record(decision, target: target)
         var note: String?
         if policy.explainBlocks {
@@ -295,6 +344,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 channel.close(promise: nil)
             }
             return
+        case .authenticate:
+            return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: nil, teachersNote: note)
         case .stall(let duration):
             closing = true
             stalling = true
@@ -331,6 +382,51 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 sendPage(.notFound, html: garden.pages.notFound, isHEAD: isHEAD)
             }
         }
+    }
+
+    // MARK: - Accounts
+
+    /// Checks a password off the event loop; the request is answered in `resume`.
+    private func checkCredentials(_ credentials: BasicCredentials, policy: Policy, head: RequestHead) {
+        awaitingCredentialCheck = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        garden.credentials.check(credentials, policy: policy, on: context.eventLoop).whenComplete { result in
+            handler.value.resume(head, verdict: (try? result.get()) ?? .busy)
+        }
+    }
+
+    /// Answers the request that waited for its password check, then those that came after it.
+    private func resume(_ head: RequestHead, verdict: CredentialChecker.Verdict) {
+        awaitingCredentialCheck = false
+        guard context.channel.isActive else { return }
+        respond(to: head, checkedCredentials: verdict)
+        idleSince = .now()
+        requestStarted = pending != nil ? idleSince : nil
+        if var rest = pending, !closing {
+            pending = nil
+            scannedBytes = 0
+            process(&rest)
+        }
+        if readingPaused, !awaitingCredentialCheck {
+            readingPaused = false
+            context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        }
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    /// 401 with `WWW-Authenticate` (or 407 with `Proxy-Authenticate` through the proxy):
+    /// the browser asks for a name and password.
+    private func challenge(policy: Policy, proxy: Bool, isHEAD: Bool, problem: String?, teachersNote: String? = nil) {
+        let field = proxy ? "Proxy-Authenticate" : "WWW-Authenticate"
+        sendPage(
+            proxy ? .proxyAuthenticationRequired : .unauthorized,
+            html: garden.pages.signIn(realm: policy.realm, problem: problem, teachersNote: teachersNote),
+            isHEAD: isHEAD, extraHeaders: "\(field): Basic realm=\"\(policy.realm)\", charset=\"UTF-8\"\r\n"
+        )
     }
 
     private func sendFile(_ file: StaticFile, head: RequestHead, isHEAD: Bool) {

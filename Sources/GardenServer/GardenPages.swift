@@ -96,6 +96,19 @@ struct GardenPages: Sendable {
         )
     }
 
+    /// The `authenticate` page (401/407): browsers show their password prompt instead;
+    /// curl and a cancelled prompt show this.
+    func signIn(realm: String, problem: String?, teachersNote: String? = nil) -> String {
+        page(
+            titleKorean: "로그인이 필요합니다",
+            titleEnglish: "Please sign in",
+            bodyKorean: "이 페이지를 보려면 <b>\(Self.escape(realm))</b> 계정으로 로그인하십시오.",
+            bodyEnglish: "Sign in with your <b>\(Self.escape(realm))</b> account to see this page.",
+            detail: problem,
+            teachersNote: teachersNote
+        )
+    }
+
     /// The teacher's note on a censored page: which rule decided, why, and for whom.
     static func teachersNote(ruleID: String, reason: String, visitorClass: String) -> String {
         "Rule <code>\(escape(ruleID))</code> decided this for a visitor of class <code>\(escape(visitorClass))</code>: "

@@ -77,6 +77,7 @@ public final class GardenServer: Sendable {
         }
         try? await promise.futureResult.get()
         timeout.cancel()
+        await garden.credentials.shutdown()
     }
 
     /// - Parameter persona: the class of everyone connecting through this listener, if it has one.

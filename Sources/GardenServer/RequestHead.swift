@@ -39,6 +39,10 @@ struct RequestHead: Equatable, Sendable {
     var ifModifiedSince: String?
     var range: String?
     var ifRange: String?
+    /// `Authorization` (credentials for the garden's own addresses).
+    var authorization: String?
+    /// `Proxy-Authorization` (credentials for the garden as a proxy).
+    var proxyAuthorization: String?
     /// The request announces a body (`Content-Length` other than 0, or `Transfer-Encoding`).
     var hasBody = false
     var connectionClose = false
@@ -83,6 +87,10 @@ struct RequestHead: Equatable, Sendable {
             }
         case 13 where name.equalsIgnoringASCIICase("if-none-match"):
             ifNoneMatch.append(text())
+        case 13 where name.equalsIgnoringASCIICase("authorization"):
+            authorization = text()
+        case 19 where name.equalsIgnoringASCIICase("proxy-authorization"):
+            proxyAuthorization = text()
         case 14 where name.equalsIgnoringASCIICase("content-length"):
             let length = Substring(text())
             guard !length.isEmpty, length.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {

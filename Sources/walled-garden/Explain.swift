@@ -12,11 +12,19 @@ struct Explain: ParsableCommand {
           walled-garden explain http://worldnews.example/
           walled-garden explain --as official http://worldnews.example/
           walled-garden explain --as citizen --client 10.1.2.3 http://friend.com.kp/groups/
+          walled-garden explain --user kim http://worldnews.example/
+          walled-garden explain --at 2026-11-30T10:00+09:00 http://friend.com.kp/
         """
     )
 
     @Option(name: .customLong("as"), help: ArgumentHelp("The visitor's class (default: the policy's default class).", valueName: "class"))
     var visitorClass: String?
+
+    @Option(name: .long, help: ArgumentHelp("The account the visitor signed in as (its class wins over --as).", valueName: "name"))
+    var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("When the request is made, e.g. 2026-11-30T10:00+09:00 (default: now).", valueName: "time"))
+    var at: String?
 
     @Option(name: .long, help: ArgumentHelp("The visitor's IP address, for rules with 'clients'.", valueName: "ip"))
     var client: String?
@@ -48,13 +56,25 @@ struct Explain: ParsableCommand {
             guard let parsed = IPAddressRange.parseAddress(client) else { throw ValidationError("'\(client)' is not an IP address") }
             clientAddress = parsed
         }
-        let identity = visitorClass.map { ($0, "from --as") }
+        if let user, policy.accounts[user] == nil {
+            let known = policy.accounts.keys.sorted()
+            throw ValidationError("no account '\(user)'" + (known.isEmpty ? "; policy.yaml declares none" : "; the accounts are \(known.joined(separator: ", "))"))
+        }
+        var moment = Int64(Date().timeIntervalSince1970)
+        if let at {
+            guard let parsed = Schedule.moment(at) else { throw ValidationError("'\(at)' is not a time; write it like 2026-11-30T10:00+09:00") }
+            moment = parsed
+        }
+        let identity = user.map { policy.visitorClass(account: $0, persona: nil, clientAddress: nil) }
+            ?? visitorClass.map { ($0, "from --as") }
             ?? policy.visitorClass(persona: nil, clientAddress: clientAddress)
-        guard let facts = RequestFacts.forURL(
+        guard var facts = RequestFacts.forURL(
             written, method: method.uppercased(), visitorClass: identity.0, clientAddress: clientAddress, sites: gardenConfig.sites
         ) else {
             throw ValidationError("'\(url)' is not an http:// address the garden can explain")
         }
+        facts.account = user
+        facts.time = moment
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),
             howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,

@@ -130,11 +130,11 @@ import Testing
 
     static let mistakes: [Mistake] = [
         Mistake(from: "action: notfound", to: "action: notfund",
-                expected: "Config/policy.yaml:25:13: unknown action 'notfund' (did you mean 'notfound'?); actions are 'allow', 'block', 'unavailable', 'notfound', 'redirect', 'drop', 'reset', 'stall'"),
+                expected: "Config/policy.yaml:25:13: unknown action 'notfund' (did you mean 'notfound'?); actions are 'allow', 'block', 'unavailable', 'notfound', 'redirect', 'drop', 'reset', 'stall', 'authenticate'"),
         Mistake(from: "classes: [foreigner]", to: "classes: [foriegner]",
                 expected: "Config/policy.yaml:33:15: unknown class 'foriegner' (did you mean 'foreigner'?); classes are 'citizen', 'foreigner', 'official'"),
         Mistake(from: "effects: [monitor]", to: "effects: [monitr]",
-                expected: "Config/policy.yaml:10:15: unknown effect 'monitr' (did you mean 'monitor'?); effects are 'monitor'"),
+                expected: "Config/policy.yaml:10:15: unknown effect 'monitr' (did you mean 'monitor'?); effects are 'monitor', 'throttle', 'rewrite'"),
         Mistake(from: "    to: http://kwangmyong.kp/\n", to: "",
                 expected: "Config/policy.yaml:19:13: action redirect needs 'to', the address to send the visitor to"),
         Mistake(from: "clients: [10.1.0.0/16]", to: "clients: [10.1.0.0/33]",
@@ -142,7 +142,7 @@ import Testing
         Mistake(from: "\"@news\"", to: "\"@nws\"",
                 expected: "Config/policy.yaml:28:13: no list 'nws' (did you mean 'news'?); lists are files in Config/lists/ named NAME.txt"),
         Mistake(from: "    zone: intranet\n    action: block", to: "    zone: intranet\n    actoin: block",
-                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'url_keywords', 'action', 'to', 'for', 'effects', 'shadow'"),
+                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'url_keywords', 'schedule', 'accounts', 'signed_in', 'action', 'to', 'for', 'effects', 'shadow'"),
         Mistake(from: "id: lab", to: "id: no-outside",
                 expected: "Config/policy.yaml:36:5: two rules have the id 'no-outside'; ids must be unique"),
         Mistake(from: "default:\n  action: allow\n  reason: Everything else is open.", to: "",
