@@ -44,6 +44,7 @@ public struct ConfigCheck: Sendable {
             "policy: \(policy.classes.count) visitor classes (default \(policy.defaultClass)), "
                 + "\(policy.rules.count) rules, otherwise \(policy.defaultAction)"
         )
+        check.warnings += policy.warnings.map { "\(directory.file("policy.yaml")): \($0)" }
         var fileCount = 0
         for site in config.sites.sites {
             let folder = sitesDirectory.hasSuffix("/") ? sitesDirectory + site.folder : sitesDirectory + "/" + site.folder

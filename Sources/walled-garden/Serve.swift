@@ -68,6 +68,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)
         }
 
+        for warning in gardenConfig.policy.warnings { logger.warning("\(warning)") }
         let server = GardenServer(config: gardenConfig, library: library, logger: logger)
         let bound: [String]
         do {

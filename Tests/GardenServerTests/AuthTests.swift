@@ -56,6 +56,9 @@ import Testing
         defer { Task { await garden.stop() } }
         let response = try await garden.get("/docs/guide.html")
         #expect(response.status == 401)
+        // The folder itself is under the prefix too.
+        #expect(try await garden.get("/docs/").status == 401)
+        #expect(try await garden.get("/docs//./").status == 401)
         #expect(response.header("WWW-Authenticate") == "Basic realm=\"Kwangmyong\", charset=\"UTF-8\"")
         #expect(response.bodyText.contains("Sign in"))
     }

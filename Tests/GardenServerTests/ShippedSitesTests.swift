@@ -31,7 +31,9 @@ import Testing
     static func fetch(host: String, path: String, port: Int) async throws -> RawResponse {
         try await RawConnection.exchange(
             port: port,
-            send: Array("GET http://\(host)\(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8),
+            // Signed in as the shipped demo account, which may also enter the officials' office.
+            send: Array(("GET http://\(host)\(path) HTTP/1.1\r\nHost: \(host)\r\n"
+                + "Proxy-Authorization: Basic \(Data("inspector:kwangmyong".utf8).base64EncodedString())\r\nConnection: close\r\n\r\n").utf8),
             timeout: 5
         )
     }
