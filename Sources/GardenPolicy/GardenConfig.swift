@@ -25,6 +25,9 @@ public struct GardenConfig: Sendable, Equatable {
 
     /// Who may see what (`policy.yaml`); everything is allowed when there is none.
     public var policy: Policy
+    /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
+    /// the server compiles them (the built-in ones stand in for any not given).
+    public var templates: [String: Source] = [:]
 
     public init(listeners: [Listener], sites: SiteRegistry, limits: ServerLimits = ServerLimits(), policy: Policy = .openDoor) {
         self.listeners = listeners
@@ -34,7 +37,7 @@ public struct GardenConfig: Sendable, Equatable {
     }
 
     /// A named config text, as read from disk.
-    public struct Source: Sendable {
+    public struct Source: Sendable, Equatable {
         /// The path shown in diagnostics, e.g. `Config/sites.yaml`.
         public var file: String
         /// The file's contents.

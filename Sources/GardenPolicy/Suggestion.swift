@@ -1,10 +1,10 @@
 /// "Did you mean ...?" for misspelt keys and values.
-enum Suggestion {
+public enum Suggestion {
     /// The closest candidate to `word`, if it is close enough to be a likely typo.
     ///
     /// Close enough means an edit distance of at most a third of the word's length
     /// (at least 1), the threshold most spell-checkers for identifiers use.
-    static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let limit = max(1, word.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
@@ -17,7 +17,7 @@ enum Suggestion {
     }
 
     /// ` (did you mean 'x'?)`, or nothing when no candidate is close.
-    static func phrase(for word: String, among candidates: some Sequence<String>) -> String {
+    public static func phrase(for word: String, among candidates: some Sequence<String>) -> String {
         guard let match = closest(to: word, among: candidates) else { return "" }
         return " (did you mean '\(match)'?)"
     }

@@ -44,6 +44,11 @@ public struct ConfigCheck: Sendable {
             "policy: \(policy.classes.count) visitor classes (default \(policy.defaultClass)), "
                 + "\(policy.rules.count) rules, otherwise \(policy.defaultAction)"
         )
+        let ownTemplates = config.templates.keys.sorted()
+        check.summary.append(
+            "\(directory.file("templates")): ok — "
+                + (ownTemplates.isEmpty ? "none; the built-in pages serve" : "\(ownTemplates.count) page templates (\(ownTemplates.joined(separator: ", ")))")
+        )
         check.warnings += policy.warnings.map { "\(directory.file("policy.yaml")): \($0)" }
         var fileCount = 0
         for site in config.sites.sites {

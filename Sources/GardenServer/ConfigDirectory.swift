@@ -18,7 +18,8 @@ public struct ConfigDirectory: Sendable {
     }
 
     /// Loads and checks `garden.yaml`, `sites.yaml`, and `policy.yaml` with the host lists
-    /// of `lists/` when there is a policy (without one, everything is allowed).
+    /// of `lists/` when there is a policy (without one, everything is allowed), and the
+    /// page templates of `templates/`.
     ///
     /// - Throws: `ConfigErrors`, with a diagnostic for a missing or unreadable file.
     public func load() throws(ConfigErrors) -> GardenConfig {
@@ -47,7 +48,28 @@ public struct ConfigDirectory: Sendable {
                 lists[String(name.dropLast(4))] = read("lists/" + name)
             }
         }
+        var templates: [String: GardenConfig.Source] = [:]
+        let templateNames = (try? FileManager.default.contentsOfDirectory(atPath: file("templates"))) ?? []
+        for name in templateNames.sorted() where name.hasSuffix(".mustache") && !name.hasPrefix(".") {
+            templates[String(name.dropLast(".mustache".count))] = read("templates/" + name)
+        }
         if !problems.isEmpty { throw ConfigErrors(problems) }
-        return try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists)
+        var config: GardenConfig
+        var diagnostics: [ConfigDiagnostic] = []
+        do {
+            config = try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists)
+        } catch {
+            diagnostics = error.diagnostics
+            config = GardenConfig(listeners: [], sites: SiteRegistry(sites: [], portalHost: ""))
+        }
+        // Templates are checked even when the YAML has mistakes: one pass reports all.
+        do {
+            _ = try GardenPages(portalHost: config.sites.portalHost, templates: templates)
+        } catch {
+            diagnostics += error.diagnostics
+        }
+        if !diagnostics.isEmpty { throw ConfigErrors(diagnostics) }
+        config.templates = templates
+        return config
     }
 }

@@ -45,13 +45,22 @@ public final class ConfigReloader: Sendable {
             ])
             return false
         }
+        do {
+            try server.apply(config)
+        } catch {
+            let errors = error.diagnostics.map(\.description)
+            state.withLock { $0.errors = errors }
+            logger.error("page templates have errors; still serving the last good policy", metadata: [
+                "reason": "\(reason)", "errors": "\(errors.joined(separator: "\n"))",
+            ])
+            return false
+        }
         let running = state.withLock { state in
             let previous = state.running
             state.running = config
             state.errors = []
             return previous
         }
-        server.replacePolicy(with: config.policy)
         logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
         for warning in config.policy.warnings { logger.warning("\(warning)") }
         if config.listeners != running.listeners || config.sites != running.sites || config.limits != running.limits {
@@ -82,6 +91,8 @@ public final class ConfigReloader: Sendable {
         var files = ["garden.yaml", "sites.yaml", "policy.yaml"].map(directory.file)
         let lists = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("lists"))) ?? []
         files += lists.filter { $0.hasSuffix(".txt") }.map { directory.file("lists/" + $0) }
+        let templates = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("templates"))) ?? []
+        files += templates.filter { $0.hasSuffix(".mustache") }.map { directory.file("templates/" + $0) }
         var stamps: [String: String] = [:]
         for file in files {
             var info = stat()

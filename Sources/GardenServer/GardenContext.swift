@@ -11,7 +11,6 @@ final class GardenContext: Sendable {
     let registry: SiteRegistry
     let library: SiteLibrary
     let limits: ServerLimits
-    let pages: GardenPages
     /// Who may see what; replaced whole on reload.
     let policies: PolicyStore
     /// Checks the passwords of accounts, off the event loops.
@@ -19,12 +18,11 @@ final class GardenContext: Sendable {
     let logger: Logger
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
-    init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, logger: Logger) {
-        self.policies = PolicyStore(policy)
+    init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger) {
+        self.policies = PolicyStore(policy, pages: pages)
         self.registry = registry
         self.library = library
         self.limits = limits
-        self.pages = GardenPages(portalHost: registry.portalHost)
         self.logger = logger
     }
 

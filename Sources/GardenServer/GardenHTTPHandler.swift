@@ -273,7 +273,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         var account: String?
         if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
             guard let credentials = BasicCredentials(fieldValue: field) else {
-                return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "the credentials are not HTTP Basic")
+                return challenge(host: target.host.name, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "the credentials are not HTTP Basic")
             }
             switch checkedCredentials ?? garden.credentials.rememberedVerdict(credentials, policy: policy) {
             case .none:
@@ -281,7 +281,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             case .signedIn(let name):
                 account = name
             case .rejected:
-                return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "wrong name or password")
+                return challenge(host: target.host.name, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: "wrong name or password")
             case .busy:
                 return sendError(
                     .serviceUnavailable, reason: "too many sign-ins at once; try again in a moment",
@@ -298,7 +298,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         facts.time = Int64(time(nil))
         let decision = policy.decide(facts, tracing: false)
         record(decision, target: target)
-        var note: String?
+        let pages = sites.pages
+        var note: GardenPages.TeachersNote?
         if policy.explainBlocks {
             // Rule ids come from the config: keep only characters safe in a header.
             let safeID = String(decision.ruleID.unicodeScalars.map { scalar in
@@ -306,30 +307,27 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                     ? Character(scalar) : "_"
             })
             teachingHeader = "X-Garden-Rule: \(safeID)\r\n"
-            note = GardenPages.teachersNote(ruleID: decision.ruleID, reason: decision.reason, visitorClass: visitorClass)
+            note = GardenPages.TeachersNote(rule: decision.ruleID, reason: decision.reason, visitorClass: visitorClass)
         }
         switch decision.action {
         case .allow:
             break
         case .block:
-            return sendPage(.forbidden, html: garden.pages.blocked(target.host.name, teachersNote: note), isHEAD: isHEAD)
+            return sendPage(.forbidden, html: pages.blocked(target.host.name, teachersNote: note), isHEAD: isHEAD)
         case .unavailable:
             let authority = "http://\(garden.registry.portalHost)/authority.html"
             return sendPage(
                 .unavailableForLegalReasons,
-                html: garden.pages.unavailable(target.host.name, authority: authority, teachersNote: note),
+                html: pages.unavailable(target.host.name, authority: authority, teachersNote: note),
                 isHEAD: isHEAD, extraHeaders: "Link: <\(authority)>; rel=\"blocked-by\"\r\n"
             )
         case .notFound:
             // Exactly what an address that does not exist gets.
-            return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
+            return sendPage(.notFound, html: pages.unknownHost(target.host.name), isHEAD: isHEAD)
         case .redirect(let location):
-            let html = garden.pages.page(
-                titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
-                bodyKorean: "<a href=\"\(GardenPages.escape(location))\">여기로 가십시오</a>.",
-                bodyEnglish: "<a href=\"\(GardenPages.escape(location))\">Continue here</a>."
+            return sendPage(
+                .found, html: pages.moved(to: location, teachersNote: note), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n"
             )
-            return sendPage(.found, html: html, isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
         case .drop:
             closing = true
             context.close(promise: nil)
@@ -345,7 +343,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             }
             return
         case .authenticate:
-            return challenge(policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: nil, teachersNote: note)
+            return challenge(host: target.host.name, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: nil, teachersNote: note)
         case .stall(let duration):
             closing = true
             stalling = true
@@ -356,7 +354,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
 
         guard let content = site?.content else {
-            return sendPage(.notFound, html: garden.pages.unknownHost(target.host.name), isHEAD: isHEAD)
+            return sendPage(.notFound, html: pages.unknownHost(target.host.name), isHEAD: isHEAD)
         }
         guard head.method == .get || isHEAD else {
             return sendError(
@@ -369,17 +367,12 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .file(let file):
             sendFile(file, head: head, isHEAD: isHEAD)
         case .redirect(let location):
-            let html = garden.pages.page(
-                titleKorean: "옮겨졌습니다", titleEnglish: "Moved",
-                bodyKorean: "<a href=\"\(GardenPages.escape(location))\">여기로 가십시오</a>.",
-                bodyEnglish: "<a href=\"\(GardenPages.escape(location))\">Continue here</a>."
-            )
-            sendPage(.movedPermanently, html: html, isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
+            sendPage(.movedPermanently, html: pages.moved(to: location), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
         case .notFound(let page):
             if let page {
                 sendBody(.notFound, headerLines: page.validatorLines, body: page.body, isHEAD: isHEAD)
             } else {
-                sendPage(.notFound, html: garden.pages.notFound, isHEAD: isHEAD)
+                sendPage(.notFound, html: pages.missingPage, isHEAD: isHEAD)
             }
         }
     }
@@ -420,11 +413,13 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     /// 401 with `WWW-Authenticate` (or 407 with `Proxy-Authenticate` through the proxy):
     /// the browser asks for a name and password.
-    private func challenge(policy: Policy, proxy: Bool, isHEAD: Bool, problem: String?, teachersNote: String? = nil) {
+    private func challenge(
+        host: String, policy: Policy, proxy: Bool, isHEAD: Bool, problem: String?, teachersNote: GardenPages.TeachersNote? = nil
+    ) {
         let field = proxy ? "Proxy-Authenticate" : "WWW-Authenticate"
         sendPage(
             proxy ? .proxyAuthenticationRequired : .unauthorized,
-            html: garden.pages.signIn(realm: policy.realm, problem: problem, teachersNote: teachersNote),
+            html: sites.pages.signIn(host: host, realm: policy.realm, problem: problem, teachersNote: teachersNote),
             isHEAD: isHEAD, extraHeaders: "\(field): Basic realm=\"\(policy.realm)\", charset=\"UTF-8\"\r\n"
         )
     }
@@ -474,7 +469,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     /// A refusal: the error page with its reason, optionally closing the connection.
     private func sendError(_ status: HTTPStatusLine, reason: String, isHEAD: Bool, close: Bool, extraHeaders: String = "") {
         if close { closing = true }
-        sendPage(status, html: garden.pages.error(status: status, reason: reason), isHEAD: isHEAD, extraHeaders: extraHeaders)
+        sendPage(status, html: sites.pages.error(status: status, reason: reason), isHEAD: isHEAD, extraHeaders: extraHeaders)
     }
 
     private func sendPage(_ status: HTTPStatusLine, html: String, isHEAD: Bool, extraHeaders: String = "") {

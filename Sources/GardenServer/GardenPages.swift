@@ -1,12 +1,21 @@
+import GardenPolicy
 import GardenSites
+import Mustache
 
-/// The garden's own pages: what a visitor sees when there is no site page to show.
+/// The garden's own pages: what a visitor sees when there is no site page to show —
+/// censor pages, the sign-in page, moved notices and errors.
 ///
-/// They speak in-world ("the national network") and in both languages, like the demo
-/// sites, and carry the same classroom-simulation footer.
+/// Each is a Mustache template (`Config/templates/NAME.mustache`, falling back on the
+/// built-in copy of the shipped one), in-world ("the national network") and in both
+/// languages like the demo sites, with the classroom-simulation footer. Values are
+/// HTML-escaped by Mustache; the teacher's note appears only in teaching mode.
 struct GardenPages: Sendable {
+    /// The templates a Config folder may provide, and what each is for.
+    static let names = ["layout", "notfound", "blocked", "unavailable", "sign-in", "moved", "missing-page", "error"]
+
     /// The portal's host, linked from every page so a lost visitor can find the way back.
     let portalHost: String
+    private let library: MustacheLibrary
 
     /// The CSP of the garden's own pages: nothing may load at all, except this page's
     /// own inline style (there is no script to abuse it, and every value is escaped).
@@ -19,137 +28,120 @@ struct GardenPages: Sendable {
         + SecurityHeaders.baseLines
         + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
 
-    private static let style = """
-        body { margin: 0; font-family: "Noto Sans KR", "Noto Sans CJK KR", sans-serif; background: #f4f1ea; color: #222; line-height: 1.6; }
-        header { background: #8e1b14; color: #fff; padding: 0.8rem 1.5rem; border-bottom: 4px solid #d4a017; font-weight: 700; letter-spacing: 0.08em; }
-        main { max-width: 40rem; margin: 3rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 10px; box-shadow: 0 1px 4px rgba(0,0,0,0.15); }
-        h1 { margin: 0 0 0.3rem; font-size: 1.7rem; } h2 { font-size: 1.2rem; color: #555; margin: 1.2rem 0 0.3rem; }
-        code { background: #f0f0f0; padding: 0.1rem 0.3rem; border-radius: 3px; }
-        a { color: #8e1b14; }
-        footer { text-align: center; font-size: 0.85rem; color: #666; padding: 1rem; }
-        """
-
-    /// A complete, self-contained HTML page in the garden's own look.
-    func page(
-        titleKorean: String, titleEnglish: String, bodyKorean: String, bodyEnglish: String, detail: String? = nil,
-        teachersNote: String? = nil
-    ) -> String {
-        var detailLine = detail.map { "<p><code>\(Self.escape($0))</code></p>\n" } ?? ""
-        if let teachersNote {
-            detailLine += "<aside><h2 lang=\"en\">Teacher's note</h2><p lang=\"en\">\(teachersNote)</p></aside>\n"
+    /// Pages from `templates` (by name, from `Config/templates/`), the built-in ones for the rest.
+    ///
+    /// - Throws: `ConfigErrors` with `file:line:column` for a template that does not parse
+    ///   or whose name is not one the garden uses.
+    init(portalHost: String, templates: [String: GardenConfig.Source] = [:]) throws(ConfigErrors) {
+        self.portalHost = portalHost
+        var library = MustacheLibrary()
+        var problems: [ConfigDiagnostic] = []
+        for name in Self.names {
+            if let source = templates[name] {
+                do {
+                    try library.register(MustacheTemplate(string: source.text), named: name)
+                    continue
+                } catch let error as MustacheTemplate.ParserError {
+                    problems.append(ConfigDiagnostic(
+                        file: source.file, line: error.context.lineNumber, column: error.context.columnNumber,
+                        message: "template error: \(Self.describe(error.error))"
+                    ))
+                } catch {
+                    problems.append(ConfigDiagnostic(file: source.file, line: 0, column: 0, message: "template error: \(error)"))
+                }
+            }
+            // The built-in copy; it parses (a test renders every one).
+            if let builtIn = DefaultTemplates.sources[name], let template = try? MustacheTemplate(string: builtIn) {
+                library.register(template, named: name)
+            }
         }
-        return """
-        <!DOCTYPE html>
-        <html lang="ko">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(titleKorean) · \(titleEnglish)</title>
-        <style>\(Self.style)</style>
-        </head>
-        <body>
-        <header>국가망 · NATIONAL NETWORK</header>
-        <main>
-        <h1>\(titleKorean)</h1>
-        <p>\(bodyKorean)</p>
-        <h2 lang="en">\(titleEnglish)</h2>
-        <p lang="en">\(bodyEnglish)</p>
-        \(detailLine)<p><a href="http://\(portalHost)/">광명 포털 · Kwangmyong portal</a></p>
-        </main>
-        <footer><small>Walled Garden — a classroom simulation of a censored national network. 교실 모의 실험입니다.</small></footer>
-        </body>
-        </html>
-
-        """
+        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where !Self.names.contains(name) {
+            problems.append(ConfigDiagnostic(
+                file: source.file, line: 0, column: 0,
+                message: "no page is called '\(name)'\(Suggestion.phrase(for: name, among: Self.names)); templates are "
+                    + Self.names.map { "\($0).mustache" }.joined(separator: ", ")
+            ))
+        }
+        if !problems.isEmpty { throw ConfigErrors(problems) }
+        self.library = library
     }
 
-    /// The page for a host that no site answers to.
+    /// The built-in pages only.
+    static func builtIn(portalHost: String) -> GardenPages {
+        // The built-in templates parse: a test renders each.
+        (try? GardenPages(portalHost: portalHost)) ?? GardenPages(portalHost: portalHost, library: MustacheLibrary())
+    }
+
+    private init(portalHost: String, library: MustacheLibrary) {
+        self.portalHost = portalHost
+        self.library = library
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let parserError = error as? MustacheTemplate.Error else { return "\(error)" }
+        switch parserError {
+        case .sectionCloseNameIncorrect: return "a closing tag {{/...}} does not match the section it closes"
+        case .unfinishedName: return "a tag is not finished (missing }})"
+        case .expectedSectionEnd: return "a section {{#...}} is never closed"
+        case .invalidSetDelimiter: return "invalid delimiter change"
+        default: return "\(parserError)"
+        }
+    }
+
+    /// The teacher's note of a censor page (teaching mode).
+    struct TeachersNote: Sendable {
+        var rule: String
+        var reason: String
+        var visitorClass: String
+    }
+
+    private func render(_ name: String, _ values: [String: Any], teachersNote: TeachersNote? = nil) -> String {
+        var context = values
+        context["portal"] = portalHost
+        if let teachersNote {
+            context["teacher"] = [
+                "rule": teachersNote.rule, "reason": teachersNote.reason.isEmpty ? "(no reason given)" : teachersNote.reason,
+                "class": teachersNote.visitorClass,
+            ]
+        }
+        return library.render(context, withTemplate: name) ?? ""
+    }
+
+    /// The page for a host that no site answers to, which `notfound` imitates exactly.
     func unknownHost(_ host: String) -> String {
-        page(
-            titleKorean: "없는 주소입니다",
-            titleEnglish: "This address does not exist",
-            bodyKorean: "요청하신 주소 <b>\(Self.escape(host))</b>는 국가망에 존재하지 않습니다.",
-            bodyEnglish: "The address <b>\(Self.escape(host))</b> does not exist on the national network."
-        )
+        render("notfound", ["host": host])
     }
 
     /// The `block` censor style's page: in-world, without saying who decided or why.
-    func blocked(_ host: String, teachersNote: String? = nil) -> String {
-        page(
-            titleKorean: "볼 수 없는 페이지입니다",
-            titleEnglish: "This page is not available",
-            bodyKorean: "요청하신 페이지 <b>\(Self.escape(host))</b>는 국가망에서 볼 수 없습니다.",
-            bodyEnglish: "The page at <b>\(Self.escape(host))</b> is not available on the national network.",
-            teachersNote: teachersNote
-        )
+    func blocked(_ host: String, teachersNote: TeachersNote? = nil) -> String {
+        render("blocked", ["host": host], teachersNote: teachersNote)
     }
 
     /// The `unavailable` censor style's page (HTTP 451), naming the blocking authority.
-    func unavailable(_ host: String, authority: String, teachersNote: String? = nil) -> String {
-        page(
-            titleKorean: "법적 사유로 볼 수 없습니다",
-            titleEnglish: "Unavailable for legal reasons",
-            bodyKorean: "<b>\(Self.escape(host))</b>는 관계 기관의 결정에 따라 차단되었습니다.",
-            bodyEnglish: "Access to <b>\(Self.escape(host))</b> has been restricted by "
-                + "<a href=\"\(Self.escape(authority))\">the responsible authority</a>.",
-            teachersNote: teachersNote
-        )
+    func unavailable(_ host: String, authority: String, teachersNote: TeachersNote? = nil) -> String {
+        render("unavailable", ["host": host, "authority": authority], teachersNote: teachersNote)
     }
 
     /// The `authenticate` page (401/407): browsers show their password prompt instead;
     /// curl and a cancelled prompt show this.
-    func signIn(realm: String, problem: String?, teachersNote: String? = nil) -> String {
-        page(
-            titleKorean: "로그인이 필요합니다",
-            titleEnglish: "Please sign in",
-            bodyKorean: "이 페이지를 보려면 <b>\(Self.escape(realm))</b> 계정으로 로그인하십시오.",
-            bodyEnglish: "Sign in with your <b>\(Self.escape(realm))</b> account to see this page.",
-            detail: problem,
-            teachersNote: teachersNote
-        )
+    func signIn(host: String, realm: String, problem: String?, teachersNote: TeachersNote? = nil) -> String {
+        var values: [String: Any] = ["host": host, "realm": realm]
+        if let problem { values["detail"] = problem }
+        return render("sign-in", values, teachersNote: teachersNote)
     }
 
-    /// The teacher's note on a censored page: which rule decided, why, and for whom.
-    static func teachersNote(ruleID: String, reason: String, visitorClass: String) -> String {
-        "Rule <code>\(escape(ruleID))</code> decided this for a visitor of class <code>\(escape(visitorClass))</code>: "
-            + "\(escape(reason.isEmpty ? "(no reason given)" : reason))"
+    /// A redirect's body: the address to continue at.
+    func moved(to location: String, teachersNote: TeachersNote? = nil) -> String {
+        render("moved", ["location": location], teachersNote: teachersNote)
     }
 
     /// The page for a path that the site does not have (when the site has no `404.html`).
-    var notFound: String {
-        page(
-        titleKorean: "페이지를 찾을 수 없습니다",
-        titleEnglish: "Page not found",
-        bodyKorean: "요청하신 페이지가 이 사이트에 없습니다.",
-        bodyEnglish: "The page you asked for is not on this site."
-        )
+    var missingPage: String {
+        render("missing-page", [:])
     }
 
     /// A page for a request the garden refuses, with the technical reason.
     func error(status: HTTPStatusLine, reason: String) -> String {
-        page(
-            titleKorean: "요청을 처리할 수 없습니다",
-            titleEnglish: "\(status.code) \(status.phrase)",
-            bodyKorean: "요청을 처리할 수 없습니다.",
-            bodyEnglish: "The garden cannot answer this request.",
-            detail: reason
-        )
-    }
-
-    /// Escapes text for HTML element content and attribute values.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
+        render("error", ["status": "\(status.code) \(status.phrase)", "detail": reason])
     }
 }

@@ -26,8 +26,17 @@ public final class GardenServer: Sendable {
     ///   - group: the event loops to serve on (default: one per core, shared).
     public init(config: GardenConfig, library: SiteLibrary, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        // The templates were checked when the config was loaded; should they not parse
+        // (a config built in code), the built-in pages serve and the log says why.
+        let pages: GardenPages
+        do {
+            pages = try GardenPages(portalHost: config.sites.portalHost, templates: config.templates)
+        } catch {
+            logger.error("page templates have errors; using the built-in pages", metadata: ["errors": "\(error)"])
+            pages = .builtIn(portalHost: config.sites.portalHost)
+        }
         self.garden = GardenContext(
-            registry: config.sites, library: library, limits: config.limits, policy: config.policy, logger: logger
+            registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger
         )
         self.listeners = config.listeners
         self.group = group
@@ -61,6 +70,14 @@ public final class GardenServer: Sendable {
     /// already being answered finish under the policy they started with.
     public func replacePolicy(with policy: Policy) {
         garden.policies.replace(with: policy)
+    }
+
+    /// Puts a reloaded configuration's policy and page templates in force together.
+    ///
+    /// - Throws: `ConfigErrors` when the templates do not parse; nothing changes then.
+    public func apply(_ config: GardenConfig) throws(ConfigErrors) {
+        let pages = try GardenPages(portalHost: garden.registry.portalHost, templates: config.templates)
+        garden.policies.replace(with: config.policy, pages: pages)
     }
 
     /// Open client connections now (for tests and the dashboard).

@@ -19,9 +19,11 @@ final class LoopLocalSites: @unchecked Sendable {
     private let policies: PolicyStore
     private var policyGeneration = -1
     private var cachedPolicy = Policy.openDoor
+    private var cachedPages: GardenPages
 
     init(registry: SiteRegistry, library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
         self.policies = policies
+        self.cachedPages = policies.current().pages
         // Rebuilding the registry gives it dictionaries of its own.
         self.registry = SiteRegistry(sites: registry.sites, portalHost: registry.portalHost)
         self.library = library
@@ -30,10 +32,20 @@ final class LoopLocalSites: @unchecked Sendable {
 
     /// The policy in force, as this loop's copy.
     var policy: Policy {
-        if policies.generation != policyGeneration {
-            (policyGeneration, cachedPolicy) = policies.current()
-        }
+        refreshPolicy()
         return cachedPolicy
+    }
+
+    /// The pages that go with the policy in force.
+    var pages: GardenPages {
+        refreshPolicy()
+        return cachedPages
+    }
+
+    private func refreshPolicy() {
+        if policies.generation != policyGeneration {
+            (policyGeneration, cachedPolicy, cachedPages) = policies.current()
+        }
     }
 
     /// The site a host reaches, with its zone and current content; nil for an address
