@@ -68,6 +68,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Run by hand: swift run -c release decide-benchmark (see Benchmarks/README.md).
+        .executableTarget(
+            name: "decide-benchmark",
+            dependencies: ["GardenPolicy"],
+            path: "Benchmarks/DecideBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GardenPolicyTests",
             dependencies: ["GardenPolicy"],

@@ -176,7 +176,7 @@ private struct PolicyParser {
                     item.error("'\(text)' is not a host pattern; write friend.com.kp, *.example or @listname")
                 }
             }
-            conditions.append(.hosts(patterns))
+            conditions.append(.hosts(HostSet(patterns)))
         }
         if let node = keys["zone"], let text = node.string("zone") {
             if let zone = Zone(rawValue: text) {

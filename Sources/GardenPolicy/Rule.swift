@@ -8,7 +8,7 @@ public final class Rule: Sendable, Equatable {
     public enum Condition: Sendable, Equatable {
         case classes(Set<String>)
         case clients([IPAddressRange])
-        case hosts([HostPattern])
+        case hosts(HostSet)
         case zone(Zone)
         case paths([PathPattern])
         case methods(Set<String>)
@@ -42,7 +42,7 @@ public final class Rule: Sendable, Equatable {
             switch self {
             case .classes(let names): names.contains(request.visitorClass)
             case .clients(let ranges): request.clientAddress.map { address in ranges.contains { $0.contains(address) } } ?? false
-            case .hosts(let patterns): patterns.contains { $0.matches(request.host) }
+            case .hosts(let hosts): hosts.contains(request.host)
             case .zone(let zone): request.zone == zone
             case .paths(let patterns): patterns.contains { $0.matches(request.path) }
             case .methods(let names): names.contains(request.method)
@@ -58,7 +58,7 @@ public final class Rule: Sendable, Equatable {
             switch self {
             case .classes(let names): "the visitor is \(names.sorted().joined(separator: " or "))"
             case .clients(let ranges): "the client address is in \(ranges.map(\.description).joined(separator: " or "))"
-            case .hosts(let patterns): "the host is \(patterns.map(\.description).joined(separator: " or "))"
+            case .hosts(let hosts): "the host is \(hosts)"
             case .zone(let zone): "the site is on the \(zone.rawValue)"
             case .paths(let patterns): "the path is \(patterns.map(\.description).joined(separator: " or "))"
             case .methods(let names): "the method is \(names.sorted().joined(separator: " or "))"
