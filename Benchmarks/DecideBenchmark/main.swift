@@ -1,6 +1,6 @@
 // decide-benchmark: median time per policy decision with 10, 1,000 and 10,000 rules/hosts.
 //
-//   swift run -c release decide-benchmark
+//   swift run -c release decide-benchmark [--indexed-only]
 //
 // Three policies per size N, each behind the shipped scenario's class rules:
 //   rules     N rules, each blocking one host (hosts: [siteI.example])
@@ -87,7 +87,8 @@ for shape in ["rules", "list", "domains"] {
         // Warm up, then measure; the full walk gets fewer, shorter batches at large sizes.
         _ = measure(policy, facts, tracing: false, batches: 3, perBatch: 20_000)
         let indexed = measure(policy, facts, tracing: false)
-        let walk = measure(policy, facts, tracing: true, batches: size >= 10_000 ? 5 : 11, perBatch: size >= 1_000 ? 2_000 : 50_000)
+        let walk = CommandLine.arguments.contains("--indexed-only")
+            ? .nan : measure(policy, facts, tracing: true, batches: size >= 10_000 ? 5 : 11, perBatch: size >= 1_000 ? 2_000 : 50_000)
         print(
             shape.padding(toLength: 9, withPad: " ", startingAt: 0)
                 + String(size).padding(toLength: 14, withPad: " ", startingAt: 0)

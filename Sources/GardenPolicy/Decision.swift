@@ -44,10 +44,11 @@ public struct Policy: Sendable, Equatable {
     /// The class of a visitor nothing else identifies.
     public var defaultClass: String
     public var rules: [Rule] {
-        didSet { index = RuleIndex(rules) }
+        didSet { compiled = CompiledRules(rules) }
     }
-    /// The rules filed by host and class, for deciding without walking them all.
-    private var index: RuleIndex
+    /// The rules with their index, in one object: deciding touches one reference
+    /// instead of copying the policy's fields.
+    private var compiled: CompiledRules
     /// What happens when no rule decides.
     public var defaultAction: CensorStyle
     public var defaultReason: String
@@ -68,7 +69,7 @@ public struct Policy: Sendable, Equatable {
         self.classes = classes
         self.defaultClass = defaultClass
         self.rules = rules
-        self.index = RuleIndex(rules)
+        self.compiled = CompiledRules(rules)
         self.defaultAction = defaultAction
         self.defaultReason = defaultReason
         self.addressClasses = addressClasses
@@ -110,10 +111,26 @@ public struct Policy: Sendable, Equatable {
     ///   rules the index names as candidates are looked at, in the same order, so the
     ///   decision is the same at a cost that does not grow with the number of rules.
     public func decide(_ request: RequestFacts, tracing: Bool = true) -> Decision {
+        compiled.decide(request, tracing: tracing, defaultAction: defaultAction, defaultReason: defaultReason)
+    }
+}
+
+/// The rules and their index, immutable, shared by every copy of a policy.
+private final class CompiledRules: Sendable {
+    let rules: [Rule]
+    let index: RuleIndex
+
+    init(_ rules: [Rule]) {
+        self.rules = rules
+        self.index = RuleIndex(rules)
+    }
+
+    func decide(_ request: RequestFacts, tracing: Bool, defaultAction: CensorStyle, defaultReason: String) -> Decision {
         var walk = RuleWalk()
         if tracing {
             for rule in rules where !walk.visit(rule, request, tracing: true) { break }
         } else {
+            let rules = self.rules
             index.forEachCandidate(host: request.host, visitorClass: request.visitorClass) { position in
                 walk.visit(rules[position], request, tracing: false)
             }

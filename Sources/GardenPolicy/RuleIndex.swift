@@ -37,56 +37,52 @@ struct RuleIndex: Sendable {
     }
 
     /// Calls `body` with the position of every rule that may match, in file order,
-    /// until it returns false.
+    /// until it returns false. Allocates nothing unless a host has more than two parent
+    /// domains with rules filed under them (then those lists are joined once).
     func forEachCandidate(host: String, visitorClass: String, _ body: (Int) -> Bool) {
-        // A handful of lists: always, class, exact host, one per parent domain. They are
-        // gathered in a small buffer on the stack: no allocation per decision.
-        withUnsafeTemporaryAllocation(of: ArraySlice<Int32>.self, capacity: Self.maxLists) { buffer in
-            var count = 0
-            func add(_ list: [Int32]?) {
-                guard let list, count < Self.maxLists else { return }
-                buffer.initializeElement(at: count, to: list[...])
-                count += 1
-            }
-            if !always.isEmpty { add(always) }
-            add(byClass[visitorClass])
-            add(byName[host])
-            if hasDomains {
-                HostSet.forEachParentDomain(of: host) { domain in
-                    add(byDomain[domain])
-                    return count < Self.maxLists
+        let empty = Self.empty
+        let classList = byClass[visitorClass] ?? empty
+        let nameList = byName[host] ?? empty
+        var domainLists = (empty, empty)
+        if hasDomains {
+            var found = 0
+            var extra: [Int32] = []
+            HostSet.forEachParentDomain(of: host) { domain in
+                guard let list = byDomain[domain] else { return true }
+                switch found {
+                case 0: domainLists.0 = list
+                case 1: domainLists.1 = list
+                default: extra += list
                 }
+                found += 1
+                return true
             }
-            merge(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]), body)
-            buffer.baseAddress!.deinitialize(count: count)
+            if !extra.isEmpty { domainLists.1 = (domainLists.1 + extra).sorted() }
         }
-    }
-
-    /// Lists a request can draw on: always, class, exact name and one per parent domain.
-    /// A host name has at most 253 bytes, so at most 127 labels (`HostName` refuses
-    /// longer ones): every parent domain fits, and none can be skipped to dodge a rule.
-    private static let maxLists = 3 + 127
-
-    private func merge(_ lists: UnsafeMutableBufferPointer<ArraySlice<Int32>>, _ body: (Int) -> Bool) {
-        if lists.isEmpty { return }
-        if lists.count == 1 {
-            for index in lists[0] where !body(Int(index)) { return }
-            return
-        }
-        // Merge by taking the smallest head each time; a rule filed twice (a name and a
-        // domain of the same rule) is visited once.
+        // Five sorted lists, merged by taking the smallest head each time; a rule filed
+        // under several of them (a name and a domain of the same rule) is visited once.
+        var cursors = (0, 0, 0, 0, 0)
         var last: Int32 = -1
         while true {
-            var best = -1
-            for (number, list) in lists.enumerated() where !list.isEmpty {
-                if best < 0 || list.first! < lists[best].first! { best = number }
-            }
-            if best < 0 { return }
-            let index = lists[best].first!
-            lists[best] = lists[best].dropFirst()
-            if index == last { continue }
-            last = index
-            if !body(Int(index)) { return }
+            let heads = (
+                cursors.0 < always.count ? always[cursors.0] : Int32.max,
+                cursors.1 < classList.count ? classList[cursors.1] : Int32.max,
+                cursors.2 < nameList.count ? nameList[cursors.2] : Int32.max,
+                cursors.3 < domainLists.0.count ? domainLists.0[cursors.3] : Int32.max,
+                cursors.4 < domainLists.1.count ? domainLists.1[cursors.4] : Int32.max
+            )
+            let next = min(heads.0, heads.1, heads.2, heads.3, heads.4)
+            if next == Int32.max { return }
+            if heads.0 == next { cursors.0 += 1 }
+            if heads.1 == next { cursors.1 += 1 }
+            if heads.2 == next { cursors.2 += 1 }
+            if heads.3 == next { cursors.3 += 1 }
+            if heads.4 == next { cursors.4 += 1 }
+            if next == last { continue }
+            last = next
+            if !body(Int(next)) { return }
         }
     }
+
+    private static let empty: [Int32] = []
 }
