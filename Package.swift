@@ -34,6 +34,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
+        .target(
+            name: "GardenRewrite",
+            dependencies: ["CLibXML2", "GardenPolicy"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GardenSites",
             dependencies: [
@@ -78,6 +88,12 @@ let package = Package(
         .testTarget(
             name: "GardenPolicyTests",
             dependencies: ["GardenPolicy"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GardenRewriteTests",
+            dependencies: ["GardenRewrite", "GardenPolicy"],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

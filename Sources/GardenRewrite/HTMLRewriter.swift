@@ -1,0 +1,351 @@
+import CLibXML2
+import Foundation
+import GardenPolicy
+
+/// Rewrites HTML pages with libxml2: bytes in, bytes out; no libxml2 type leaves this file.
+///
+/// The page is parsed leniently (as browsers do: recover from errors, never fetch
+/// anything), walked once, changed in place, and written back out as UTF-8 with
+/// `htmlDocContentDumpFormatOutput` (which, unlike `htmlDocDumpMemory`, keeps Korean as
+/// characters rather than entities). Text is changed only in text nodes outside
+/// `<script>`, `<style>` and `<textarea>`; attributes and comments are never searched.
+public enum HTMLRewriter {
+    /// Attributes that navigate (a neutralised one leads to the plan's outside page).
+    static let navigations: [String: [String]] = [
+        "a": ["href"], "area": ["href"], "form": ["action"], "button": ["formaction"], "input": ["formaction"],
+    ]
+    /// Attributes that load a resource (a neutralised one is emptied).
+    static let resources: [String: [String]] = [
+        "img": ["src", "srcset"], "source": ["src", "srcset"], "script": ["src"], "iframe": ["src"], "frame": ["src"],
+        "embed": ["src"], "object": ["data"], "video": ["src", "poster"], "audio": ["src"], "track": ["src"],
+        "link": ["href"], "input": ["src"],
+    ]
+    /// Elements whose text is never changed.
+    static let untouchedText: Set<String> = ["script", "style", "textarea", "noscript", "template"]
+
+    /// The style the rewriter adds when it emphasises, neutralises or watermarks.
+    static let styleSheet = """
+        .garden-emphasis{font-size:1.3em;font-weight:bold}\
+        .garden-outside{text-decoration:line-through;cursor:not-allowed}\
+        .garden-watermark{margin:2rem 0 0;padding:.5rem;border-top:1px dashed #999;color:#777;font-size:.8rem;text-align:center}
+        """
+
+    /// Rewrites `html` by `plan`. `isReachable` says whether the visitor may reach a host
+    /// (asked once per host). Input that is not HTML at all comes back as libxml2 reads
+    /// it: an empty or garbage page is still a (small) document, never a crash.
+    public static func rewrite(_ html: some Collection<UInt8>, plan: RewritePlan, isReachable: @escaping (String) -> Bool) -> RewrittenPage {
+        garden_xml_silence()
+        let bytes = Array(html)
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_NODEFDTD.rawValue)
+        let parsed: htmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                // An empty page still parses as an empty document.
+                htmlReadMemory(chars.count == 0 ? Self.emptyInput : chars.baseAddress, Int32(clamping: chars.count), nil, "UTF-8", options)
+            }
+        }
+        guard let document = parsed else { return RewrittenPage(html: bytes, changes: [], addedStyle: "") }
+        defer { xmlFreeDoc(document) }
+
+        var walker = Walker(plan: plan, isReachable: isReachable)
+        walker.walk(document)
+        if let watermark = plan.watermark {
+            walker.addWatermark(watermark, to: document)
+        }
+        if let banner = plan.bannerHTML {
+            walker.addBanner(banner, to: document)
+        }
+        var style = ""
+        if walker.needsStyle {
+            style = styleSheet
+            walker.addStyle(style, to: document)
+        }
+        return RewrittenPage(html: serialise(document), changes: walker.changes, addedStyle: style)
+    }
+
+    /// A one-byte buffer to hand libxml2 for an empty page (it needs a pointer).
+    nonisolated(unsafe) private static let emptyInput: UnsafePointer<CChar> = {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        pointer.initialize(to: 0)
+        return UnsafePointer(pointer)
+    }()
+
+    /// The document as UTF-8 bytes.
+    static func serialise(_ document: htmlDocPtr) -> [UInt8] {
+        guard let output = xmlAllocOutputBuffer(nil) else { return [] }
+        htmlDocContentDumpFormatOutput(output, document, "UTF-8", 0)
+        let size = Int(xmlOutputBufferGetSize(output))
+        var result: [UInt8] = []
+        if let content = xmlOutputBufferGetContent(output), size > 0 {
+            result = Array(UnsafeBufferPointer(start: content, count: size))
+        }
+        xmlOutputBufferClose(output)
+        return result
+    }
+}
+
+/// One walk over a document, changing it as the plan says and noting each change.
+private struct Walker {
+    let plan: RewritePlan
+    let isReachable: (String) -> Bool
+    let matcher: TextMatcher
+    var reachable: [String: Bool] = [:]
+    var changes: [RewrittenPage.Change] = []
+    var needsStyle = false
+
+    init(plan: RewritePlan, isReachable: @escaping (String) -> Bool) {
+        self.plan = plan
+        self.isReachable = isReachable
+        self.matcher = TextMatcher(
+            substitutions: plan.substitutions.map { ($0.word, $0.replacement) }, redactions: plan.redactions, emphasis: plan.emphasis
+        )
+    }
+
+    /// Visits every node once, depth first, without recursion (a deeply nested page
+    /// cannot exhaust the stack). Each node's next sibling is read before the node is
+    /// changed, as changing may replace or remove it.
+    mutating func walk(_ document: htmlDocPtr) {
+        var node = document.pointee.children
+        var untouchedDepth = 0  // > 0 inside <script>, <style>, ...
+        while let current = node {
+            var descend = true
+            var next: xmlNodePtr?
+            switch current.pointee.type {
+            case XML_ELEMENT_NODE:
+                let name = Self.name(of: current)
+                if plan.links != .keep {
+                    descend = checkLinks(current, name: name)
+                }
+                if descend, HTMLRewriter.untouchedText.contains(name) { untouchedDepth += 1 }
+            case XML_TEXT_NODE where untouchedDepth == 0 && !matcher.isEmpty:
+                next = current.pointee.next
+                changeText(current)
+                descend = false
+                node = next ?? Self.ascend(from: current, untouchedDepth: &untouchedDepth)
+                continue
+            default:
+                break
+            }
+            if descend, current.pointee.type == XML_ELEMENT_NODE, let child = current.pointee.children {
+                node = child
+                continue
+            }
+            if current.pointee.type == XML_ELEMENT_NODE, descend, HTMLRewriter.untouchedText.contains(Self.name(of: current)) {
+                untouchedDepth -= 1
+            }
+            node = descend ? (current.pointee.next ?? Self.ascend(from: current, untouchedDepth: &untouchedDepth)) : nextAfterRemoval
+            nextAfterRemoval = nil
+        }
+    }
+
+    /// Where the walk continues after a node that `checkLinks` removed or unwrapped.
+    private var nextAfterRemoval: xmlNodePtr?
+
+    /// The next node after the last child of some ancestor: up until a parent has a next sibling.
+    private static func ascend(from node: xmlNodePtr, untouchedDepth: inout Int) -> xmlNodePtr? {
+        var current = node
+        while let parent = current.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE {
+            if HTMLRewriter.untouchedText.contains(name(of: parent)) { untouchedDepth -= 1 }
+            if let next = parent.pointee.next { return next }
+            current = parent
+        }
+        return nil
+    }
+
+    static func name(of node: xmlNodePtr) -> String {
+        guard let name = node.pointee.name else { return "" }
+        return String(cString: name)
+    }
+
+    static func attribute(_ node: xmlNodePtr, _ name: String) -> String? {
+        guard let value = xmlGetProp(node, name) else { return nil }
+        defer { garden_xml_free(value) }
+        return String(cString: value)
+    }
+
+    mutating func reaches(_ address: String) -> (host: String, reachable: Bool)? {
+        guard let host = LinkTarget.host(of: address) else { return nil }
+        if let known = reachable[host] { return (host, known) }
+        let answer = isReachable(host)
+        reachable[host] = answer
+        return (host, answer)
+    }
+
+    /// Neutralises or removes the element's links to unreachable hosts. Returns false
+    /// when the element was removed or unwrapped (the walk continues at `nextAfterRemoval`).
+    mutating func checkLinks(_ node: xmlNodePtr, name: String) -> Bool {
+        for attribute in HTMLRewriter.navigations[name] ?? [] {
+            guard let value = Self.attribute(node, attribute), let target = reaches(value), !target.reachable else { continue }
+            if plan.links == .remove {
+                // The words stay readable; the link is gone.
+                changes.append(.removed(element: name, url: value))
+                nextAfterRemoval = unwrap(node)
+                return false
+            }
+            xmlSetProp(node, "data-garden-\(attribute)", value)
+            xmlSetProp(node, attribute, plan.outsidePage)
+            addClass("garden-outside", to: node)
+            needsStyle = true
+            changes.append(.neutralised(attribute: attribute, url: value))
+        }
+        for attribute in HTMLRewriter.resources[name] ?? [] {
+            guard let value = Self.attribute(node, attribute) else { continue }
+            let addresses = attribute == "srcset" ? LinkTarget.srcsetAddresses(value) : [value]
+            guard let blocked = addresses.first(where: { reaches($0)?.reachable == false }) else { continue }
+            if plan.links == .remove {
+                changes.append(.removed(element: name, url: blocked))
+                nextAfterRemoval = node.pointee.next ?? Self.ascendAfterRemoval(node)
+                xmlUnlinkNode(node)
+                xmlFreeNode(node)
+                return false
+            }
+            xmlSetProp(node, "data-garden-\(attribute)", value)
+            xmlUnsetProp(node, attribute)
+            changes.append(.neutralised(attribute: attribute, url: blocked))
+        }
+        if let style = Self.attribute(node, "style"),
+           let blocked = LinkTarget.cssURLs(style).first(where: { reaches($0)?.reachable == false }) {
+            xmlSetProp(node, "data-garden-style", style)
+            xmlUnsetProp(node, "style")
+            changes.append(.neutralised(attribute: "style", url: blocked))
+        }
+        return true
+    }
+
+    /// The node after `node` in document order once `node` (and its subtree) is gone.
+    private static func ascendAfterRemoval(_ node: xmlNodePtr) -> xmlNodePtr? {
+        var depth = 0
+        return ascend(from: node, untouchedDepth: &depth)
+    }
+
+    /// Replaces an element by its children; returns the node to continue the walk at.
+    mutating func unwrap(_ node: xmlNodePtr) -> xmlNodePtr? {
+        let firstChild = node.pointee.children
+        let after = node.pointee.next ?? Self.ascendAfterRemoval(node)
+        while let child = node.pointee.children {
+            xmlUnlinkNode(child)
+            xmlAddPrevSibling(node, child)
+        }
+        xmlUnlinkNode(node)
+        xmlFreeNode(node)
+        // The children are now in the element's place: walk them too.
+        return firstChild ?? after
+    }
+
+    func addClass(_ name: String, to node: xmlNodePtr) {
+        let existing = Self.attribute(node, "class") ?? ""
+        let classes = existing.split(separator: " ").map(String.init)
+        if !classes.contains(name) { xmlSetProp(node, "class", (classes + [name]).joined(separator: " ")) }
+    }
+
+    /// Substitutes, redacts and emphasises words in one text node.
+    mutating func changeText(_ node: xmlNodePtr) {
+        guard let content = node.pointee.content else { return }
+        let text = String(cString: content)
+        guard let (pieces, matched) = matcher.apply(to: text) else { return }
+        for (keyword, _) in matched {
+            switch keyword.action {
+            case .substitute(let replacement): changes.append(.substituted(word: keyword.word, replacement: replacement))
+            case .redact: changes.append(.redacted(word: keyword.word))
+            case .emphasise: changes.append(.emphasised(name: keyword.word))
+            }
+        }
+        if pieces.count == 1, !pieces[0].emphasised {
+            xmlNodeSetContent(node, pieces[0].text)
+            return
+        }
+        // Emphasis splits the text. The pieces go before a placeholder element that takes
+        // the text node's place: libxml2 merges a text node added next to another text
+        // node into it, which would put the pieces into the node being replaced.
+        guard let document = node.pointee.doc, let placeholder = xmlNewDocNode(document, nil, "garden-placeholder", nil) else { return }
+        xmlReplaceNode(node, placeholder)
+        xmlFreeNode(node)
+        for piece in pieces {
+            if piece.emphasised {
+                guard let strong = xmlNewDocNode(document, nil, "strong", nil) else { continue }
+                xmlSetProp(strong, "class", "garden-emphasis")
+                if let text = xmlNewDocText(document, piece.text) { xmlAddChild(strong, text) }
+                xmlAddPrevSibling(placeholder, strong)
+                needsStyle = true
+            } else if let text = xmlNewDocText(document, piece.text) {
+                xmlAddPrevSibling(placeholder, text)
+            }
+        }
+        xmlUnlinkNode(placeholder)
+        xmlFreeNode(placeholder)
+    }
+
+    // MARK: - Additions
+
+    static func element(named wanted: String, in document: htmlDocPtr) -> xmlNodePtr? {
+        var node = xmlDocGetRootElement(document)
+        // <html> → its children: <head>, <body>.
+        if let root = node, name(of: root) == wanted { return root }
+        node = node?.pointee.children
+        while let current = node {
+            if current.pointee.type == XML_ELEMENT_NODE, name(of: current) == wanted { return current }
+            node = current.pointee.next
+        }
+        return nil
+    }
+
+    /// The `<head>` (made when the page has none).
+    static func head(of document: htmlDocPtr) -> xmlNodePtr? {
+        if let head = element(named: "head", in: document) { return head }
+        guard let root = xmlDocGetRootElement(document), let head = xmlNewDocNode(document, nil, "head", nil) else { return nil }
+        if let first = root.pointee.children { xmlAddPrevSibling(first, head) } else { xmlAddChild(root, head) }
+        return head
+    }
+
+    static func body(of document: htmlDocPtr) -> xmlNodePtr? {
+        if let body = element(named: "body", in: document) { return body }
+        guard let root = xmlDocGetRootElement(document), let body = xmlNewDocNode(document, nil, "body", nil) else { return nil }
+        xmlAddChild(root, body)
+        return body
+    }
+
+    func addStyle(_ css: String, to document: htmlDocPtr) {
+        guard let head = Self.head(of: document), let style = xmlNewDocNode(document, nil, "style", nil) else { return }
+        // As a text child, so serialising leaves the CSS exactly as hashed for the CSP.
+        if let text = xmlNewDocText(document, css) { xmlAddChild(style, text) }
+        xmlSetProp(style, "id", "garden-rewrite")
+        xmlAddChild(head, style)
+    }
+
+    mutating func addWatermark(_ stamp: String, to document: htmlDocPtr) {
+        if let head = Self.head(of: document), let meta = xmlNewDocNode(document, nil, "meta", nil) {
+            xmlSetProp(meta, "name", "garden-watermark")
+            xmlSetProp(meta, "content", stamp)
+            xmlAddChild(head, meta)
+        }
+        if let body = Self.body(of: document), let footer = xmlNewDocNode(document, nil, "footer", nil) {
+            xmlSetProp(footer, "class", "garden-watermark")
+            if let text = xmlNewDocText(document, stamp) { xmlAddChild(footer, text) }
+            xmlAddChild(body, footer)
+        }
+        needsStyle = true
+        changes.append(.watermarked)
+    }
+
+    /// Parses the banner's HTML and puts its nodes first in `<body>`.
+    mutating func addBanner(_ html: String, to document: htmlDocPtr) {
+        guard let body = Self.body(of: document) else { return }
+        let wrapped = Array("<html><body>\(html)</body></html>".utf8)
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_NODEFDTD.rawValue)
+        let fragment: htmlDocPtr? = wrapped.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { htmlReadMemory($0.baseAddress, Int32($0.count), nil, "UTF-8", options) }
+        }
+        guard let fragment else { return }
+        defer { xmlFreeDoc(fragment) }
+        guard let fragmentBody = Self.body(of: fragment) else { return }
+        let first = body.pointee.children
+        var node = fragmentBody.pointee.children
+        while let current = node {
+            node = current.pointee.next
+            guard let copy = xmlDocCopyNode(current, document, 1) else { continue }
+            if let first { xmlAddPrevSibling(first, copy) } else { xmlAddChild(body, copy) }
+        }
+        changes.append(.bannerInserted)
+    }
+}

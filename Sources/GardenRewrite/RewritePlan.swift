@@ -1,0 +1,53 @@
+import GardenPolicy
+
+/// Everything one page's rewriting needs, merged from the `rewrite` effects of a decision.
+///
+/// Pure data: the rewriter applies it with libxml2, the data plane builds it from the
+/// policy's decision and the visitor.
+public struct RewritePlan: Sendable, Hashable {
+    /// What happens to links and resources that lead to hosts the visitor may not reach.
+    public var links: RewriteSet.LinkTreatment = .keep
+    /// Where a neutralised link leads instead: an in-garden page that says so.
+    public var outsidePage: String
+    /// Words replaced in text, first listed first.
+    public var substitutions: [RewriteSet.Substitution] = []
+    /// Words blacked out in text (`███`).
+    public var redactions: [String] = []
+    /// Names set larger and bold.
+    public var emphasis: [String] = []
+    /// HTML inserted at the top of `<body>` (already rendered from its template).
+    public var bannerHTML: String?
+    /// The viewer and time stamped into the page, or nil.
+    public var watermark: String?
+
+    public init(outsidePage: String) {
+        self.outsidePage = outsidePage
+    }
+
+    /// Merges the `rewrite` effects of a decision: the first effect that says what to do
+    /// with links decides that (rules are read top to bottom); word lists add up.
+    public init(sets: [RewriteSet], outsidePage: String) {
+        self.outsidePage = outsidePage
+        var links: RewriteSet.LinkTreatment?
+        for set in sets {
+            if links == nil { links = set.links }
+            for substitution in set.substitutions where !substitutions.contains(substitution) { substitutions.append(substitution) }
+            for word in set.redactions where !redactions.contains(word) { redactions.append(word) }
+            for name in set.emphasis where !emphasis.contains(name) { emphasis.append(name) }
+        }
+        self.links = links ?? .keep
+    }
+
+    /// Whether the plan changes text (so text nodes must be looked at).
+    var changesText: Bool { !substitutions.isEmpty || !redactions.isEmpty || !emphasis.isEmpty }
+
+    /// Whether the plan changes anything at all.
+    public var changesAnything: Bool { links != .keep || changesText || bannerHTML != nil || watermark != nil }
+}
+
+extension RewriteSet.Substitution: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(word)
+        hasher.combine(replacement)
+    }
+}

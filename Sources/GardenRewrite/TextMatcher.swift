@@ -1,0 +1,132 @@
+import Foundation
+
+/// Finds words in text and says how to change them: substitution, redaction, emphasis.
+///
+/// Matching is on Unicode scalars after NFC normalisation, ignoring case (each scalar's
+/// simple lower-case mapping), for whole words: a match may not begin or end inside a
+/// word. Korean is the exception at a word's end: particles attach to nouns (오빠가,
+/// 오빠를), so a word ending in Hangul matches as the start of a longer word too.
+struct TextMatcher: Sendable {
+    enum Action: Sendable, Equatable {
+        case substitute(String)
+        case redact
+        case emphasise
+    }
+
+    struct Keyword: Sendable {
+        /// The word as configured, for reports.
+        let word: String
+        let scalars: [Unicode.Scalar]
+        let action: Action
+        let endsInHangul: Bool
+    }
+
+    /// Keywords by their first (lower-cased) scalar, longest first.
+    private let byFirst: [Unicode.Scalar: [Keyword]]
+
+    init(substitutions: [(String, String)], redactions: [String], emphasis: [String]) {
+        var keywords: [Keyword] = []
+        func add(_ word: String, _ action: Action) {
+            let scalars = Self.folded(Self.nfc(word))
+            guard !scalars.isEmpty else { return }
+            keywords.append(Keyword(word: word, scalars: scalars, action: action, endsInHangul: Self.isHangul(scalars.last!)))
+        }
+        // Redaction wins over substitution over emphasis when the same word is listed twice.
+        for word in redactions { add(word, .redact) }
+        for (word, replacement) in substitutions { add(word, .substitute(Self.nfc(replacement))) }
+        for name in emphasis { add(name, .emphasise) }
+        var byFirst: [Unicode.Scalar: [Keyword]] = [:]
+        for keyword in keywords { byFirst[keyword.scalars[0], default: []].append(keyword) }
+        self.byFirst = byFirst.mapValues { list in list.enumerated().sorted { a, b in
+            a.element.scalars.count != b.element.scalars.count ? a.element.scalars.count > b.element.scalars.count : a.offset < b.offset
+        }.map(\.element) }
+    }
+
+    var isEmpty: Bool { byFirst.isEmpty }
+
+    /// A piece of changed text: plain, or emphasised (to be wrapped in an element).
+    struct Piece: Equatable {
+        var text: String
+        var emphasised: Bool
+    }
+
+    /// The text in pieces after the changes, with what was changed; nil when nothing matched.
+    func apply(to text: String) -> (pieces: [Piece], matched: [(Keyword, Int)])? {
+        let source = Self.nfc(text)
+        let scalars = Array(source.unicodeScalars)
+        let lowered = scalars.map(Self.fold)
+        var pieces: [Piece] = []
+        var current = String.UnicodeScalarView()
+        var matched: [(Keyword, Int)] = []
+        var index = 0
+        var changed = false
+        while index < scalars.count {
+            if let keyword = match(at: index, in: lowered, original: scalars) {
+                changed = true
+                let end = index + keyword.scalars.count
+                switch keyword.action {
+                case .substitute(let replacement):
+                    current.append(contentsOf: replacement.unicodeScalars)
+                case .redact:
+                    // One block per character, so the length still shows: the censor's black bar.
+                    let width = String(String.UnicodeScalarView(scalars[index..<end])).count
+                    current.append(contentsOf: String(repeating: "█", count: width).unicodeScalars)
+                case .emphasise:
+                    if !current.isEmpty { pieces.append(Piece(text: String(current), emphasised: false)) }
+                    current = String.UnicodeScalarView()
+                    pieces.append(Piece(text: String(String.UnicodeScalarView(scalars[index..<end])), emphasised: true))
+                }
+                matched.append((keyword, index))
+                index = end
+            } else {
+                current.append(scalars[index])
+                index += 1
+            }
+        }
+        guard changed else { return nil }
+        if !current.isEmpty { pieces.append(Piece(text: String(current), emphasised: false)) }
+        return (pieces, matched)
+    }
+
+    private func match(at index: Int, in lowered: [Unicode.Scalar], original: [Unicode.Scalar]) -> Keyword? {
+        guard let candidates = byFirst[lowered[index]] else { return nil }
+        if index > 0, Self.isWordScalar(original[index - 1]) { return nil }
+        for keyword in candidates {
+            let end = index + keyword.scalars.count
+            guard end <= lowered.count, lowered[index..<end].elementsEqual(keyword.scalars) else { continue }
+            if end < original.count, Self.isWordScalar(original[end]), !(keyword.endsInHangul && Self.isHangul(original[end])) {
+                continue
+            }
+            return keyword
+        }
+        return nil
+    }
+
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar == "_"
+    }
+
+    static func isHangul(_ scalar: Unicode.Scalar) -> Bool {
+        (0xAC00...0xD7A3).contains(scalar.value) || (0x1100...0x11FF).contains(scalar.value) || (0x3130...0x318F).contains(scalar.value)
+    }
+
+    /// The scalar's simple lower-case form (itself when the mapping is not one scalar).
+    static func fold(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        if scalar.isASCII {
+            return (0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar
+        }
+        let mapping = scalar.properties.lowercaseMapping.unicodeScalars
+        return mapping.count == 1 ? mapping.first! : scalar
+    }
+
+    static func folded(_ text: String) -> [Unicode.Scalar] { text.unicodeScalars.map(fold) }
+
+    /// NFC, computed only when the text could change under it (combining marks or
+    /// conjoining Hangul jamo); everything else is already NFC.
+    static func nfc(_ text: String) -> String {
+        let needsWork = text.unicodeScalars.contains { scalar in
+            !scalar.isASCII && (scalar.properties.canonicalCombiningClass != .notReordered || (0x1100...0x11FF).contains(scalar.value))
+        }
+        return needsWork ? text.precomposedStringWithCanonicalMapping : text
+    }
+}
