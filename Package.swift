@@ -56,6 +56,7 @@ let package = Package(
             name: "GardenServer",
             dependencies: [
                 "GardenPolicy",
+                "GardenRewrite",
                 "GardenSites",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,6 +117,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

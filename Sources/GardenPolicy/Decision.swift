@@ -104,6 +104,11 @@ public struct Policy: Sendable, Equatable {
         rules: [], defaultAction: .allow, defaultReason: "There is no policy: everything is allowed."
     )
 
+    /// Whether any rule looks at the client's address (so decisions may differ by address).
+    public var looksAtClients: Bool { compiled.looksAtClients }
+    /// Whether any rule has a schedule (so decisions may differ from minute to minute).
+    public var looksAtTime: Bool { compiled.looksAtTime }
+
     /// Decides a request. Pure: the same facts always give the same decision.
     ///
     /// - Parameter tracing: record every rule looked at in `trace` (for `explain`): a
@@ -119,10 +124,15 @@ public struct Policy: Sendable, Equatable {
 private final class CompiledRules: Sendable {
     let rules: [Rule]
     let index: RuleIndex
+    let looksAtClients: Bool
+    let looksAtTime: Bool
 
     init(_ rules: [Rule]) {
         self.rules = rules
         self.index = RuleIndex(rules)
+        let conditions = rules.flatMap(\.conditions)
+        looksAtClients = conditions.contains { if case .clients = $0 { true } else { false } }
+        looksAtTime = conditions.contains { if case .schedule = $0 { true } else { false } }
     }
 
     func decide(_ request: RequestFacts, tracing: Bool, defaultAction: CensorStyle, defaultReason: String) -> Decision {

@@ -5,7 +5,7 @@ public enum Effect: Sendable, Equatable, CustomStringConvertible {
     case monitor
     /// Slow the answer down (applied by the data plane's throttling, issue #6).
     case throttle(Throttle)
-    /// Change the page on its way out (applied by the HTML rewriter, issue #4).
+    /// Change the page on its way out (the HTML rewriter).
     case rewrite(RewriteSet)
 
     /// The effect names as written in `policy.yaml`.
@@ -31,8 +31,8 @@ public enum Effect: Sendable, Equatable, CustomStringConvertible {
     /// others, so no teacher believes a rule does what it cannot.
     public var isApplied: Bool {
         switch self {
-        case .monitor: true
-        case .throttle, .rewrite: false
+        case .monitor, .rewrite: true
+        case .throttle: false
         }
     }
 }
@@ -59,7 +59,7 @@ public struct Throttle: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The settings of a `rewrite` effect: what the HTML rewriter changes in a page.
-public struct RewriteSet: Sendable, Equatable, CustomStringConvertible {
+public struct RewriteSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// What happens to links that leave the hosts the visitor may reach.
     public enum LinkTreatment: String, Sendable, Equatable, CaseIterable {
         case neutralise, remove, keep
@@ -74,6 +74,9 @@ public struct RewriteSet: Sendable, Equatable, CustomStringConvertible {
     public var emphasis: [String]
     /// A template in `Config/templates/` inserted at the top of `<body>`.
     public var banner: String?
+    /// Where `banner` is written (`file:line:column`), so a missing template can be
+    /// reported there; not part of the set's identity.
+    public var bannerLocation: String?
     /// Stamp the viewer's identity and the time into the page.
     public var watermark: Bool
 
@@ -97,6 +100,24 @@ public struct RewriteSet: Sendable, Equatable, CustomStringConvertible {
         self.emphasis = emphasis
         self.banner = banner
         self.watermark = watermark
+    }
+
+    public static func == (a: RewriteSet, b: RewriteSet) -> Bool {
+        a.links == b.links && a.substitutions == b.substitutions && a.redactions == b.redactions && a.emphasis == b.emphasis
+            && a.banner == b.banner && a.watermark == b.watermark
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(links)
+        hasher.combine(substitutions.count)
+        for substitution in substitutions {
+            hasher.combine(substitution.word)
+            hasher.combine(substitution.replacement)
+        }
+        hasher.combine(redactions)
+        hasher.combine(emphasis)
+        hasher.combine(banner)
+        hasher.combine(watermark)
     }
 
     public var description: String {

@@ -379,7 +379,10 @@ private struct PolicyParser {
         }
         if let list = keys["redact"]?.list("redact") { rewrite.redactions = words(in: list, what: "a word") }
         if let list = keys["emphasis"]?.list("emphasis") { rewrite.emphasis = words(in: list, what: "a name") }
-        rewrite.banner = keys["banner"]?.string("banner")
+        if let node = keys["banner"] {
+            rewrite.banner = node.string("banner")
+            rewrite.bannerLocation = "\(node.file):\(node.line):\(node.column)"
+        }
         rewrite.watermark = keys["watermark"]?.boolean("watermark") ?? false
         if keys.isEmpty, settings.isEmptyMapping {
             settings.error("this rewrite changes nothing; give links, substitute, redact, emphasis, banner or watermark")

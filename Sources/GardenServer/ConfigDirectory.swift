@@ -64,7 +64,20 @@ public struct ConfigDirectory: Sendable {
         }
         // Templates are checked even when the YAML has mistakes: one pass reports all.
         do {
-            _ = try GardenPages(portalHost: config.sites.portalHost, templates: templates)
+            let pages = try GardenPages(portalHost: config.sites.portalHost, templates: templates)
+            // Banners named by rewrite effects must exist.
+            for rule in config.policy.rules {
+                for case .rewrite(let set) in rule.effects {
+                    guard let banner = set.banner, !pages.bannerNames.contains(banner) else { continue }
+                    let place = set.bannerLocation?.split(separator: ":").compactMap { Int($0) } ?? []
+                    diagnostics.append(ConfigDiagnostic(
+                        file: file("policy.yaml"), line: place.count >= 2 ? place[place.count - 2] : 0,
+                        column: place.count >= 2 ? place[place.count - 1] : 0,
+                        message: "rule '\(rule.id)' asks for the banner '\(banner)', but there is no \(file("templates/\(banner).mustache"))"
+                            + Suggestion.phrase(for: banner, among: pages.bannerNames.sorted())
+                    ))
+                }
+            }
         } catch {
             diagnostics += error.diagnostics
         }

@@ -4,6 +4,14 @@
 /// The shipped page templates, built in, for any template a Config folder lacks.
 enum DefaultTemplates {
     static let sources: [String: String] = [
+        "banner": #"""
+{{!
+  A banner the rewrite effect puts at the top of a page's <body> (rewrite: {banner: banner}).
+  A fragment, not a whole page. Other banners: banner-NAME.mustache, used as banner: banner-NAME.
+  Values: host (the page's site), class (the visitor's class), portal.
+}}
+<p class="garden-banner"><b>국가망</b> · 이 페이지는 국가가 승인한 내용입니다. <span lang="en">This page has been approved by the state.</span></p>
+"""#,
         "blocked": #"""
 {{! action: block (HTTP 403). In-world: it does not say who decided, or why. }}
 {{<layout}}

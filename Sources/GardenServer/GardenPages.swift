@@ -11,7 +11,16 @@ import Mustache
 /// HTML-escaped by Mustache; the teacher's note appears only in teaching mode.
 struct GardenPages: Sendable {
     /// The templates a Config folder may provide, and what each is for.
-    static let names = ["layout", "notfound", "blocked", "unavailable", "sign-in", "moved", "missing-page", "error"]
+    static let names = ["layout", "notfound", "blocked", "unavailable", "sign-in", "moved", "missing-page", "error", "banner"]
+
+    /// Whether a template name is one the garden can use: a page above, or a banner
+    /// (`banner-NAME`) for the rewrite effect.
+    static func isKnown(_ name: String) -> Bool {
+        names.contains(name) || (name.hasPrefix("banner-") && name.count > "banner-".count)
+    }
+
+    /// The banners available: `banner` and every `banner-NAME` given.
+    private(set) var bannerNames: Set<String> = ["banner"]
 
     /// The portal's host, linked from every page so a lost visitor can find the way back.
     let portalHost: String
@@ -55,11 +64,24 @@ struct GardenPages: Sendable {
                 library.register(template, named: name)
             }
         }
-        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where !Self.names.contains(name) {
+        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where name.hasPrefix("banner-") && Self.isKnown(name) {
+            do {
+                try library.register(MustacheTemplate(string: source.text), named: name)
+                bannerNames.insert(name)
+            } catch let error as MustacheTemplate.ParserError {
+                problems.append(ConfigDiagnostic(
+                    file: source.file, line: error.context.lineNumber, column: error.context.columnNumber,
+                    message: "template error: \(Self.describe(error.error))"
+                ))
+            } catch {
+                problems.append(ConfigDiagnostic(file: source.file, line: 0, column: 0, message: "template error: \(error)"))
+            }
+        }
+        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where !Self.isKnown(name) {
             problems.append(ConfigDiagnostic(
                 file: source.file, line: 0, column: 0,
                 message: "no page is called '\(name)'\(Suggestion.phrase(for: name, among: Self.names)); templates are "
-                    + Self.names.map { "\($0).mustache" }.joined(separator: ", ")
+                    + Self.names.map { "\($0).mustache" }.joined(separator: ", ") + " and banner-NAME.mustache"
             ))
         }
         if !problems.isEmpty { throw ConfigErrors(problems) }
@@ -138,6 +160,12 @@ struct GardenPages: Sendable {
     /// The page for a path that the site does not have (when the site has no `404.html`).
     var missingPage: String {
         render("missing-page", [:])
+    }
+
+    /// A banner for the rewrite effect; nil when no such template exists.
+    func banner(named name: String, host: String, visitorClass: String) -> String? {
+        guard bannerNames.contains(name) else { return nil }
+        return render(name, ["host": host, "class": visitorClass])
     }
 
     /// A page for a request the garden refuses, with the technical reason.

@@ -17,9 +17,11 @@ final class LoopLocalSites: @unchecked Sendable {
     /// Content by the registry's site index.
     private var contents: [SiteContent?] = []
     private let policies: PolicyStore
-    private var policyGeneration = -1
+    private var loadedPolicyGeneration = -1
     private var cachedPolicy = Policy.openDoor
     private var cachedPages: GardenPages
+    /// Rewritten pages served on this loop.
+    let rewrites = RewriteCache(budget: 32 << 20)
 
     init(registry: SiteRegistry, library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
         self.policies = policies
@@ -42,9 +44,15 @@ final class LoopLocalSites: @unchecked Sendable {
         return cachedPages
     }
 
+    /// The generation of the policy in force, for keys of things that depend on it.
+    var policyGeneration: Int {
+        refreshPolicy()
+        return loadedPolicyGeneration
+    }
+
     private func refreshPolicy() {
-        if policies.generation != policyGeneration {
-            (policyGeneration, cachedPolicy, cachedPages) = policies.current()
+        if policies.generation != loadedPolicyGeneration {
+            (loadedPolicyGeneration, cachedPolicy, cachedPages) = policies.current()
         }
     }
 

@@ -26,12 +26,21 @@ public final class StaticFile: Sendable {
     public var size: Int { body.readableBytes }
 
     /// Prepares a file for serving: its media type from `fileName`, its ETag from `bytes`.
-    public init(bytes: [UInt8], fileName: String, lastModified: Int) {
+    public convenience init(bytes: [UInt8], fileName: String, lastModified: Int) {
+        self.init(bytes: bytes, contentType: MediaType.forFileName(fileName), lastModified: lastModified)
+    }
+
+    /// Prepares content made by the garden (a rewritten page): `etagPrefix` keeps its
+    /// ETag apart from the original's, `contentSecurityPolicy` replaces the sites' CSP.
+    public init(
+        bytes: [UInt8], contentType: String, lastModified: Int, etagPrefix: String = "",
+        contentSecurityPolicy: String = SecurityHeaders.contentSecurityPolicy
+    ) {
         var body = ByteBuffer()
         body.writeBytes(bytes)
         self.body = body
-        self.contentType = MediaType.forFileName(fileName)
-        self.etag = "\"" + String(bytes.count, radix: 16) + "-" + String(Self.fnv1a64(bytes), radix: 16) + "\""
+        self.contentType = contentType
+        self.etag = "\"" + etagPrefix + String(bytes.count, radix: 16) + "-" + String(Self.fnv1a64(bytes), radix: 16) + "\""
         self.lastModified = lastModified
         self.lastModifiedText = HTTPDate.format(lastModified)
         self.validatorLines =
@@ -40,7 +49,8 @@ public final class StaticFile: Sendable {
             + "Last-Modified: \(lastModifiedText)\r\n"
             + "Accept-Ranges: bytes\r\n"
             + "Cache-Control: no-cache\r\n"
-            + SecurityHeaders.lines
+            + SecurityHeaders.baseLines
+            + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
         var head = ByteBuffer()
         head.writeString("HTTP/1.1 200 OK\r\nServer: walled-garden\r\n")
         head.writeString(validatorLines)

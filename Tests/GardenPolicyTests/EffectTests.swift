@@ -2,8 +2,8 @@ import Foundation
 import GardenPolicy
 import Testing
 
-/// Effects: `monitor`, and the settings of `throttle` and `rewrite`, read and checked now
-/// and carried out by the issues that build throttling and the rewriter.
+/// Effects: `monitor`, `rewrite` and the settings of `throttle`, read and checked now and
+/// carried out by the issue that builds throttling.
 @Suite struct EffectTests {
     static func rule(effects: String) throws(ConfigErrors) -> Rule {
         let text = "classes: {c: C}\ndefault_class: c\nrules:\n  - id: r\n    reason: R\n    effects: \(effects)\ndefault: allow\n"
@@ -40,9 +40,9 @@ import Testing
         }
     }
 
-    @Test func onlyMonitorIsAppliedYet() {
+    @Test func throttleIsNotAppliedYet() {
         #expect(Effect.monitor.isApplied)
         #expect(!Effect.throttle(Throttle(bytesPerSecond: 1, latency: nil)).isApplied)
-        #expect(!Effect.rewrite(RewriteSet(watermark: true)).isApplied)
+        #expect(Effect.rewrite(RewriteSet(watermark: true)).isApplied)
     }
 }

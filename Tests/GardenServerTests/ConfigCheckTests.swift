@@ -44,7 +44,7 @@ import Testing
         #expect(check.passed, "\(check.errors)")
         #expect(check.warnings.isEmpty, "\(check.warnings)")
         #expect(check.summary.count == 5)
-        #expect(check.summary.contains { $0.contains("8 page templates") })
+        #expect(check.summary.contains { $0.contains("9 page templates") })
         #expect(check.summary.last == "policy tests: all \(check.testResults.count) pass")
         #expect(check.testResults.count >= 10)
         #expect(check.testResults.allSatisfy { $0.hasPrefix("PASS ") })

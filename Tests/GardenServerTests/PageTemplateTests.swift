@@ -13,6 +13,8 @@ import Testing
         let folder = Self.repository.appendingPathComponent("Config/templates")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".mustache") }
         #expect(Set(names.map { String($0.dropLast(".mustache".count)) }) == Set(GardenPages.names))
+        #expect(try GardenPages(portalHost: "p.kp").banner(named: "banner", host: "a.kp", visitorClass: "citizen")?
+            .contains("approved by the state") == true)
         for name in names {
             let shipped = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
             let key = String(name.dropLast(".mustache".count))
@@ -60,10 +62,32 @@ import Testing
         #expect(html.contains("a classroom simulation"))  // the built-in layout still frames it
     }
 
+    @Test func namedBannersComeFromTheirTemplates() throws {
+        let pages = try GardenPages(portalHost: "p.kp", templates: [
+            "banner-exam": .init(file: "Config/templates/banner-exam.mustache", text: "<p>Exams on {{host}} for {{class}}</p>"),
+        ])
+        #expect(pages.banner(named: "banner-exam", host: "a.kp", visitorClass: "citizen") == "<p>Exams on a.kp for citizen</p>")
+        #expect(pages.banner(named: "banner-none", host: "a.kp", visitorClass: "citizen") == nil)
+    }
+
+    @Test func aRuleNamingAMissingBannerIsAConfigError() throws {
+        let copy = try ConfigCheckTests.Copy()
+        try copy.edit("Config/policy.yaml") { $0.replacingOccurrences(of: "links: neutralise           # or remove, keep", with: "banner: banner-exma") }
+        do {
+            _ = try ConfigDirectory(path: copy.config).load()
+            Issue.record("accepted")
+        } catch {
+            #expect(error.diagnostics.map(\.description).contains {
+                $0.hasPrefix("\(copy.config)/policy.yaml:")
+                    && $0.hasSuffix(": rule 'citizens-read-approved-words' asks for the banner 'banner-exma', but there is no \(copy.config)/templates/banner-exma.mustache")
+            }, "\(error.diagnostics)")
+        }
+    }
+
     @Test(arguments: [
         ("blocked", "{{#teacher}}\n<p>oops</p>\n", "Config/templates/blocked.mustache:3:1: template error: a section {{#...}} is never closed"),
         ("blocked", "<p>{{host</p>", "Config/templates/blocked.mustache:1:10: template error: a tag is not finished (missing }})"),
-        ("blockd", "<p>hi</p>", "Config/templates/blockd.mustache: no page is called 'blockd' (did you mean 'blocked'?); templates are layout.mustache, notfound.mustache, blocked.mustache, unavailable.mustache, sign-in.mustache, moved.mustache, missing-page.mustache, error.mustache"),
+        ("blockd", "<p>hi</p>", "Config/templates/blockd.mustache: no page is called 'blockd' (did you mean 'blocked'?); templates are layout.mustache, notfound.mustache, blocked.mustache, unavailable.mustache, sign-in.mustache, moved.mustache, missing-page.mustache, error.mustache, banner.mustache and banner-NAME.mustache"),
     ])
     func brokenTemplatesArePinpointed(name: String, text: String, expected: String) {
         do {
