@@ -80,7 +80,7 @@ public struct RewriteSet: Sendable, Equatable, Hashable, CustomStringConvertible
     /// Stamp the viewer's identity and the time into the page.
     public var watermark: Bool
 
-    public struct Substitution: Sendable, Equatable {
+    public struct Substitution: Sendable, Hashable {
         public var word: String
         public var replacement: String
 

@@ -45,9 +45,3 @@ public struct RewritePlan: Sendable, Hashable {
     public var changesAnything: Bool { links != .keep || changesText || bannerHTML != nil || watermark != nil }
 }
 
-extension RewriteSet.Substitution: @retroactive Hashable {
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(word)
-        hasher.combine(replacement)
-    }
-}
