@@ -366,15 +366,11 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
         switch content.resolve(path) {
         case .file(let file):
-            if !decision.effects.isEmpty, file.contentType.hasPrefix("text/html") {
-                let sets = decision.effects.compactMap { effect -> RewriteSet? in
-                    if case .rewrite(let set) = effect { return set }
-                    return nil
-                }
-                if !sets.isEmpty {
-                    let page = rewritten(file, sets: sets, path: path, facts: facts, policy: policy, pages: pages)
-                    return sendFile(page, head: head, isHEAD: isHEAD)
-                }
+            if !decision.effects.isEmpty, file.contentType.hasPrefix("text/html"),
+               let rewrite = PageRewrite(
+                   decision: decision, facts: facts, policy: policy, pages: pages, portalHost: garden.registry.portalHost
+               ) {
+                return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
             }
             sendFile(file, head: head, isHEAD: isHEAD)
         case .redirect(let location):
@@ -392,40 +388,17 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     /// The page as the `rewrite` effects change it for this visitor: from the loop's
     /// cache, or rendered now and kept.
-    private func rewritten(
-        _ file: StaticFile, sets: [RewriteSet], path: RequestPath, facts: RequestFacts, policy: Policy, pages: GardenPages
-    ) -> StaticFile {
-        var plan = RewritePlan(sets: sets, outsidePage: "http://\(garden.registry.portalHost)/outside.html")
-        let watermarked = sets.contains(where: \.watermark)
-        var viewer = facts.visitorClass + "\u{0}" + (facts.account ?? "")
-        if policy.looksAtClients { viewer += "\u{0}" + (facts.clientAddress.map { $0.map(String.init).joined(separator: ".") } ?? "") }
-        if policy.looksAtTime || watermarked { viewer += "\u{0}\(facts.time / 60)" }
-        if watermarked {
-            let minute = HTTPDate.format(Int(facts.time - facts.time % 60))
-            let who = facts.visitorClass + (facts.account.map { " (\($0))" } ?? "")
-            plan.watermark = "Seen by \(who) at \(minute). 열람 기록: 모든 페이지에는 보는 사람이 찍혀 있습니다."
-        }
-        if let name = sets.lazy.compactMap(\.banner).first {
-            plan.bannerHTML = pages.banner(named: name, host: facts.host, visitorClass: facts.visitorClass)
-        }
+    private func rewritten(_ file: StaticFile, rewrite: PageRewrite, path: RequestPath, facts: RequestFacts, policy: Policy) -> StaticFile {
         let key = RewriteCache.Key(
             host: facts.host, path: path.relativePath, etag: file.etag, policyGeneration: sites.policyGeneration,
-            plan: plan, viewer: viewer
+            plan: rewrite.plan, viewer: rewrite.viewer
         )
         if let cached = sites.rewrites.page(for: key) { return cached }
-        // A link is reachable when it names a site of the garden that the policy lets
-        // this visitor see (asked as a GET of its home page, at the same moment).
         let sites = self.sites
-        let page = HTMLRewriter.rewrite(file.body.readableBytesView, plan: plan) { host in
-            guard let name = HostName(authority: host), let site = sites.site(for: name) else { return false }
-            var link = facts
-            link.host = name.name
-            link.zone = site.zone
-            link.path = "/"
-            link.query = ""
-            link.method = "GET"
-            return policy.decide(link, tracing: false).action == .allow
-        }
+        let page = HTMLRewriter.rewrite(
+            file.body.readableBytesView, plan: rewrite.plan,
+            isReachable: PageRewrite.reachability(policy: policy, facts: facts) { sites.site(for: $0)?.zone }
+        )
         let served = RewriteCache.file(from: page, original: file)
         sites.rewrites.store(served, for: key)
         return served

@@ -1,0 +1,52 @@
+import GardenPolicy
+import GardenRewrite
+import GardenSites
+
+/// How a decision's `rewrite` effects apply to one visitor's page: the plan for the
+/// rewriter, and the part of the visitor the result depends on (for caching). The one
+/// place the data plane and `reveal` turn a decision into a rewrite.
+struct PageRewrite {
+    let plan: RewritePlan
+    /// Class and account, plus the client address and the minute when the result can
+    /// depend on them (rules on addresses or schedules, a watermark with the time).
+    let viewer: String
+
+    /// Nil when the decision has no `rewrite` effect.
+    init?(decision: Decision, facts: RequestFacts, policy: Policy, pages: GardenPages, portalHost: String) {
+        let sets = decision.effects.compactMap { effect -> RewriteSet? in
+            if case .rewrite(let set) = effect { return set }
+            return nil
+        }
+        guard !sets.isEmpty else { return nil }
+        var plan = RewritePlan(sets: sets, outsidePage: "http://\(portalHost)/outside.html")
+        let watermarked = sets.contains(where: \.watermark)
+        var viewer = facts.visitorClass + "\u{0}" + (facts.account ?? "")
+        if policy.looksAtClients { viewer += "\u{0}" + (facts.clientAddress.map { $0.map(String.init).joined(separator: ".") } ?? "") }
+        if policy.looksAtTime || watermarked { viewer += "\u{0}\(facts.time / 60)" }
+        if watermarked {
+            let minute = HTTPDate.format(Int(facts.time - facts.time % 60))
+            let who = facts.visitorClass + (facts.account.map { " (\($0))" } ?? "")
+            plan.watermark = "Seen by \(who) at \(minute). 열람 기록: 모든 페이지에는 보는 사람이 찍혀 있습니다."
+        }
+        if let name = sets.lazy.compactMap(\.banner).first {
+            plan.bannerHTML = pages.banner(named: name, host: facts.host, visitorClass: facts.visitorClass)
+        }
+        self.plan = plan
+        self.viewer = viewer
+    }
+
+    /// Whether the visitor of `facts` may reach a host: it is a site of the garden and
+    /// the policy allows a GET of its home page, at the same moment.
+    static func reachability(policy: Policy, facts: RequestFacts, zone: @escaping (HostName) -> Zone?) -> (String) -> Bool {
+        { host in
+            guard let name = HostName(authority: host), let siteZone = zone(name) else { return false }
+            var link = facts
+            link.host = name.name
+            link.zone = siteZone
+            link.path = "/"
+            link.query = ""
+            link.method = "GET"
+            return policy.decide(link, tracing: false).action == .allow
+        }
+    }
+}
