@@ -108,6 +108,8 @@ public struct Policy: Sendable, Equatable {
     public var looksAtClients: Bool { compiled.looksAtClients }
     /// Whether any rule has a schedule (so decisions may differ from minute to minute).
     public var looksAtTime: Bool { compiled.looksAtTime }
+    /// Every word of every `content_keywords` condition: what a page's text is searched for.
+    public var contentKeywords: [String] { compiled.contentKeywords }
 
     /// Decides a request. Pure: the same facts always give the same decision.
     ///
@@ -126,6 +128,7 @@ private final class CompiledRules: Sendable {
     let index: RuleIndex
     let looksAtClients: Bool
     let looksAtTime: Bool
+    let contentKeywords: [String]
 
     init(_ rules: [Rule]) {
         self.rules = rules
@@ -133,6 +136,11 @@ private final class CompiledRules: Sendable {
         let conditions = rules.flatMap(\.conditions)
         looksAtClients = conditions.contains { if case .clients = $0 { true } else { false } }
         looksAtTime = conditions.contains { if case .schedule = $0 { true } else { false } }
+        var words: [String] = []
+        for case .contentKeywords(let list) in conditions {
+            for word in list where !words.contains(word) { words.append(word) }
+        }
+        contentKeywords = words
     }
 
     func decide(_ request: RequestFacts, tracing: Bool, defaultAction: CensorStyle, defaultReason: String) -> Decision {

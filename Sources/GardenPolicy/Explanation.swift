@@ -32,14 +32,20 @@ public struct Explanation: Sendable {
                 lines.append(prefix + "does not apply: it is only for when \(failed.wording).")
                 continue
             }
+            // Content rules say which words of the page they found.
+            var found = ""
+            for case .contentKeywords(let words) in rule?.conditions ?? [] {
+                let matched = words.filter(request.contentWords.contains)
+                if !matched.isEmpty { found = " (the page contains \(matched.map { "“\($0)”" }.joined(separator: ", ")))" }
+            }
             switch check.outcome {
             case .decided(let action):
-                lines.append(prefix + "applies and decides: \(action).")
+                lines.append(prefix + "applies\(found) and decides: \(action).")
             case .addedEffects(let effects):
                 let named = effects.map(\.description).joined(separator: ", ")
-                lines.append(prefix + (named.isEmpty ? "applies, and does nothing else." : "applies and adds: \(named); reading on."))
+                lines.append(prefix + (named.isEmpty ? "applies, and does nothing else." : "applies\(found) and adds: \(named); reading on."))
             case .wouldHave(let action):
-                lines.append(prefix + "applies, and would have decided \(action), but shadow rules are only reported.")
+                lines.append(prefix + "applies\(found), and would have decided \(action), but shadow rules are only reported.")
             case .none:
                 lines.append(prefix + "applies.")
             }

@@ -40,7 +40,7 @@ private struct PolicyParser {
     }
 
     static let ruleKeys = ["id", "reason", "classes", "clients", "hosts", "zone", "paths", "methods", "url_keywords",
-                           "schedule", "accounts", "signed_in", "action", "to", "for", "effects", "shadow"]
+                           "schedule", "accounts", "signed_in", "content_keywords", "action", "to", "for", "effects", "shadow"]
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
         guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
@@ -216,6 +216,9 @@ private struct PolicyParser {
                 names.insert(name)
             }
             conditions.append(.accounts(names))
+        }
+        if let list = keys["content_keywords"]?.list("content_keywords") {
+            conditions.append(.contentKeywords(words(in: list, what: "a keyword")))
         }
         if let signedIn = keys["signed_in"]?.boolean("signed_in") {
             conditions.append(.signedIn(signedIn))

@@ -20,6 +20,8 @@ public final class Rule: Sendable, Equatable {
         case accounts(Set<String>)
         /// The visitor signed in (true) or did not (false).
         case signedIn(Bool)
+        /// Words in the page's text (whole words, case ignored), E2Guardian's phrase filter.
+        case contentKeywords([String])
 
         /// The key in `policy.yaml`.
         public var key: String {
@@ -34,6 +36,7 @@ public final class Rule: Sendable, Equatable {
             case .schedule: "schedule"
             case .accounts: "accounts"
             case .signedIn: "signed_in"
+            case .contentKeywords: "content_keywords"
             }
         }
 
@@ -50,6 +53,7 @@ public final class Rule: Sendable, Equatable {
             case .schedule(let windows): windows.contains { $0.contains(request.time) }
             case .accounts(let names): request.account.map(names.contains) ?? false
             case .signedIn(let wanted): (request.account != nil) == wanted
+            case .contentKeywords(let words): words.contains { request.contentWords.contains($0) }
             }
         }
 
@@ -66,6 +70,7 @@ public final class Rule: Sendable, Equatable {
             case .schedule(let windows): "the time is \(windows.map(\.description).joined(separator: " or "))"
             case .accounts(let names): "the visitor signed in as \(names.sorted().joined(separator: " or "))"
             case .signedIn(let wanted): wanted ? "the visitor signed in" : "the visitor did not sign in"
+            case .contentKeywords(let words): "the page contains \(words.map { "“\($0)”" }.joined(separator: " or "))"
             }
         }
     }
@@ -125,6 +130,9 @@ public struct RequestFacts: Sendable, Equatable {
     public var account: String?
     /// When the request arrived, in seconds since 1970 (UTC), for `schedule` conditions.
     public var time: Int64
+    /// Which of the policy's `content_keywords` the page's text contains (lower-cased,
+    /// as configured); empty when the page is not HTML or no rule looks at content.
+    public var contentWords: Set<String> = []
 
     public init(
         visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/",

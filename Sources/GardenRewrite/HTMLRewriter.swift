@@ -88,7 +88,7 @@ public enum HTMLRewriter {
 private struct Walker {
     let plan: RewritePlan
     let isReachable: (String) -> Bool
-    let matcher: TextMatcher
+    let matcher: WordMatcher
     var reachable: [String: Bool] = [:]
     var changes: [RewrittenPage.Change] = []
     var needsStyle = false
@@ -96,7 +96,7 @@ private struct Walker {
     init(plan: RewritePlan, isReachable: @escaping (String) -> Bool) {
         self.plan = plan
         self.isReachable = isReachable
-        self.matcher = TextMatcher(
+        self.matcher = WordMatcher(
             substitutions: plan.substitutions.map { ($0.word, $0.replacement) }, redactions: plan.redactions, emphasis: plan.emphasis
         )
     }

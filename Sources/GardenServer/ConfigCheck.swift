@@ -51,12 +51,14 @@ public struct ConfigCheck: Sendable {
         )
         check.warnings += policy.warnings.map { "\(directory.file("policy.yaml")): \($0)" }
         var fileCount = 0
+        var contents: [String: SiteContent] = [:]
         for site in config.sites.sites {
             let folder = sitesDirectory.hasSuffix("/") ? sitesDirectory + site.folder : sitesDirectory + "/" + site.folder
             do {
                 let (loaded, warnings) = try SiteLoader.load(folder: folder)
                 check.warnings += warnings
                 fileCount += loaded.content.files.count
+                contents[site.host] = loaded.content
                 if loaded.content.files["index.html"] == nil {
                     check.warnings.append("\(folder): no index.html, so http://\(site.host)/ answers 404")
                 }
@@ -67,12 +69,12 @@ public struct ConfigCheck: Sendable {
         if check.errors.isEmpty {
             check.summary.append("\(sitesDirectory): ok — \(fileCount) files in \(config.sites.sites.count) site folders")
         }
-        check.runPolicyTests(in: directory.file("tests"), config: config)
+        check.runPolicyTests(in: directory.file("tests"), config: config, contents: contents)
         return check
     }
 
     /// Runs every case of `tests/*.yaml` against the policy.
-    private mutating func runPolicyTests(in folder: String, config: GardenConfig) {
+    private mutating func runPolicyTests(in folder: String, config: GardenConfig, contents: [String: SiteContent]) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
         guard !names.isEmpty else { return }
@@ -93,7 +95,7 @@ public struct ConfigCheck: Sendable {
                 continue
             }
             for testCase in cases {
-                switch Self.run(testCase, config: config) {
+                switch Self.run(testCase, config: config, contents: contents) {
                 case .success:
                     passedCount += 1
                     testResults.append("PASS \(testCase.name)")
@@ -111,7 +113,7 @@ public struct ConfigCheck: Sendable {
         let message: String
     }
 
-    private static func run(_ testCase: PolicyTestCase, config: GardenConfig) -> Result<Void, TestFailure> {
+    private static func run(_ testCase: PolicyTestCase, config: GardenConfig, contents: [String: SiteContent]) -> Result<Void, TestFailure> {
         let policy = config.policy
         var persona = testCase.visitorClass
         if persona == nil, let port = testCase.listenerPort {
@@ -130,6 +132,7 @@ public struct ConfigCheck: Sendable {
         }
         facts.account = testCase.account
         facts.time = testCase.time ?? Int64(Date().timeIntervalSince1970)
+        facts.contentWords = ContentWords.forURL(testCase.url, contents: contents, registry: config.sites, policy: policy)
         let decision = policy.decide(facts)
         let actionMatches = decision.action.name == testCase.expectedAction
         let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true

@@ -297,6 +297,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         )
         facts.account = account
         facts.time = Int64(time(nil))
+        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || isHEAD,
+           case .file(let file) = content.resolve(path), file.contentType.hasPrefix("text/html") {
+            facts.contentWords = sites.contentWords(in: file, host: target.host.name, path: path.relativePath)
+        }
         let decision = policy.decide(facts, tracing: false)
         record(decision, target: target)
         let pages = sites.pages

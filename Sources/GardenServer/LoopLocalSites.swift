@@ -22,6 +22,8 @@ final class LoopLocalSites: @unchecked Sendable {
     private var cachedPages: GardenPages
     /// Rewritten pages served on this loop.
     let rewrites = RewriteCache(budget: 32 << 20)
+    /// The content words found per page version and policy (`content_keywords`).
+    private var contentWordsCache: [String: Set<String>] = [:]
 
     init(registry: SiteRegistry, library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
         self.policies = policies
@@ -48,6 +50,18 @@ final class LoopLocalSites: @unchecked Sendable {
     var policyGeneration: Int {
         refreshPolicy()
         return loadedPolicyGeneration
+    }
+
+    /// The policy's content keywords found in `file` (a page of `host` at `path`), read
+    /// once per page version and policy.
+    func contentWords(in file: StaticFile, host: String, path: String) -> Set<String> {
+        let policy = self.policy
+        let key = "\(loadedPolicyGeneration)\u{0}\(host)\u{0}\(path)\u{0}\(file.etag)"
+        if let known = contentWordsCache[key] { return known }
+        let words = ContentWords.of(file, keywords: policy.contentKeywords)
+        if contentWordsCache.count >= 4096 { contentWordsCache.removeAll(keepingCapacity: true) }
+        contentWordsCache[key] = words
+        return words
     }
 
     private func refreshPolicy() {

@@ -50,6 +50,7 @@ public struct Reveal: Sendable {
 
         var lines = ["Visitor: \(identity.visitorClass) (\(identity.how))", "Page: \(url) (\(folder)/\(path.relativePath.isEmpty ? "index.html" : path.relativePath))"]
         let original = String(decoding: file.body.readableBytesView, as: UTF8.self)
+        facts.contentWords = ContentWords.of(file, keywords: policy.contentKeywords)
         let decision = policy.decide(facts)
         guard decision.action == .allow else {
             lines.append("Decision: \(decision.action), by \(decision.ruleID == "default" ? "the default" : "rule \(decision.ruleID)") — this visitor does not get the page at all.")

@@ -35,6 +35,9 @@ struct Explain: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
 
+    @Option(name: .long, help: ArgumentHelp("The folder of site folders (read for rules with content_keywords).", valueName: "dir"))
+    var sites = "Sites"
+
     @Argument(help: ArgumentHelp("The address, e.g. http://friend.com.kp/feed.html.", valueName: "url"))
     var url: String
 
@@ -75,6 +78,7 @@ struct Explain: ParsableCommand {
         }
         facts.account = user
         facts.time = moment
+        facts.contentWords = ContentWords.loadingSite(of: written, config: gardenConfig, sitesDirectory: sites)
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),
             howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,

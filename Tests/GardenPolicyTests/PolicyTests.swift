@@ -142,7 +142,7 @@ import Testing
         Mistake(from: "\"@news\"", to: "\"@nws\"",
                 expected: "Config/policy.yaml:28:13: no list 'nws' (did you mean 'news'?); lists are files in Config/lists/ named NAME.txt"),
         Mistake(from: "    zone: intranet\n    action: block", to: "    zone: intranet\n    actoin: block",
-                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'url_keywords', 'schedule', 'accounts', 'signed_in', 'action', 'to', 'for', 'effects', 'shadow'"),
+                expected: "Config/policy.yaml:35:5: unknown key 'actoin' in a rule (did you mean 'action'?); known keys: 'id', 'reason', 'classes', 'clients', 'hosts', 'zone', 'paths', 'methods', 'url_keywords', 'schedule', 'accounts', 'signed_in', 'content_keywords', 'action', 'to', 'for', 'effects', 'shadow'"),
         Mistake(from: "id: lab", to: "id: no-outside",
                 expected: "Config/policy.yaml:36:5: two rules have the id 'no-outside'; ids must be unique"),
         Mistake(from: "default:\n  action: allow\n  reason: Everything else is open.", to: "",

@@ -1,30 +1,31 @@
 import Foundation
 
-/// Finds words in text and says how to change them: substitution, redaction, emphasis.
+/// Finds words in text and says how to change them: substitution, redaction, emphasis
+/// (the rewriter), or only which occur (`content_keywords`).
 ///
 /// Matching is on Unicode scalars after NFC normalisation, ignoring case (each scalar's
 /// simple lower-case mapping), for whole words: a match may not begin or end inside a
 /// word. Korean is the exception at a word's end: particles attach to nouns (오빠가,
 /// 오빠를), so a word ending in Hangul matches as the start of a longer word too.
-struct TextMatcher: Sendable {
-    enum Action: Sendable, Equatable {
+public struct WordMatcher: Sendable {
+    public enum Action: Sendable, Equatable {
         case substitute(String)
         case redact
         case emphasise
     }
 
-    struct Keyword: Sendable {
+    public struct Keyword: Sendable {
         /// The word as configured, for reports.
-        let word: String
+        public let word: String
         let scalars: [Unicode.Scalar]
-        let action: Action
+        public let action: Action
         let endsInHangul: Bool
     }
 
     /// Keywords by their first (lower-cased) scalar, longest first.
     private let byFirst: [Unicode.Scalar: [Keyword]]
 
-    init(substitutions: [(String, String)], redactions: [String], emphasis: [String]) {
+    public init(substitutions: [(String, String)], redactions: [String], emphasis: [String]) {
         var keywords: [Keyword] = []
         func add(_ word: String, _ action: Action) {
             let scalars = Self.folded(Self.nfc(word))
@@ -42,16 +43,27 @@ struct TextMatcher: Sendable {
         }.map(\.element) }
     }
 
-    var isEmpty: Bool { byFirst.isEmpty }
+    public var isEmpty: Bool { byFirst.isEmpty }
+
+    /// A matcher that only finds words (for `content_keywords`).
+    public init(finding words: [String]) {
+        self.init(substitutions: [], redactions: [], emphasis: words)
+    }
+
+    /// The configured words that occur in `text`, as configured.
+    public func words(in text: String) -> Set<String> {
+        guard let (_, matched) = apply(to: text) else { return [] }
+        return Set(matched.map(\.0.word))
+    }
 
     /// A piece of changed text: plain, or emphasised (to be wrapped in an element).
-    struct Piece: Equatable {
-        var text: String
-        var emphasised: Bool
+    public struct Piece: Equatable, Sendable {
+        public var text: String
+        public var emphasised: Bool
     }
 
     /// The text in pieces after the changes, with what was changed; nil when nothing matched.
-    func apply(to text: String) -> (pieces: [Piece], matched: [(Keyword, Int)])? {
+    public func apply(to text: String) -> (pieces: [Piece], matched: [(Keyword, Int)])? {
         let source = Self.nfc(text)
         let scalars = Array(source.unicodeScalars)
         let lowered = scalars.map(Self.fold)
