@@ -86,6 +86,13 @@ let package = Package(
             path: "Benchmarks/DecideBenchmark",
             swiftSettings: swiftSettings
         ),
+        // Run by hand: swift run -c release rewrite-benchmark (see Benchmarks/README.md).
+        .executableTarget(
+            name: "rewrite-benchmark",
+            dependencies: ["GardenRewrite", "GardenPolicy"],
+            path: "Benchmarks/RewriteBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GardenPolicyTests",
             dependencies: ["GardenPolicy"],

@@ -24,6 +24,9 @@ public struct WordMatcher: Sendable {
 
     /// Keywords by their first (lower-cased) scalar, longest first.
     private let byFirst: [Unicode.Scalar: [Keyword]]
+    /// One bit per Basic Multilingual Plane scalar that starts a keyword: most text has
+    /// none of them, and a bit test is far cheaper than a dictionary lookup.
+    private let firstScalars: [UInt64]
 
     public init(substitutions: [(String, String)], redactions: [String], emphasis: [String]) {
         var keywords: [Keyword] = []
@@ -37,7 +40,13 @@ public struct WordMatcher: Sendable {
         for (word, replacement) in substitutions { add(word, .substitute(Self.nfc(replacement))) }
         for name in emphasis { add(name, .emphasise) }
         var byFirst: [Unicode.Scalar: [Keyword]] = [:]
-        for keyword in keywords { byFirst[keyword.scalars[0], default: []].append(keyword) }
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for keyword in keywords {
+            byFirst[keyword.scalars[0], default: []].append(keyword)
+            let value = keyword.scalars[0].value
+            if value < 65536 { bits[Int(value >> 6)] |= 1 << UInt64(value & 63) }
+        }
+        self.firstScalars = bits
         self.byFirst = byFirst.mapValues { list in list.enumerated().sorted { a, b in
             a.element.scalars.count != b.element.scalars.count ? a.element.scalars.count > b.element.scalars.count : a.offset < b.offset
         }.map(\.element) }
@@ -64,6 +73,10 @@ public struct WordMatcher: Sendable {
 
     /// The text in pieces after the changes, with what was changed; nil when nothing matched.
     public func apply(to text: String) -> (pieces: [Piece], matched: [(Keyword, Int)])? {
+        // Most text holds no keyword's first letter at all: say so without building anything.
+        guard text.unicodeScalars.contains(where: { mayStartKeyword(Self.fold($0)) })
+            || text.unicodeScalars.contains(where: { Self.mayChangeUnderNFC($0) })
+        else { return nil }
         let source = Self.nfc(text)
         let scalars = Array(source.unicodeScalars)
         let lowered = scalars.map(Self.fold)
@@ -100,8 +113,15 @@ public struct WordMatcher: Sendable {
         return (pieces, matched)
     }
 
+    @inline(__always)
+    private func mayStartKeyword(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value >= 65536 { return byFirst[scalar] != nil }
+        return firstScalars[Int(value >> 6)] & (1 << UInt64(value & 63)) != 0
+    }
+
     private func match(at index: Int, in lowered: [Unicode.Scalar], original: [Unicode.Scalar]) -> Keyword? {
-        guard let candidates = byFirst[lowered[index]] else { return nil }
+        guard mayStartKeyword(lowered[index]), let candidates = byFirst[lowered[index]] else { return nil }
         if index > 0, Self.isWordScalar(original[index - 1]) { return nil }
         for keyword in candidates {
             let end = index + keyword.scalars.count
@@ -123,9 +143,15 @@ public struct WordMatcher: Sendable {
     }
 
     /// The scalar's simple lower-case form (itself when the mapping is not one scalar).
+    @inline(__always)
     static func fold(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
-        if scalar.isASCII {
-            return (0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 32)! : scalar
+        let value = scalar.value
+        if value < 0x80 {
+            return value >= 0x41 && value <= 0x5A ? Unicode.Scalar(UInt8(value + 32)) : scalar
+        }
+        // Scripts without case (Hangul, CJK, kana) and punctuation: no lookup needed.
+        if (0x2000...0x2BFF).contains(value) || (0x3000...0xD7FF).contains(value) || !scalar.properties.changesWhenLowercased {
+            return scalar
         }
         let mapping = scalar.properties.lowercaseMapping.unicodeScalars
         return mapping.count == 1 ? mapping.first! : scalar
@@ -136,9 +162,15 @@ public struct WordMatcher: Sendable {
     /// NFC, computed only when the text could change under it (combining marks or
     /// conjoining Hangul jamo); everything else is already NFC.
     static func nfc(_ text: String) -> String {
-        let needsWork = text.unicodeScalars.contains { scalar in
-            !scalar.isASCII && (scalar.properties.canonicalCombiningClass != .notReordered || (0x1100...0x11FF).contains(scalar.value))
-        }
-        return needsWork ? text.precomposedStringWithCanonicalMapping : text
+        text.unicodeScalars.contains(where: mayChangeUnderNFC) ? text.precomposedStringWithCanonicalMapping : text
+    }
+
+    /// Whether a scalar can be changed by NFC: a combining mark or a conjoining jamo.
+    /// ASCII, precomposed Hangul and CJK never are, and are most of the garden's text.
+    @inline(__always)
+    static func mayChangeUnderNFC(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x300 || (0xAC00...0xD7A3).contains(value) || (0x3000...0x9FFF).contains(value) { return false }
+        return (0x1100...0x11FF).contains(value) || scalar.properties.canonicalCombiningClass != .notReordered
     }
 }

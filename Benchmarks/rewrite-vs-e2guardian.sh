@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The rewriter's speed, and the garden against E2Guardian filtering the same page.
+#
+#   Benchmarks/rewrite-vs-e2guardian.sh [rounds] [seconds] [connections]
+#
+# Needs: nginx, wrk, e2guardian (apt-get install -y nginx wrk e2guardian). Run from the
+# repository root, as root (E2Guardian keeps its pid in /run). It
+#  1. runs rewrite-benchmark (first-render MB/s on a 60 KB page, one core);
+#  2. serves that page (the friend.com.kp feed repeated to 60 KB) four ways and loads
+#     each with wrk in interleaved rounds:
+#       garden, citizen    rewritten (link wall + word substitution), from the cache
+#       garden, official   the same page unrewritten (the 0.8x comparison)
+#       e2guardian         E2Guardian 5 proxying to nginx, phrase-filtering the page
+#                          with its default lists (the page passes)
+#       nginx              the page straight from nginx, for scale
+set -euo pipefail
+
+rounds=${1:-3}
+seconds=${2:-8}
+connections=${3:-32}
+cd "$(dirname "$0")/.."
+for tool in nginx wrk e2guardian; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx wrk e2guardian" >&2; exit 1; }
+done
+
+swift build -c release --product walled-garden >/dev/null
+swift build -c release --product rewrite-benchmark >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+# E2Guardian 5.3 fails ("Error in reading filter group files") when its config folder's
+# path has capital letters in it (as mktemp's names do): a name of our own.
+e2g=/tmp/e2g-bench-$$
+rm -rf "$e2g"
+mkdir -p "$e2g"
+cleanup() {
+  [ -n "${garden_pid:-}" ] && kill "$garden_pid" 2>/dev/null || true
+  pkill -f "$e2g/" 2>/dev/null || true   # E2Guardian forks away from its first pid
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -f /run/e2guardian.pid
+  rm -rf "$work" "$e2g"
+}
+trap cleanup EXIT
+
+echo "== first render (rewrite-benchmark)"
+"$bin/rewrite-benchmark"
+
+# The 60 KB page, for everyone.
+python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+home = open("Sites/friend.com.kp/index.html", encoding="utf-8").read()
+a = home.index("<main"); b = home.index("</main>") + len("</main>")
+page = home[:a]
+while len(page.encode()) < 60000:
+    page += home[a:b] + "\n"
+page += home[b:]
+open(f"{work}/big.html", "w", encoding="utf-8").write(page)
+PY
+cp -r Config Sites "$work/"
+cp "$work/big.html" "$work/Sites/friend.com.kp/big.html"
+sed -i 's/127.0.0.1:8080/127.0.0.1:18090/; s/127.0.0.1:8081/127.0.0.1:18091/; s/127.0.0.1:8082/127.0.0.1:18092/' "$work/Config/garden.yaml"
+mkdir -p "$work/www"
+cp "$work/big.html" "$work/www/big.html"
+chmod 755 "$work" "$work/www" && chmod 644 "$work/www/big.html"   # nginx's workers drop root
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  server { listen 127.0.0.1:18081; root $work/www; location / { default_type text/html; } }
+}
+CONF
+nginx -c "$work/nginx.conf"
+
+cp -r /etc/e2guardian/. "$e2g/"
+grep -rl "/etc/e2guardian" "$e2g" | xargs sed -i "s|/etc/e2guardian|$e2g|g"
+sed -i 's/^filterports = .*/filterports = 18088/; s/^nodaemon = .*/nodaemon = on/; s/^loglevel = .*/loglevel = 0/; s/^httpworkers = .*/httpworkers = 200/; s/^filterip =.*/filterip = 127.0.0.1/' "$e2g/e2guardian.conf"
+rm -f /run/e2guardian.pid
+e2guardian -c "$e2g/e2guardian.conf" >"$work/e2g.log" 2>&1 &
+
+(cd "$work" && exec "$bin/walled-garden" --log-level error >"$work/garden.log" 2>&1) &
+garden_pid=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:18090/ && break; sleep 0.2; done
+for _ in $(seq 1 50); do curl -s -o /dev/null -x http://127.0.0.1:18088 http://127.0.0.1:18081/big.html && break; sleep 0.2; done
+sleep 1
+
+citizen=$(curl -s -x http://127.0.0.1:18090 http://friend.com.kp/big.html | wc -c)
+official=$(curl -s -x http://127.0.0.1:18091 http://friend.com.kp/big.html | wc -c)
+through=$(curl -s -x http://127.0.0.1:18088 http://127.0.0.1:18081/big.html | wc -c)
+curl -s -x http://127.0.0.1:18090 http://friend.com.kp/big.html | grep -q 'data-garden-href' || { echo "the citizen's page is not rewritten" >&2; exit 1; }
+if [ "$through" != "$official" ]; then
+  echo "E2Guardian did not pass the page through:" >&2
+  curl -s -i -x http://127.0.0.1:18088 http://127.0.0.1:18081/big.html | head -20 >&2
+  exit 1
+fi
+echo "== serving the 60 KB page: garden citizen $citizen bytes (rewritten), official $official, e2guardian $through, wrk -t1 -c$connections -d${seconds}s"
+
+run() {  # name url [proxy]
+  local out
+  if [ -n "${3:-}" ]; then
+    out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s <(printf 'wrk.path = "%s"\n' "$2") "$3")
+  else
+    out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$2")
+  fi
+  echo "$out" | awk -v name="$1" '/Requests\/sec/ {printf "%s %d\n", name, $2}'
+}
+results=$(mktemp)
+for round in $(seq 1 "$rounds"); do
+  # Proxy requests: the absolute URL as the request target, sent to the proxy's port.
+  run citizen "http://friend.com.kp/big.html" "http://127.0.0.1:18090" | tee -a "$results"
+  run official "http://friend.com.kp/big.html" "http://127.0.0.1:18091" | tee -a "$results"
+  run e2guardian "http://127.0.0.1:18081/big.html" "http://127.0.0.1:18088" | tee -a "$results"
+  run nginx "/big.html" "http://127.0.0.1:18081" | tee -a "$results"
+done
+median() { grep "^$1 " "$results" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+c=$(median citizen); o=$(median official); e=$(median e2guardian); n=$(median nginx)
+echo "median req/s: citizen (rewritten, cached) $c, official (unrewritten) $o, e2guardian $e, nginx $n"
+awk -v c="$c" -v o="$o" -v e="$e" 'BEGIN {printf "rewritten/unrewritten %.2fx (target >= 0.80x); garden rewritten / e2guardian %.1fx\n", c/o, c/e}'
+rm -f "$results"
