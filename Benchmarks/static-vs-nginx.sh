@@ -60,7 +60,17 @@ http {
 }
 CONF
 nginx -c "$work/nginx.conf"
-"$bin" --listen "127.0.0.1:$garden_port" --log-level error >/dev/null &
+# The shipped Config/, with one listener for officials: the policy decides every request
+# (officials are watched, then allowed), and the page is served as the site has it —
+# citizens' pages are rewritten, which Benchmarks/rewrite-vs-e2guardian.sh measures.
+cp -r Config "$work/Config"
+cat >"$work/Config/garden.yaml" <<YAML
+listeners:
+  - address: 127.0.0.1:$garden_port
+    persona: official
+portal: kwangmyong.kp
+YAML
+"$bin" --config "$work/Config" --sites Sites --log-level error >/dev/null &
 garden_pid=$!
 sleep 1
 

@@ -108,6 +108,8 @@ public struct Policy: Sendable, Equatable {
     public var looksAtClients: Bool { compiled.looksAtClients }
     /// Whether any rule has a schedule (so decisions may differ from minute to minute).
     public var looksAtTime: Bool { compiled.looksAtTime }
+    /// Whether any rule looks at the account (beyond the class it gives).
+    public var looksAtAccounts: Bool { compiled.looksAtAccounts }
     /// Every word of every `content_keywords` condition: what a page's text is searched for.
     public var contentKeywords: [String] { compiled.contentKeywords }
 
@@ -128,6 +130,7 @@ private final class CompiledRules: Sendable {
     let index: RuleIndex
     let looksAtClients: Bool
     let looksAtTime: Bool
+    let looksAtAccounts: Bool
     let contentKeywords: [String]
 
     init(_ rules: [Rule]) {
@@ -136,6 +139,12 @@ private final class CompiledRules: Sendable {
         let conditions = rules.flatMap(\.conditions)
         looksAtClients = conditions.contains { if case .clients = $0 { true } else { false } }
         looksAtTime = conditions.contains { if case .schedule = $0 { true } else { false } }
+        looksAtAccounts = conditions.contains {
+            switch $0 {
+            case .accounts, .signedIn: true
+            default: false
+            }
+        }
         var words: [String] = []
         for case .contentKeywords(let list) in conditions {
             for word in list where !words.contains(word) { words.append(word) }

@@ -119,35 +119,45 @@ private struct Walker {
                 if descend, HTMLRewriter.untouchedText.contains(name) { untouchedDepth += 1 }
             case XML_TEXT_NODE where untouchedDepth == 0 && !matcher.isEmpty:
                 next = current.pointee.next
+                let parent = current.pointee.parent
                 changeText(current)
                 descend = false
-                node = next ?? Self.ascend(from: current, untouchedDepth: &untouchedDepth)
+                node = next ?? Self.ascend(fromParent: parent, untouchedDepth: &untouchedDepth)
                 continue
             default:
                 break
             }
-            if descend, current.pointee.type == XML_ELEMENT_NODE, let child = current.pointee.children {
+            guard descend else {
+                // `current` is gone (removed, or unwrapped into its children): never touch it.
+                node = nextAfterRemoval ?? Self.ascend(fromParent: parentOfRemoved, untouchedDepth: &untouchedDepth)
+                nextAfterRemoval = nil
+                parentOfRemoved = nil
+                continue
+            }
+            if current.pointee.type == XML_ELEMENT_NODE, let child = current.pointee.children {
                 node = child
                 continue
             }
-            if current.pointee.type == XML_ELEMENT_NODE, descend, HTMLRewriter.untouchedText.contains(Self.name(of: current)) {
+            if current.pointee.type == XML_ELEMENT_NODE, HTMLRewriter.untouchedText.contains(Self.name(of: current)) {
                 untouchedDepth -= 1
             }
-            node = descend ? (current.pointee.next ?? Self.ascend(from: current, untouchedDepth: &untouchedDepth)) : nextAfterRemoval
-            nextAfterRemoval = nil
+            node = current.pointee.next ?? Self.ascend(fromParent: current.pointee.parent, untouchedDepth: &untouchedDepth)
         }
     }
 
-    /// Where the walk continues after a node that `checkLinks` removed or unwrapped.
+    /// Where the walk continues after a node that `checkLinks` removed or unwrapped: the
+    /// node now in its place or after it, else up from its parent.
     private var nextAfterRemoval: xmlNodePtr?
+    private var parentOfRemoved: xmlNodePtr?
 
-    /// The next node after the last child of some ancestor: up until a parent has a next sibling.
-    private static func ascend(from node: xmlNodePtr, untouchedDepth: inout Int) -> xmlNodePtr? {
-        var current = node
-        while let parent = current.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE {
-            if HTMLRewriter.untouchedText.contains(name(of: parent)) { untouchedDepth -= 1 }
-            if let next = parent.pointee.next { return next }
-            current = parent
+    /// The next node once every child of `parent` is done: the parent's next sibling, or
+    /// further up. Leaving a `<script>` (or the like) ends its untouched text.
+    private static func ascend(fromParent start: xmlNodePtr?, untouchedDepth: inout Int) -> xmlNodePtr? {
+        var parent = start
+        while let current = parent, current.pointee.type == XML_ELEMENT_NODE {
+            if HTMLRewriter.untouchedText.contains(name(of: current)) { untouchedDepth -= 1 }
+            if let next = current.pointee.next { return next }
+            parent = current.pointee.parent
         }
         return nil
     }
@@ -179,6 +189,7 @@ private struct Walker {
             if plan.links == .remove {
                 // The words stay readable; the link is gone.
                 changes.append(.removed(element: name, url: value))
+                parentOfRemoved = node.pointee.parent
                 nextAfterRemoval = unwrap(node)
                 return false
             }
@@ -194,7 +205,8 @@ private struct Walker {
             guard let blocked = addresses.first(where: { reaches($0)?.reachable == false }) else { continue }
             if plan.links == .remove {
                 changes.append(.removed(element: name, url: blocked))
-                nextAfterRemoval = node.pointee.next ?? Self.ascendAfterRemoval(node)
+                parentOfRemoved = node.pointee.parent
+                nextAfterRemoval = node.pointee.next
                 xmlUnlinkNode(node)
                 xmlFreeNode(node)
                 return false
@@ -212,16 +224,11 @@ private struct Walker {
         return true
     }
 
-    /// The node after `node` in document order once `node` (and its subtree) is gone.
-    private static func ascendAfterRemoval(_ node: xmlNodePtr) -> xmlNodePtr? {
-        var depth = 0
-        return ascend(from: node, untouchedDepth: &depth)
-    }
-
-    /// Replaces an element by its children; returns the node to continue the walk at.
+    /// Replaces an element by its children; returns the node to continue the walk at
+    /// (nil: go up from the element's parent).
     mutating func unwrap(_ node: xmlNodePtr) -> xmlNodePtr? {
         let firstChild = node.pointee.children
-        let after = node.pointee.next ?? Self.ascendAfterRemoval(node)
+        let after = node.pointee.next
         while let child = node.pointee.children {
             xmlUnlinkNode(child)
             xmlAddPrevSibling(node, child)

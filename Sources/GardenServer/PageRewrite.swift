@@ -7,8 +7,8 @@ import GardenSites
 /// place the data plane and `reveal` turn a decision into a rewrite.
 struct PageRewrite {
     let plan: RewritePlan
-    /// Class and account, plus the client address and the minute when the result can
-    /// depend on them (rules on addresses or schedules, a watermark with the time).
+    /// The class, plus the account, the client address and the minute when the result
+    /// can depend on them (rules on accounts, addresses or schedules; a watermark).
     let viewer: String
 
     /// Nil when the decision has no `rewrite` effect.
@@ -20,7 +20,8 @@ struct PageRewrite {
         guard !sets.isEmpty else { return nil }
         var plan = RewritePlan(sets: sets, outsidePage: "http://\(portalHost)/outside.html")
         let watermarked = sets.contains(where: \.watermark)
-        var viewer = facts.visitorClass + "\u{0}" + (facts.account ?? "")
+        var viewer = facts.visitorClass
+        if policy.looksAtAccounts || watermarked { viewer += "\u{0}" + (facts.account ?? "") }
         if policy.looksAtClients { viewer += "\u{0}" + (facts.clientAddress.map { $0.map(String.init).joined(separator: ".") } ?? "") }
         if policy.looksAtTime || watermarked { viewer += "\u{0}\(facts.time / 60)" }
         if watermarked {
@@ -46,6 +47,7 @@ struct PageRewrite {
             link.path = "/"
             link.query = ""
             link.method = "GET"
+            link.contentWords = []  // the words of this page say nothing of the linked one
             return policy.decide(link, tracing: false).action == .allow
         }
     }

@@ -33,8 +33,12 @@ import Testing
         var stamped = RewritePlan(outsidePage: outside)
         stamped.watermark = "Viewed by citizen at 2026-11-30 09:00 — every page you see is stamped."
         stamped.bannerHTML = "<div class=\"garden-banner\"><b>국가망</b> · Read only approved news.</div>"
+        var everything = words
+        everything.links = .neutralise
+        everything.watermark = "stamp"
         return [
             Case(name: "links-neutralised", input: "news", plan: neutralise),
+            Case(name: "malformed", input: "malformed", plan: everything),
             Case(name: "links-removed", input: "news", plan: remove),
             Case(name: "words", input: "news", plan: words),
             Case(name: "watermark-and-banner", input: "news", plan: stamped),

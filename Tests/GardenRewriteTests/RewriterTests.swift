@@ -52,6 +52,19 @@ import Testing
         #expect(!page.addedStyle.isEmpty)
     }
 
+    /// Removing the last element inside a `<noscript>` must still end its untouched text.
+    @Test(arguments: ["<noscript><img src=\"http://x.example/a.png\"></noscript><p>oppa</p>",
+                      "<noscript><a href=\"http://x.example/\">x</a></noscript><p>oppa</p>",
+                      "<div><a href=\"http://x.example/\"></a></div><p>oppa</p>"])
+    func removedElementsDoNotLoseTheirPlace(input: String) {
+        let (html, _) = Self.rewrite(input) {
+            $0.links = .remove
+            $0.substitutions = [.init(word: "oppa", replacement: "comrade")]
+        }
+        #expect(html.contains("<p>comrade</p>"), "\(html)")
+        #expect(!html.contains("x.example"))
+    }
+
     @Test func redactionKeepsTheLengthOfTheWord() {
         let (html, _) = Self.rewrite("<p>자유 and Freedom</p>") { $0.redactions = ["자유", "freedom"] }
         #expect(html.contains("<p>██ and ███████</p>"))
