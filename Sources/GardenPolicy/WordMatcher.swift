@@ -27,6 +27,8 @@ public struct WordMatcher: Sendable {
     /// One bit per Basic Multilingual Plane scalar that starts a keyword: most text has
     /// none of them, and a bit test is far cheaper than a dictionary lookup.
     private let firstScalars: [UInt64]
+    /// The keywords as bytes, for `apply(utf8:)`; nil when only the scalar path is exact.
+    let byteTable: ByteTable?
 
     public init(substitutions: [(String, String)], redactions: [String], emphasis: [String]) {
         var keywords: [Keyword] = []
@@ -47,6 +49,7 @@ public struct WordMatcher: Sendable {
             if value < 65536 { bits[Int(value >> 6)] |= 1 << UInt64(value & 63) }
         }
         self.firstScalars = bits
+        self.byteTable = ByteTable(keywords)
         self.byFirst = byFirst.mapValues { list in list.enumerated().sorted { a, b in
             a.element.scalars.count != b.element.scalars.count ? a.element.scalars.count > b.element.scalars.count : a.offset < b.offset
         }.map(\.element) }
@@ -61,8 +64,15 @@ public struct WordMatcher: Sendable {
 
     /// The configured words that occur in `text`, as configured.
     public func words(in text: String) -> Set<String> {
-        guard let (_, matched) = apply(to: text) else { return [] }
-        return Set(matched.map(\.0.word))
+        var text = text
+        let outcome = text.withUTF8 { apply(utf8: $0) }
+        switch outcome {
+        case .noMatch: return []
+        case .matched(_, let matched): return Set(matched.map(\.word))
+        case .fallback:
+            guard let (_, matched) = apply(to: text) else { return [] }
+            return Set(matched.map(\.0.word))
+        }
     }
 
     /// A piece of changed text: plain, or emphasised (to be wrapped in an element).

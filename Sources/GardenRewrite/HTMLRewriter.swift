@@ -113,7 +113,8 @@ private struct Walker {
             switch current.pointee.type {
             case XML_ELEMENT_NODE:
                 let name = Self.name(of: current)
-                if plan.links != .keep {
+                // An element without attributes has no address to check.
+                if plan.links != .keep, current.pointee.properties != nil {
                     descend = checkLinks(current, name: name)
                 }
                 if descend, HTMLRewriter.untouchedText.contains(name) { untouchedDepth += 1 }
@@ -248,9 +249,22 @@ private struct Walker {
     /// Substitutes, redacts and emphasises words in one text node.
     mutating func changeText(_ node: xmlNodePtr) {
         guard let content = node.pointee.content else { return }
-        let text = String(cString: content)
-        guard let (pieces, matched) = matcher.apply(to: text) else { return }
-        for (keyword, _) in matched {
+        let pieces: [WordMatcher.Piece]
+        let keywords: [WordMatcher.Keyword]
+        // The byte path first: it answers most text nodes without making a String.
+        let length = strlen(UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
+        switch matcher.apply(utf8: UnsafeBufferPointer(start: content, count: length)) {
+        case .noMatch:
+            return
+        case .matched(let found, let matched):
+            pieces = found
+            keywords = matched
+        case .fallback:
+            guard let (found, matched) = matcher.apply(to: String(cString: content)) else { return }
+            pieces = found
+            keywords = matched.map(\.0)
+        }
+        for keyword in keywords {
             switch keyword.action {
             case .substitute(let replacement): changes.append(.substituted(word: keyword.word, replacement: replacement))
             case .redact: changes.append(.redacted(word: keyword.word))

@@ -1,0 +1,143 @@
+/// Matching straight on UTF-8 bytes, for the rewriter's hot path: no `String`, no scalar
+/// arrays, and nothing allocated for text that holds no keyword (most text).
+///
+/// It gives the same answers as the scalar path when every keyword's letters are ASCII
+/// or from scripts without case (Hangul, CJK, ...), which makes case folding a matter of
+/// ASCII bytes. Otherwise — or for text that NFC would change, or that holds the Kelvin
+/// sign (the one non-ASCII scalar whose lower case is ASCII) — it says `.fallback` and the
+/// caller takes the scalar path.
+extension WordMatcher {
+    public enum ByteOutcome {
+        case noMatch
+        /// The byte path cannot decide this text; use `apply(to:)`.
+        case fallback
+        case matched(pieces: [Piece], matched: [Keyword])
+    }
+
+    /// Keywords as folded UTF-8, by first byte; nil when some keyword has a cased
+    /// non-ASCII letter (then only the scalar path is exact).
+    struct ByteTable: Sendable {
+        /// For each first byte, the keywords (with their bytes) starting with it, longest first.
+        var byFirstByte: [[(bytes: [UInt8], keyword: Keyword)]]
+
+        init?(_ keywords: [Keyword]) {
+            var table = [[(bytes: [UInt8], keyword: Keyword)]](repeating: [], count: 256)
+            for keyword in keywords {
+                for scalar in keyword.scalars where !scalar.isASCII {
+                    if scalar.properties.changesWhenLowercased || scalar.properties.changesWhenUppercased { return nil }
+                }
+                var bytes: [UInt8] = []
+                for scalar in keyword.scalars { bytes += Array(String(scalar).utf8) }
+                table[Int(bytes[0])].append((bytes, keyword))
+            }
+            byFirstByte = table.map { list in
+                list.enumerated().sorted { a, b in
+                    a.element.bytes.count != b.element.bytes.count ? a.element.bytes.count > b.element.bytes.count : a.offset < b.offset
+                }.map(\.element)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func foldASCII(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// Decodes the scalar starting at `index` (nil for a malformed sequence).
+    static func scalar(in text: UnsafeBufferPointer<UInt8>, at index: Int) -> (scalar: Unicode.Scalar, length: Int)? {
+        let lead = text[index]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        guard length > 0, index + length <= text.count else { return nil }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length {
+            let byte = text[index + offset]
+            guard byte & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(byte & 0x3F)
+        }
+        return Unicode.Scalar(value).map { ($0, length) }
+    }
+
+    /// The scalar that ends just before `index`.
+    static func scalar(in text: UnsafeBufferPointer<UInt8>, before index: Int) -> Unicode.Scalar? {
+        var start = index - 1
+        while start > 0, text[start] & 0xC0 == 0x80, index - start < 4 { start -= 1 }
+        return scalar(in: text, at: start)?.scalar
+    }
+
+    /// The changes for one text node's UTF-8 bytes.
+    public func apply(utf8 text: UnsafeBufferPointer<UInt8>) -> ByteOutcome {
+        guard let table = byteTable else { return .fallback }
+        // First: does any keyword's first byte occur at all? (And is the text byte-safe?)
+        var candidate = false
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
+            if byte < 0x80 {
+                if !table.byFirstByte[Int(Self.foldASCII(byte))].isEmpty { candidate = true }
+                index += 1
+                continue
+            }
+            guard let (scalar, length) = Self.scalar(in: text, at: index) else { return .fallback }
+            if scalar.value == 0x212A || Self.mayChangeUnderNFC(scalar) { return .fallback }
+            if !table.byFirstByte[Int(byte)].isEmpty { candidate = true }
+            index += length
+        }
+        guard candidate else { return .noMatch }
+
+        var pieces: [Piece] = []
+        var matched: [Keyword] = []
+        var current: [UInt8] = []
+        var position = 0
+        var changed = false
+        while position < text.count {
+            let byte = text[position]
+            let isCharacterStart = byte & 0xC0 != 0x80
+            if isCharacterStart, let (bytes, keyword) = match(at: position, in: text, table: table) {
+                changed = true
+                let end = position + bytes.count
+                switch keyword.action {
+                case .substitute(let replacement):
+                    current += Array(replacement.utf8)
+                case .redact:
+                    let width = String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self).count
+                    for _ in 0..<width { current += [0xE2, 0x96, 0x88] }  // █
+                case .emphasise:
+                    if !current.isEmpty { pieces.append(Piece(text: String(decoding: current, as: UTF8.self), emphasised: false)) }
+                    current = []
+                    pieces.append(Piece(text: String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self), emphasised: true))
+                }
+                matched.append(keyword)
+                position = end
+            } else {
+                current.append(byte)
+                position += 1
+            }
+        }
+        guard changed else { return .noMatch }
+        if !current.isEmpty { pieces.append(Piece(text: String(decoding: current, as: UTF8.self), emphasised: false)) }
+        return .matched(pieces: pieces, matched: matched)
+    }
+
+    private func match(at position: Int, in text: UnsafeBufferPointer<UInt8>, table: ByteTable) -> ([UInt8], Keyword)? {
+        let candidates = table.byFirstByte[Int(Self.foldASCII(text[position]))]
+        if candidates.isEmpty { return nil }
+        if position > 0, let previous = Self.scalar(in: text, before: position), Self.isWordScalar(previous) { return nil }
+        for (bytes, keyword) in candidates {
+            let end = position + bytes.count
+            guard end <= text.count else { continue }
+            var equal = true
+            for offset in 0..<bytes.count where Self.foldASCII(text[position + offset]) != bytes[offset] {
+                equal = false
+                break
+            }
+            guard equal else { continue }
+            if end < text.count, let (next, _) = Self.scalar(in: text, at: end), Self.isWordScalar(next),
+               !(keyword.endsInHangul && Self.isHangul(next)) {
+                continue
+            }
+            return (bytes, keyword)
+        }
+        return nil
+    }
+}
