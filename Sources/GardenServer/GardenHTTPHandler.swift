@@ -371,7 +371,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         switch content.resolve(path) {
         case .file(let file):
             if !decision.effects.isEmpty, file.contentType.hasPrefix("text/html"),
-               let rewrite = PageRewrite(
+               let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: pages, portalHost: garden.registry.portalHost
                ) {
                 return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
@@ -395,7 +395,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func rewritten(_ file: StaticFile, rewrite: PageRewrite, path: RequestPath, facts: RequestFacts, policy: Policy) -> StaticFile {
         let key = RewriteCache.Key(
             host: facts.host, path: path.relativePath, etag: file.etag, policyGeneration: sites.policyGeneration,
-            plan: rewrite.plan, viewer: rewrite.viewer
+            plan: rewrite.plan, viewer: rewrite.viewer, planHash: rewrite.planHash
         )
         if let cached = sites.rewrites.page(for: key) { return cached }
         let sites = self.sites

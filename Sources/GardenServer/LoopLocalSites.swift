@@ -22,6 +22,37 @@ final class LoopLocalSites: @unchecked Sendable {
     private var cachedPages: GardenPages
     /// Rewritten pages served on this loop.
     let rewrites = RewriteCache(budget: 32 << 20)
+    /// The last few rewrites worked out from decisions, so a stream of requests from
+    /// the same kind of visitor does not rebuild the plan each time.
+    private var recentRewrites: [(generation: Int, effects: [Effect], visitor: RewriteVisitor, rewrite: PageRewrite)] = []
+
+    /// What of a request's facts a rewrite plan depends on.
+    struct RewriteVisitor: Equatable {
+        var host: String
+        var visitorClass: String
+        var account: String?
+        var clientAddress: [UInt8]?
+        var minute: Int64
+    }
+
+    /// The rewrite for a decision's effects and a visitor: remembered, or worked out now.
+    func pageRewrite(decision: Decision, facts: RequestFacts, policy: Policy, pages: GardenPages, portalHost: String) -> PageRewrite? {
+        let visitor = RewriteVisitor(
+            host: facts.host, visitorClass: facts.visitorClass, account: facts.account, clientAddress: facts.clientAddress,
+            minute: facts.time / 60
+        )
+        let generation = loadedPolicyGeneration
+        for entry in recentRewrites where entry.generation == generation && entry.visitor == visitor && entry.effects == decision.effects {
+            return entry.rewrite
+        }
+        guard let rewrite = PageRewrite(decision: decision, facts: facts, policy: policy, pages: pages, portalHost: portalHost) else {
+            return nil
+        }
+        if recentRewrites.count >= 16 { recentRewrites.removeFirst() }
+        recentRewrites.append((generation, decision.effects, visitor, rewrite))
+        return rewrite
+    }
+
     /// The content words found per page version and policy (`content_keywords`).
     private var contentWordsCache: [String: Set<String>] = [:]
 

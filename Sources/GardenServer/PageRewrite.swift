@@ -10,6 +10,8 @@ struct PageRewrite {
     /// The class, plus the account, the client address and the minute when the result
     /// can depend on them (rules on accounts, addresses or schedules; a watermark).
     let viewer: String
+    /// `plan`'s hash, for cache keys.
+    let planHash: Int
 
     /// Nil when the decision has no `rewrite` effect.
     init?(decision: Decision, facts: RequestFacts, policy: Policy, pages: GardenPages, portalHost: String) {
@@ -34,6 +36,7 @@ struct PageRewrite {
         }
         self.plan = plan
         self.viewer = viewer
+        self.planHash = plan.hashValue
     }
 
     /// Whether the visitor of `facts` may reach a host: it is a site of the garden and

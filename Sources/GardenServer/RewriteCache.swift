@@ -22,12 +22,34 @@ final class RewriteCache {
         /// The visitor, as far as the page can differ between visitors: class and
         /// account, plus the client address and the minute when the policy looks at them.
         var viewer: String
+        /// The plan's hash, computed once per plan (see `PageRewrite`): hashing a key
+        /// then costs its strings, not the plan's word lists.
+        var planHash: Int
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(host)
+            hasher.combine(path)
+            hasher.combine(etag)
+            hasher.combine(policyGeneration)
+            hasher.combine(viewer)
+            hasher.combine(planHash)
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.planHash == b.planHash && a.host == b.host && a.path == b.path && a.etag == b.etag
+                && a.policyGeneration == b.policyGeneration && a.viewer == b.viewer && a.plan == b.plan
+        }
     }
 
-    private struct Entry {
-        var file: StaticFile
-        var changes: Int
+    /// A class, so a hit updates its use without storing the entry again.
+    private final class Entry {
+        let file: StaticFile
         var lastUse: UInt64
+
+        init(file: StaticFile, lastUse: UInt64) {
+            self.file = file
+            self.lastUse = lastUse
+        }
     }
 
     private var entries: [Key: Entry] = [:]
@@ -41,10 +63,9 @@ final class RewriteCache {
 
     /// The cached page, or nil.
     func page(for key: Key) -> StaticFile? {
-        guard var entry = entries[key] else { return nil }
+        guard let entry = entries[key] else { return nil }
         clock += 1
         entry.lastUse = clock
-        entries[key] = entry
         return entry.file
     }
 
@@ -59,7 +80,7 @@ final class RewriteCache {
             entries[oldest.key] = nil
         }
         clock += 1
-        entries[key] = Entry(file: file, changes: 0, lastUse: clock)
+        entries[key] = Entry(file: file, lastUse: clock)
         bytes += size
     }
 
