@@ -3,6 +3,7 @@ import GardenSites
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// What every connection handler shares: the site registry, the loaded sites and the limits.
 ///
@@ -16,6 +17,9 @@ final class GardenContext: Sendable {
     /// Checks the passwords of accounts, off the event loops.
     let credentials = CredentialChecker()
     let logger: Logger
+    /// Connection handlers alive in memory: back to zero once every connection has
+    /// closed (a test holds the server to that, so no connection can leak).
+    let liveHandlers = Atomic<Int>(0)
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger) {

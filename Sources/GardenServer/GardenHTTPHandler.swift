@@ -9,6 +9,7 @@ import GardenSites
 import Logging
 import NIOCore
 import NIOExtras
+import Synchronization
 
 /// Answers the HTTP/1.1 requests of one client connection from the in-memory sites.
 ///
@@ -72,6 +73,11 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         self.persona = persona
         self.visitorClass = persona ?? ""
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
+        garden.liveHandlers.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        garden.liveHandlers.subtract(1, ordering: .relaxed)
     }
 
     // MARK: - Channel events
@@ -81,6 +87,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
 
         if context.channel.isActive { startClock() }
+    }
+
+    /// The handler keeps its context for the clocks and the password checks; the two
+    /// hold each other, so the link is cut here or every connection would stay in memory.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        clockTick?.cancel()
+        clockTick = nil
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -201,7 +215,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     }
 
     private func checkClocks() {
-        guard context.channel.isActive else { return }
+        guard context != nil, context.channel.isActive else { return }
         let now = NIODeadline.now()
         if stalling { return }  // the stall's own timer closes the connection
         // A response still being sent is not idleness: a large file to a slow reader may
@@ -422,7 +436,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     /// Answers the request that waited for its password check, then those that came after it.
     private func resume(_ head: RequestHead, verdict: CredentialChecker.Verdict) {
         awaitingCredentialCheck = false
-        guard context.channel.isActive else { return }
+        guard context != nil, context.channel.isActive else { return }
         respond(to: head, checkedCredentials: verdict)
         idleSince = .now()
         requestStarted = pending != nil ? idleSince : nil

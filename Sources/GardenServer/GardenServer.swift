@@ -3,6 +3,7 @@ import GardenSites
 import Logging
 import NIOCore
 import NIOExtras
+import Synchronization
 import NIOPosix
 
 /// The data plane: listens on the configured addresses and serves the garden's sites.
@@ -82,6 +83,9 @@ public final class GardenServer: Sendable {
 
     /// Open client connections now (for tests and the dashboard).
     public var openConnections: Int { connections.count }
+
+    /// Connection handlers still in memory; zero once every connection has closed.
+    public var liveConnectionHandlers: Int { garden.liveHandlers.load(ordering: .relaxed) }
 
     /// Stops accepting, closes idle connections, lets requests in flight finish, and
     /// returns when every connection is closed or `limits.shutdownGrace` has passed.

@@ -170,6 +170,26 @@ import Testing
         }
     }
 
+    /// Every connection's handler leaves memory once the connection closes, whichever
+    /// way it ends: answered and closed, refused, dropped by the client mid-request.
+    @Test func closedConnectionsLeaveNothingBehind() async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        for _ in 0..<20 {
+            #expect(try await garden.get("/page.html").status == 200)
+        }
+        _ = try await garden.raw("GET /%2e%2e/ HTTP/1.1\r\nHost: alpha.kp\r\n\r\n")
+        _ = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 1)
+            connection.send(Array("GET / HTTP/1.1\r\nHo".utf8))
+        }
+        let start = ContinuousClock.now
+        while garden.server.liveConnectionHandlers > 0, ContinuousClock.now - start < .seconds(15) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(garden.server.liveConnectionHandlers == 0, "after \(ContinuousClock.now - start)")
+    }
+
     @Test func shutdownClosesIdleConnectionsAndStopsListening() async throws {
         let garden = try await TestGarden()
         let connection = try RawConnection(port: garden.port, timeout: 5)
