@@ -63,8 +63,8 @@ public final class ConfigReloader: Sendable {
         }
         logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
         for warning in config.policy.warnings { logger.warning("\(warning)") }
-        if config.listeners != running.listeners || config.sites != running.sites || config.limits != running.limits {
-            logger.warning("changes to listeners, sites or limits take effect when the garden restarts")
+        if config.listeners != running.listeners || config.limits != running.limits {
+            logger.warning("changes to listeners or limits take effect when the garden restarts")
         }
         return true
     }

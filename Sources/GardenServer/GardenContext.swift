@@ -5,11 +5,11 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 
-/// What every connection handler shares: the site registry, the loaded sites and the limits.
+/// What every connection handler shares: the loaded sites, the policy in force (with its
+/// pages and the site registry) and the limits.
 ///
 /// Immutable apart from the site library, which swaps its own content when files change.
 final class GardenContext: Sendable {
-    let registry: SiteRegistry
     let library: SiteLibrary
     let limits: ServerLimits
     /// Who may see what; replaced whole on reload.
@@ -23,8 +23,7 @@ final class GardenContext: Sendable {
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger) {
-        self.policies = PolicyStore(policy, pages: pages)
-        self.registry = registry
+        self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits
         self.logger = logger
@@ -35,7 +34,7 @@ final class GardenContext: Sendable {
     func sites(on eventLoop: any EventLoop) -> LoopLocalSites {
         loopLocal.withLockedValue { copies in
             if let existing = copies[ObjectIdentifier(eventLoop)] { return existing }
-            let fresh = LoopLocalSites(registry: registry, library: library, policies: policies, eventLoop: eventLoop)
+            let fresh = LoopLocalSites(library: library, policies: policies, eventLoop: eventLoop)
             copies[ObjectIdentifier(eventLoop)] = fresh
             return fresh
         }

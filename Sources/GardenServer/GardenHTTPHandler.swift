@@ -334,7 +334,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .block:
             return sendPage(.forbidden, html: pages.blocked(target.host.name, teachersNote: note), isHEAD: isHEAD)
         case .unavailable:
-            let authority = "http://\(garden.registry.portalHost)/authority.html"
+            let authority = "http://\(sites.registry.portalHost)/authority.html"
             return sendPage(
                 .unavailableForLegalReasons,
                 html: pages.unavailable(target.host.name, authority: authority, teachersNote: note),
@@ -386,7 +386,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .file(let file):
             if !decision.effects.isEmpty, file.contentType.hasPrefix("text/html"),
                let rewrite = sites.pageRewrite(
-                   decision: decision, facts: facts, policy: policy, pages: pages, portalHost: garden.registry.portalHost
+                   decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
                ) {
                 return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
             }

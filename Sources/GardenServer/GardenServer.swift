@@ -73,12 +73,21 @@ public final class GardenServer: Sendable {
         garden.policies.replace(with: policy)
     }
 
-    /// Puts a reloaded configuration's policy and page templates in force together.
+    /// Puts a reloaded configuration's policy, page templates and sites in force together:
+    /// folders newly named in `sites.yaml` are loaded, those no longer named let go.
     ///
-    /// - Throws: `ConfigErrors` when the templates do not parse; nothing changes then.
+    /// - Throws: `ConfigErrors` when the templates do not parse or a new site folder
+    ///   cannot be loaded; nothing changes then.
     public func apply(_ config: GardenConfig) throws(ConfigErrors) {
-        let pages = try GardenPages(portalHost: garden.registry.portalHost, templates: config.templates)
-        garden.policies.replace(with: config.policy, pages: pages)
+        let pages = try GardenPages(portalHost: config.sites.portalHost, templates: config.templates)
+        if config.sites != garden.policies.current().registry {
+            do {
+                try garden.library.setFolders(config.sites.sites.map(\.folder), logger: garden.logger)
+            } catch {
+                throw ConfigErrors([ConfigDiagnostic(file: error.folder, line: 0, column: 0, message: error.message)])
+            }
+        }
+        garden.policies.replace(with: config.policy, pages: pages, registry: config.sites)
     }
 
     /// Open client connections now (for tests and the dashboard).

@@ -12,7 +12,8 @@ import NIOCore
 final class LoopLocalSites: @unchecked Sendable {
     private let library: SiteLibrary
     private let eventLoop: any EventLoop
-    let registry: SiteRegistry
+    /// This loop's copy of the registry in force (replaced when `sites.yaml` reloads).
+    private(set) var registry: SiteRegistry
     private var generation = -1
     /// Content by the registry's site index.
     private var contents: [SiteContent?] = []
@@ -56,11 +57,12 @@ final class LoopLocalSites: @unchecked Sendable {
     /// The content words found per page version and policy (`content_keywords`).
     private var contentWordsCache: [String: Set<String>] = [:]
 
-    init(registry: SiteRegistry, library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
+    init(library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
         self.policies = policies
-        self.cachedPages = policies.current().pages
+        let current = policies.current()
+        self.cachedPages = current.pages
         // Rebuilding the registry gives it dictionaries of its own.
-        self.registry = SiteRegistry(sites: registry.sites, portalHost: registry.portalHost)
+        self.registry = SiteRegistry(sites: current.registry.sites, portalHost: current.registry.portalHost)
         self.library = library
         self.eventLoop = eventLoop
     }
@@ -97,7 +99,12 @@ final class LoopLocalSites: @unchecked Sendable {
 
     private func refreshPolicy() {
         if policies.generation != loadedPolicyGeneration {
-            (loadedPolicyGeneration, cachedPolicy, cachedPages) = policies.current()
+            let current = policies.current()
+            (loadedPolicyGeneration, cachedPolicy, cachedPages) = (current.generation, current.policy, current.pages)
+            if current.registry != registry {
+                registry = SiteRegistry(sites: current.registry.sites, portalHost: current.registry.portalHost)
+                generation = -1  // the contents are indexed by the registry's order: take them anew
+            }
         }
     }
 
@@ -105,6 +112,7 @@ final class LoopLocalSites: @unchecked Sendable {
     /// that does not exist on the network.
     func site(for host: HostName) -> (zone: Zone, content: SiteContent)? {
         eventLoop.assertInEventLoop()
+        refreshPolicy()
         guard let index = registry.index(for: host) else { return nil }
         if library.generation != generation {
             let snapshot = library.snapshot()

@@ -46,6 +46,28 @@ public final class SiteLibrary: Sendable {
         sites.withLock { $0[folder]?.content }
     }
 
+    /// Makes `folders` the set of sites held: loads the new ones, lets go of the ones no
+    /// longer named (a `sites.yaml` edited during a lesson). Nothing changes when a new
+    /// folder cannot be loaded.
+    ///
+    /// - Throws: `SiteLoadError` for the first new folder that is missing or unreadable.
+    public func setFolders(_ folders: [String], logger: Logger) throws(SiteLoadError) {
+        let wanted = Set(folders)
+        let held = sites.withLock { Set($0.keys) }
+        var added: [String: LoadedSite] = [:]
+        for folder in wanted.subtracting(held) {
+            let (site, warnings) = try SiteLoader.load(folder: Self.path(root, folder))
+            for warning in warnings { logger.warning("\(warning)") }
+            added[folder] = site
+        }
+        guard !added.isEmpty || !held.subtracting(wanted).isEmpty else { return }
+        sites.withLock { sites in
+            for folder in held.subtracting(wanted) { sites[folder] = nil }
+            for (folder, site) in added { sites[folder] = site }
+            changes.add(1, ordering: .releasing)
+        }
+    }
+
     /// Checks every folder once and reloads those that changed.
     ///
     /// A folder that vanished or cannot be read keeps its last good content.

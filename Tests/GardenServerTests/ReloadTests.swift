@@ -111,4 +111,36 @@ import Testing
         #expect(statuses.count == 240)
         #expect(statuses.allSatisfy { $0 == 200 || $0 == 403 }, "\(Set(statuses))")
     }
+
+    /// `sites.yaml` edited during a lesson: a new site is served after the reload, a
+    /// removed one is gone, and a site whose folder is missing is refused while the
+    /// garden goes on serving what it had.
+    @Test func sitesAreAddedAndRemovedLive() async throws {
+        let garden = try await LiveGarden()
+        defer { Task { await garden.server.shutdown() } }
+        let folder = garden.copy.root.appendingPathComponent("Sites/museum.kp")
+        try TestGarden.write("<h1>museum</h1>", to: folder.appendingPathComponent("index.html"))
+        #expect(try await garden.status("http://museum.kp/") == 404)
+        try garden.copy.edit("Config/sites.yaml") {
+            $0.replacingOccurrences(of: "sites:\n", with: "sites:\n  museum.kp:\n    title: Museum\n    zone: intranet\n\n")
+        }
+        #expect(garden.reloader.reload(reason: "test"))
+        #expect(try await garden.status("http://museum.kp/") == 200)
+
+        // A site whose folder does not exist: refused, and the garden serves as before.
+        try garden.copy.edit("Config/sites.yaml") {
+            $0.replacingOccurrences(of: "  museum.kp:\n", with: "  zoo.kp:\n    zone: intranet\n  museum.kp:\n")
+        }
+        #expect(!garden.reloader.reload(reason: "test"))
+        #expect(garden.reloader.lastErrors.first?.contains("zoo.kp") == true, "\(garden.reloader.lastErrors)")
+        #expect(try await garden.status("http://museum.kp/") == 200)
+
+        // Removing it takes it off the network.
+        try garden.copy.edit("Config/sites.yaml") {
+            $0.replacingOccurrences(of: "  zoo.kp:\n    zone: intranet\n  museum.kp:\n    title: Museum\n    zone: intranet\n\n", with: "")
+        }
+        #expect(garden.reloader.reload(reason: "test"))
+        #expect(try await garden.status("http://museum.kp/") == 404)
+        #expect(try await garden.status("http://friend.com.kp/") == 200)
+    }
 }
