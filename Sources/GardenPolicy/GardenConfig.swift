@@ -25,6 +25,10 @@ public struct GardenConfig: Sendable, Equatable {
 
     /// Who may see what (`policy.yaml`); everything is allowed when there is none.
     public var policy: Policy
+    /// The teacher's desk (`teacher:` in garden.yaml): where it listens and the hash of
+    /// its password; nil when not configured (then it does not run).
+    public var teacher: TeacherSettings?
+
     /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
     /// the server compiles them (the built-in ones stand in for any not given).
     public var templates: [String: Source] = [:]
@@ -72,9 +76,10 @@ public struct GardenConfig: Sendable, Equatable {
         var listeners: [Listener] = []
         var portal: String?
         var limits = ServerLimits()
+        var teacher: TeacherSettings?
 
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits"], required: ["listeners", "portal"]) {
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher"], required: ["listeners", "portal"]) {
             if let items = keys["listeners"]?.list("listeners") {
                 listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
@@ -87,14 +92,36 @@ public struct GardenConfig: Sendable, Equatable {
                 portal = name
             }
             if let node = keys["limits"] { parseLimits(node, into: &limits) }
+            if let node = keys["teacher"] { teacher = parseTeacher(node) }
         }
         guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
-        return GardenConfig(
+        var config = GardenConfig(
             listeners: listeners,
             sites: SiteRegistry(sites: registry.sites, portalHost: portal),
             limits: limits,
             policy: policy
         )
+        config.teacher = teacher
+        return config
+    }
+
+    private static func parseTeacher(_ node: ConfigNode) -> TeacherSettings? {
+        guard let keys = node.mapping("teacher", allowed: ["listen", "password"], required: ["password"]) else { return nil }
+        var settings = TeacherSettings(address: ListenAddress("127.0.0.1:9090")!, passwordHash: nil)
+        if let listenNode = keys["listen"], let text = listenNode.string("listen") {
+            guard let address = ListenAddress(text) else {
+                listenNode.error("'\(text)' is not a listen address; write it as 127.0.0.1:9090 or [::1]:9090")
+                return nil
+            }
+            settings.address = address
+        }
+        if let passwordNode = keys["password"], let text = passwordNode.string("password") {
+            switch PasswordHash.parse(text) {
+            case .success(let hash): settings.passwordHash = hash
+            case .failure(let problem): passwordNode.error("the teacher's password \(problem)")
+            }
+        }
+        return settings.passwordHash == nil ? nil : settings
     }
 
     private static func parseListener(_ node: ConfigNode, classes: [String: String]?, policyFile: String?) -> Listener? {

@@ -26,6 +26,9 @@ public final class ConfigReloader: Sendable {
         state.withLock { $0.stamps = stamps }
     }
 
+    /// The configuration in force: the last one that loaded without errors.
+    public var runningConfig: GardenConfig { state.withLock { $0.running } }
+
     /// The errors of the last failed reload, empty once a reload succeeds.
     public var lastErrors: [String] { state.withLock { $0.errors } }
 

@@ -31,6 +31,12 @@ struct Banner {
         lines.append("  With curl:  curl -H 'Host: \(example)' http://\(hostPort)/")
         lines.append("  As a proxy: curl -x http://\(hostPort) http://\(example)/")
         lines.append("              or set a browser's HTTP proxy to \(hostPort)")
+        if let teacher = config.teacher {
+            lines.append("  Teacher's desk (password in garden.yaml): http://\(teacher.address)/")
+        } else {
+            lines.append("  Teacher's desk: off; give it a password in garden.yaml (teacher: {password: ...},")
+            lines.append("              from walled-garden hash-password) to open it on 127.0.0.1:9090.")
+        }
         if config.listeners.contains(where: { !$0.address.isLoopback }) {
             lines.append("")
             lines.append("  Note: listening beyond loopback — other machines on the network can connect.")

@@ -81,12 +81,26 @@ struct Serve: AsyncParsableCommand {
         let reloader = ConfigReloader(directory: ConfigDirectory(path: config), server: server, running: gardenConfig, logger: logger)
         let configWatcher = reloader.watch(every: .milliseconds(500))
         let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
+        // The teacher's desk, when garden.yaml gives it a password (changes to its
+        // settings apply at restart, like the listeners).
+        var desk: Task<Void, Never>?
+        if let settings = gardenConfig.teacher {
+            let teacher = TeacherDesk(settings: settings, sitesDirectory: sites, logger: logger) { reloader.runningConfig }
+            desk = Task {
+                do {
+                    try await teacher.run()
+                } catch {
+                    logger.error("the teacher's desk stopped", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         // Written unbuffered, so the banner shows at once even when output goes to a file.
         FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
         logger.debug("listening", metadata: ["addresses": "\(bound)"])
 
         let signal = await ShutdownSignal.wait()
         logger.info("received \(signal); finishing requests in flight, then stopping")
+        desk?.cancel()
         await server.shutdown()
         watcher.cancel()
         configWatcher.cancel()

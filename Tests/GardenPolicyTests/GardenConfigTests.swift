@@ -64,7 +64,7 @@ import Testing
         Mistake(garden: goodGarden.replacingOccurrences(of: "portal: portal.kp", with: "portal: portl.kp"), sites: goodSites,
          expected: "Config/garden.yaml:4:9: portal 'portl.kp' is not a site in Config/sites.yaml (did you mean 'portal.kp'?)"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "limits:", with: "limit:"), sites: goodSites,
-         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits'"),
+         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits', 'teacher'"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "127.0.0.1:8081", with: "127.0.0.1:99999"), sites: goodSites,
          expected: "Config/garden.yaml:3:5: '127.0.0.1:99999' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "request_timeout: 2s", with: "request_timeout: soon"), sites: goodSites,
@@ -129,5 +129,22 @@ import Testing
             #expect(messages.contains("garden.yaml needs 'listeners'"))
             #expect(messages.contains("garden.yaml needs 'portal'"))
         }
+    }
+
+    @Test func theTeachersDeskNeedsAHashedPassword() throws {
+        let sites = GardenConfig.Source(file: "sites.yaml", text: "sites:\n  a.kp: {zone: intranet}\n")
+        let hash = "$scrypt$ln=10,r=8,p=1$IUV53XuR2WTOh8EYo2/mcQ$GZj3UuGPtdZ8GWV61eK1YCLanLdEKgy/NX2BlRM8piw"
+        func garden(_ teacher: String) -> GardenConfig.Source {
+            .init(file: "garden.yaml", text: "listeners: [127.0.0.1:8080]\nportal: a.kp\n" + teacher)
+        }
+        let off = try GardenConfig.parse(garden: garden(""), sites: sites)
+        #expect(off.teacher == nil)
+        let on = try GardenConfig.parse(garden: garden("teacher: {listen: 127.0.0.1:9191, password: \"\(hash)\"}\n"), sites: sites)
+        #expect(on.teacher?.address.port == 9191)
+        #expect(on.teacher?.passwordHash?.verify(Array("teacher".utf8)) == true)
+        let defaults = try GardenConfig.parse(garden: garden("teacher: {password: \"\(hash)\"}\n"), sites: sites)
+        #expect(defaults.teacher?.address.description == "127.0.0.1:9090")
+        #expect(throws: ConfigErrors.self) { try GardenConfig.parse(garden: garden("teacher: {password: teacher}\n"), sites: sites) }
+        #expect(throws: ConfigErrors.self) { try GardenConfig.parse(garden: garden("teacher: {listen: 127.0.0.1:9090}\n"), sites: sites) }
     }
 }

@@ -1,0 +1,309 @@
+import Foundation
+import GardenPolicy
+import GardenRewrite
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The teacher's desk: the admin plane (Hummingbird), behind a password.
+///
+/// Every route but `/login` and `/healthz` needs a session; sessions are an `HttpOnly;
+/// SameSite=Strict` cookie, every form carries a CSRF token checked on POST, and failed
+/// logins from one address back off (1, 2, 4, ... seconds, up to 15 minutes). The
+/// password is checked with scrypt off the event loops. This version serves the reveal
+/// view (a page as the site has it and as a visitor receives it); the live feed and the
+/// rest of the dashboard are to come.
+public final class TeacherDesk: Sendable {
+    let settings: TeacherSettings
+    let sessions = TeacherSessions()
+    /// The configuration in force (the reloader's), and where the sites are.
+    let currentConfig: @Sendable () -> GardenConfig
+    let sitesDirectory: String
+    let logger: Logger
+
+    static let sessionCookie = "garden_teacher"
+    static let loginCookie = "garden_login"
+
+    public init(settings: TeacherSettings, sitesDirectory: String, logger: Logger, currentConfig: @escaping @Sendable () -> GardenConfig) {
+        self.settings = settings
+        self.sitesDirectory = sitesDirectory
+        self.logger = logger
+        self.currentConfig = currentConfig
+    }
+
+    /// Serves until the surrounding task is cancelled. `onReady` gets the bound port.
+    public func run(onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(settings.address.host, port: settings.address.port), serverName: "walled-garden-teacher"),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.run()
+    }
+
+    // MARK: - Routes
+
+    func makeRouter() -> Router<TeacherRequestContext> {
+        let router = Router(context: TeacherRequestContext.self)
+        router.get("healthz") { _, _ in Self.text("ok\n") }
+        router.get("login") { [self] request, _ in loginPage(problem: nil, status: .ok) }
+        router.post("login") { [self] request, context in try await login(request, context: context) }
+        router.post("logout") { [self] request, context in try await logout(request, context: context) }
+        router.get("/") { [self] request, _ in
+            guard let session = session(of: request) else { return Self.toLogin() }
+            return home(session: session)
+        }
+        router.get("reveal") { [self] request, _ in
+            guard let session = session(of: request) else { return Self.toLogin() }
+            return reveal(request, session: session)
+        }
+        return router
+    }
+
+    func session(of request: Request) -> TeacherSessions.Session? {
+        sessions.session(Self.cookie(Self.sessionCookie, in: request))
+    }
+
+    func login(_ request: Request, context: TeacherRequestContext) async throws -> Response {
+        let client = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = sessions.waitBeforeLogin(client: client) {
+            let seconds = Int((Double(wait.components.seconds) + 1).rounded(.down))
+            var response = loginPage(problem: "Too many failed logins; try again in \(seconds) s.", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        }
+        let form = try await Self.form(request)
+        // The login form's token must be one we handed out, and match its cookie.
+        guard let token = form["csrf"], let cookie = Self.cookie(Self.loginCookie, in: request),
+              Self.constantTimeEqual(token, cookie), sessions.takeLoginForm(token)
+        else {
+            return loginPage(problem: "The form has expired; please try again.", status: .forbidden)
+        }
+        let password = Array((form["password"] ?? "").utf8)
+        let hash = settings.passwordHash
+        let correct = try await NIOThreadPool.singleton.runIfActive { hash?.verify(password) ?? false }
+        guard correct else {
+            sessions.recordFailure(client: client)
+            logger.notice("failed teacher login", metadata: ["client": "\(client)"])
+            return loginPage(problem: "Wrong password.", status: .unauthorized)
+        }
+        let (sessionToken, _) = sessions.start(client: client)
+        var response = Response(status: .seeOther)
+        response.headers[.location] = "/"
+        response.headers[values: .setCookie] = [
+            "\(Self.sessionCookie)=\(sessionToken); Path=/; HttpOnly; SameSite=Strict",
+            "\(Self.loginCookie)=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0",
+        ]
+        return response
+    }
+
+    func logout(_ request: Request, context: TeacherRequestContext) async throws -> Response {
+        guard let token = Self.cookie(Self.sessionCookie, in: request), let session = sessions.session(token) else {
+            return Self.toLogin()
+        }
+        let form = try await Self.form(request)
+        guard let csrf = form["csrf"], Self.constantTimeEqual(csrf, session.csrf) else {
+            return Self.page(status: .forbidden, title: "Forbidden", body: "<p>The form has expired; go back and try again.</p>")
+        }
+        sessions.end(token)
+        var response = Self.toLogin()
+        response.headers[.setCookie] = "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        return response
+    }
+
+    // MARK: - Pages
+
+    func loginPage(problem: String?, status: HTTPResponse.Status) -> Response {
+        let token = sessions.newLoginForm()
+        var response = Self.page(status: status, title: "Teacher's desk — log in", body: """
+            <form method="post" action="/login">
+            \(problem.map { "<p class=\"problem\">\(Self.escape($0))</p>" } ?? "")
+            <input type="hidden" name="csrf" value="\(token)">
+            <label>Password <input type="password" name="password" autofocus></label>
+            <button>Log in</button>
+            </form>
+            """)
+        response.headers[.setCookie] = "\(Self.loginCookie)=\(token); Path=/login; HttpOnly; SameSite=Strict"
+        return response
+    }
+
+    func home(session: TeacherSessions.Session) -> Response {
+        let config = currentConfig()
+        return Self.page(status: .ok, title: "Teacher's desk", body: """
+            \(revealForm(config: config, url: "http://friend.com.kp/", visitorClass: config.policy.defaultClass))
+            \(logoutForm(session: session))
+            """)
+    }
+
+    func revealForm(config: GardenConfig, url: String, visitorClass: String) -> String {
+        let options = config.policy.classes.keys.sorted().map { name in
+            "<option\(name == visitorClass ? " selected" : "")>\(Self.escape(name))</option>"
+        }.joined()
+        return """
+            <form method="get" action="/reveal">
+            <h2>Reveal: what the censor changes in a page</h2>
+            <label>Page <input name="url" size="50" value="\(Self.escape(url))"></label>
+            <label>as <select name="as">\(options)</select></label>
+            <button>Reveal</button>
+            </form>
+            """
+    }
+
+    func logoutForm(session: TeacherSessions.Session) -> String {
+        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\"><button>Log out</button></form>"
+    }
+
+    func reveal(_ request: Request, session: TeacherSessions.Session) -> Response {
+        let config = currentConfig()
+        let query = request.uri.queryParameters
+        let url = query["url"].map(String.init) ?? "http://friend.com.kp/"
+        let visitorClass = query["as"].map(String.init) ?? config.policy.defaultClass
+        var body = revealForm(config: config, url: url, visitorClass: visitorClass)
+        guard config.policy.classes[visitorClass] != nil else {
+            body += "<p class=\"problem\">No class '\(Self.escape(visitorClass))'.</p>"
+            return Self.page(status: .badRequest, title: "Reveal", body: body + logoutForm(session: session))
+        }
+        do {
+            let result = try Reveal.run(
+                config: config, sitesDirectory: sitesDirectory, url: url.contains("://") ? url : "http://" + url,
+                visitorClass: visitorClass, account: nil, clientAddress: nil, time: Int64(Date().timeIntervalSince1970)
+            )
+            let summary = result.lines.prefix { !$0.hasPrefix("Original (-)") }
+            body += "<pre class=\"summary\">\(Self.escape(summary.joined(separator: "\n")))</pre>"
+            if !result.filtered.isEmpty, result.filtered != result.original {
+                body += Self.sideBySide(LineDiff.lines(from: result.original, to: result.filtered))
+            }
+        } catch {
+            body += "<p class=\"problem\">\(Self.escape(error.description))</p>"
+        }
+        return Self.page(status: .ok, title: "Reveal", body: body + logoutForm(session: session))
+    }
+
+    /// The original on the left, what the visitor receives on the right; changed lines marked.
+    static func sideBySide(_ lines: [LineDiff.Line]) -> String {
+        var rows: [String] = []
+        var removed: [String] = []
+        var added: [String] = []
+        func flush() {
+            for index in 0..<max(removed.count, added.count) {
+                let left = index < removed.count ? Self.escape(removed[index]) : ""
+                let right = index < added.count ? Self.escape(added[index]) : ""
+                rows.append("<tr><td class=\"del\">\(left)</td><td class=\"ins\">\(right)</td></tr>")
+            }
+            removed = []
+            added = []
+        }
+        for line in lines {
+            switch line {
+            case .same(let text):
+                flush()
+                let escaped = Self.escape(text)
+                rows.append("<tr><td>\(escaped)</td><td>\(escaped)</td></tr>")
+            case .removed(let text): removed.append(text)
+            case .added(let text): added.append(text)
+            }
+        }
+        flush()
+        return "<table class=\"diff\"><tr><th>As the site has it</th><th>As the visitor receives it</th></tr>\(rows.joined())</table>"
+    }
+
+    // MARK: - HTTP helpers
+
+    static let style = """
+        body{font-family:sans-serif;margin:2rem;color:#222}form{margin:1rem 0}.problem{color:#a00}
+        table.diff{border-collapse:collapse;font:12px monospace;width:100%;table-layout:fixed}
+        table.diff td{border-top:1px solid #eee;padding:1px 4px;white-space:pre-wrap;word-break:break-all;vertical-align:top}
+        td.del{background:#fdd}td.ins{background:#dfd}pre.summary{background:#f6f6f6;padding:.5rem}
+        """
+
+    static func page(status: HTTPResponse.Status, title: String, body: String) -> Response {
+        let html = """
+            <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+            <style>\(style)</style></head><body><h1>\(Self.escape(title))</h1>
+            \(body)
+            </body></html>
+            """
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func text(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func toLogin() -> Response {
+        Response(status: .seeOther, headers: [.location: "/login"])
+    }
+
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for field in request.headers[values: .cookie] {
+            for pair in field.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 16 KiB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let text = String(buffer: body)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}
+
+/// The desk's request context: Hummingbird's basics plus the client's address (for the
+/// login back-off).
+public struct TeacherRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+/// The teacher desk's memory of who has logged in: sessions with their CSRF tokens,
+/// pending login forms, and failed logins per client address (for the back-off).
+///
+/// Tokens are 32 random bytes (hex); sessions end after `lifetime` of idleness.
+final class TeacherSessions: Sendable {
+    struct Session: Sendable {
+        var csrf: String
+        var lastUse: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var sessions: [String: Session] = [:]
+        /// Login forms handed out (token → when), each good for one attempt.
+        var loginForms: [String: ContinuousClock.Instant] = [:]
+        /// Failed logins per client: how many in a row, and when the last one was.
+        var failures: [String: (count: Int, last: ContinuousClock.Instant)] = [:]
+    }
+
+    private let state = Mutex(State())
+    let lifetime: Duration
+    /// Failures allowed before the back-off starts.
+    static let freeAttempts = 3
+
+    init(lifetime: Duration = .seconds(8 * 3600)) {
+        self.lifetime = lifetime
+    }
+
+    static func token() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// A new login form token.
+    func newLoginForm() -> String {
+        let token = Self.token()
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.loginForms = state.loginForms.filter { now - $0.value < .seconds(3600) }
+            if state.loginForms.count > 10_000 { state.loginForms.removeAll() }
+            state.loginForms[token] = now
+        }
+        return token
+    }
+
+    /// Whether `token` is a login form handed out (it is used up either way).
+    func takeLoginForm(_ token: String) -> Bool {
+        state.withLock { $0.loginForms.removeValue(forKey: token) != nil }
+    }
+
+    /// How long `client` must wait before trying again: nothing for the first few
+    /// failures, then 1, 2, 4, ... seconds after the last one, up to 15 minutes.
+    func waitBeforeLogin(client: String) -> Duration? {
+        state.withLock { state in
+            guard let failures = state.failures[client], failures.count >= Self.freeAttempts else { return nil }
+            let penalty = Duration.seconds(min(900, 1 << min(20, failures.count - Self.freeAttempts)))
+            let elapsed = ContinuousClock.now - failures.last
+            return elapsed < penalty ? penalty - elapsed : nil
+        }
+    }
+
+    func recordFailure(client: String) {
+        state.withLock { state in
+            let count = (state.failures[client]?.count ?? 0) + 1
+            state.failures[client] = (count, .now)
+        }
+    }
+
+    /// A new session after a successful login; the client's failures are forgotten.
+    func start(client: String) -> (token: String, csrf: String) {
+        let token = Self.token()
+        let csrf = Self.token()
+        state.withLock { state in
+            state.failures[client] = nil
+            let now = ContinuousClock.now
+            state.sessions = state.sessions.filter { now - $0.value.lastUse < lifetime }
+            state.sessions[token] = Session(csrf: csrf, lastUse: now)
+        }
+        return (token, csrf)
+    }
+
+    /// The session of a token, if it is alive (its clock starts again).
+    func session(_ token: String?) -> Session? {
+        guard let token else { return nil }
+        return state.withLock { state in
+            guard var session = state.sessions[token] else { return nil }
+            let now = ContinuousClock.now
+            guard now - session.lastUse < lifetime else {
+                state.sessions[token] = nil
+                return nil
+            }
+            session.lastUse = now
+            state.sessions[token] = session
+            return session
+        }
+    }
+
+    func end(_ token: String) {
+        state.withLock { _ = $0.sessions.removeValue(forKey: token) }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GardenPolicy
+import GardenServer
+import Logging
+import Testing
+
+/// The teacher's desk over real sockets: nothing but the login page and `/healthz`
+/// without a session; the login form's CSRF token; a wrong password refused and, after
+/// a few, a back-off; the session cookie's flags; reveal behind the login; logout needs
+/// its CSRF token.
+@Suite struct TeacherDeskTests {
+    /// `walled-garden hash-password --cost 10` of "teacher".
+    static let hash = "$scrypt$ln=10,r=8,p=1$IUV53XuR2WTOh8EYo2/mcQ$GZj3UuGPtdZ8GWV61eK1YCLanLdEKgy/NX2BlRM8piw"
+
+    final class Desk: @unchecked Sendable {
+        let task: Task<Void, Never>
+        let port: Int
+
+        init() async throws {
+            let config = try ConfigDirectory(path: ConfigCheckTests.repository.appendingPathComponent("Config").path).load()
+            let settings = TeacherSettings(address: ListenAddress("127.0.0.1:0")!, passwordHash: try PasswordHash.parse(TeacherDeskTests.hash).get())
+            var logger = Logger(label: "desk-test")
+            logger.logLevel = .critical
+            let desk = TeacherDesk(
+                settings: settings, sitesDirectory: ConfigCheckTests.repository.appendingPathComponent("Sites").path, logger: logger
+            ) { config }
+            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            task = Task {
+                try? await desk.run { port in continuation.yield(port) }
+            }
+            var iterator = stream.makeAsyncIterator()
+            port = await iterator.next() ?? 0
+        }
+
+        func request(_ text: String) async throws -> RawResponse {
+            try await RawConnection.exchange(port: port, send: Array(text.utf8), timeout: 5)
+        }
+
+        func get(_ path: String, cookie: String? = nil) async throws -> RawResponse {
+            try await request("GET \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")Connection: close\r\n\r\n")
+        }
+
+        func post(_ path: String, form: String, cookie: String?) async throws -> RawResponse {
+            try await request(
+                "POST \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)"
+            )
+        }
+
+        /// A fresh login form: its CSRF token and the cookie that goes with it.
+        func loginForm() async throws -> (token: String, cookie: String) {
+            let page = try await get("/login")
+            let html = page.bodyText
+            let start = try #require(html.range(of: "name=\"csrf\" value=\""))
+            let token = String(html[start.upperBound...].prefix { $0 != "\"" })
+            return (token, "garden_login=\(token)")
+        }
+
+        func logIn(password: String = "teacher") async throws -> RawResponse {
+            let (token, cookie) = try await loginForm()
+            return try await post("/login", form: "csrf=\(token)&password=\(password)", cookie: cookie)
+        }
+
+        static func sessionCookie(of response: RawResponse) -> String? {
+            let text = String(decoding: response.bytes, as: UTF8.self)
+            guard let range = text.range(of: "set-cookie: garden_teacher=", options: .caseInsensitive) else { return nil }
+            return "garden_teacher=" + text[range.upperBound...].prefix { $0 != ";" }
+        }
+
+        func stop() { task.cancel() }
+    }
+
+    @Test func onlyTheLoginPageAndHealthzAreOpen() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        #expect(try await desk.get("/healthz").status == 200)
+        #expect(try await desk.get("/login").status == 200)
+        for path in ["/", "/reveal?url=http://friend.com.kp/&as=citizen"] {
+            let response = try await desk.get(path)
+            #expect(response.status == 303)
+            #expect(response.header("Location") == "/login")
+        }
+        #expect(try await desk.get("/", cookie: "garden_teacher=forged").status == 303)
+    }
+
+    @Test func aRightPasswordGivesASessionCookieWithItsFlags() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        let response = try await desk.logIn()
+        #expect(response.status == 303)
+        let text = String(decoding: response.bytes, as: UTF8.self).lowercased()
+        #expect(text.contains("set-cookie: garden_teacher="))
+        #expect(text.contains("; httponly; samesite=strict"))
+        let cookie = try #require(Desk.sessionCookie(of: response))
+        let home = try await desk.get("/", cookie: cookie)
+        #expect(home.status == 200)
+        #expect(home.bodyText.contains("Reveal"))
+        #expect(home.header("Content-Security-Policy")?.hasPrefix("default-src 'none'") == true)
+    }
+
+    @Test func theLoginFormsTokenIsRequired() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        let (token, cookie) = try await desk.loginForm()
+        // No token, a token without its cookie, a token someone made up: all refused.
+        #expect(try await desk.post("/login", form: "password=teacher", cookie: cookie).status == 403)
+        #expect(try await desk.post("/login", form: "csrf=\(token)&password=teacher", cookie: nil).status == 403)
+        #expect(try await desk.post("/login", form: "csrf=abc&password=teacher", cookie: "garden_login=abc").status == 403)
+        // Used once, the form's token is spent.
+        #expect(try await desk.post("/login", form: "csrf=\(token)&password=teacher", cookie: cookie).status == 303)
+        #expect(try await desk.post("/login", form: "csrf=\(token)&password=teacher", cookie: cookie).status == 403)
+    }
+
+    @Test func wrongPasswordsAreRefusedThenBackedOff() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        for _ in 0..<3 {
+            #expect(try await desk.logIn(password: "wrong").status == 401)
+        }
+        let blocked = try await desk.logIn(password: "teacher")
+        #expect(blocked.status == 429)
+        #expect(blocked.header("Retry-After") != nil)
+        // The back-off is short at first: after it, the right password works.
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await desk.logIn(password: "teacher").status == 303)
+    }
+
+    @Test func revealShowsWhatTheCensorChanged() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        let cookie = try #require(Desk.sessionCookie(of: try await desk.logIn()))
+        let page = try await desk.get("/reveal?url=http%3A%2F%2Ffriend.com.kp%2F&as=citizen", cookie: cookie)
+        #expect(page.status == 200)
+        let html = page.bodyText
+        #expect(html.contains("replaced “오빠” with “동지”"))
+        #expect(html.contains("<td class=\"ins\">      &lt;p&gt;동지, 수놓이"))
+        let official = try await desk.get("/reveal?url=http%3A%2F%2Ffriend.com.kp%2F&as=official", cookie: cookie)
+        #expect(official.bodyText.contains("no rule rewrites this page for this visitor"))
+    }
+
+    @Test func logoutNeedsItsToken() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        let cookie = try #require(Desk.sessionCookie(of: try await desk.logIn()))
+        #expect(try await desk.post("/logout", form: "csrf=forged", cookie: cookie).status == 403)
+        #expect(try await desk.get("/", cookie: cookie).status == 200)
+        let home = try await desk.get("/", cookie: cookie).bodyText
+        let start = try #require(home.range(of: "action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\""))
+        let csrf = String(home[start.upperBound...].prefix { $0 != "\"" })
+        #expect(try await desk.post("/logout", form: "csrf=\(csrf)", cookie: cookie).status == 303)
+        #expect(try await desk.get("/", cookie: cookie).status == 303)
+    }
+}
