@@ -19,6 +19,8 @@ extension WordMatcher {
     struct ByteTable: Sendable {
         /// For each first byte, the keywords (with their bytes) starting with it, longest first.
         var byFirstByte: [[(bytes: [UInt8], keyword: Keyword)]]
+        /// Whether any keyword starts with the byte: the scan's one test per byte.
+        var starts: [Bool]
 
         init?(_ keywords: [Keyword]) {
             var table = [[(bytes: [UInt8], keyword: Keyword)]](repeating: [], count: 256)
@@ -30,6 +32,7 @@ extension WordMatcher {
                 for scalar in keyword.scalars { bytes += Array(String(scalar).utf8) }
                 table[Int(bytes[0])].append((bytes, keyword))
             }
+            starts = table.map { !$0.isEmpty }
             byFirstByte = table.map { list in
                 list.enumerated().sorted { a, b in
                     a.element.bytes.count != b.element.bytes.count ? a.element.bytes.count > b.element.bytes.count : a.offset < b.offset
@@ -74,13 +77,13 @@ extension WordMatcher {
         while index < text.count {
             let byte = text[index]
             if byte < 0x80 {
-                if !table.byFirstByte[Int(Self.foldASCII(byte))].isEmpty { candidate = true }
+                if table.starts[Int(Self.foldASCII(byte))] { candidate = true }
                 index += 1
                 continue
             }
             guard let (scalar, length) = Self.scalar(in: text, at: index) else { return .fallback }
             if scalar.value == 0x212A || Self.mayChangeUnderNFC(scalar) { return .fallback }
-            if !table.byFirstByte[Int(byte)].isEmpty { candidate = true }
+            if table.starts[Int(byte)] { candidate = true }
             index += length
         }
         guard candidate else { return .noMatch }
@@ -93,7 +96,7 @@ extension WordMatcher {
         while position < text.count {
             let byte = text[position]
             let isCharacterStart = byte & 0xC0 != 0x80
-            if isCharacterStart, let (bytes, keyword) = match(at: position, in: text, table: table) {
+            if isCharacterStart, table.starts[Int(Self.foldASCII(byte))], let (bytes, keyword) = match(at: position, in: text, table: table) {
                 changed = true
                 let end = position + bytes.count
                 switch keyword.action {
@@ -121,8 +124,9 @@ extension WordMatcher {
 
     private func match(at position: Int, in text: UnsafeBufferPointer<UInt8>, table: ByteTable) -> ([UInt8], Keyword)? {
         let candidates = table.byFirstByte[Int(Self.foldASCII(text[position]))]
-        if candidates.isEmpty { return nil }
-        if position > 0, let previous = Self.scalar(in: text, before: position), Self.isWordScalar(previous) { return nil }
+        // The word must start here: nothing of a word just before (checked once a
+        // keyword's bytes are seen, as that is rarer than its first letter).
+        var startChecked = false
         for (bytes, keyword) in candidates {
             let end = position + bytes.count
             guard end <= text.count else { continue }
@@ -132,6 +136,10 @@ extension WordMatcher {
                 break
             }
             guard equal else { continue }
+            if !startChecked {
+                if position > 0, let previous = Self.scalar(in: text, before: position), Self.isWordScalar(previous) { return nil }
+                startChecked = true
+            }
             if end < text.count, let (next, _) = Self.scalar(in: text, at: end), Self.isWordScalar(next),
                !(keyword.endsInHangul && Self.isHangul(next)) {
                 continue

@@ -145,7 +145,11 @@ public struct WordMatcher: Sendable {
     }
 
     static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar == "_"
+        let value = scalar.value
+        if value < 0x80 {
+            return (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) || value == 0x5F
+        }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar == "_"
     }
 
     static func isHangul(_ scalar: Unicode.Scalar) -> Bool {

@@ -112,12 +112,12 @@ private struct Walker {
             var next: xmlNodePtr?
             switch current.pointee.type {
             case XML_ELEMENT_NODE:
-                let name = Self.name(of: current)
-                // An element without attributes has no address to check.
-                if plan.links != .keep, current.pointee.properties != nil {
-                    descend = checkLinks(current, name: name)
+                // Only an element with an address-bearing attribute has links to check;
+                // most (a `<p lang>`, a `<div class>`) are passed without a string made.
+                if plan.links != .keep, Self.hasAddressAttribute(current) {
+                    descend = checkLinks(current, name: Self.name(of: current))
                 }
-                if descend, HTMLRewriter.untouchedText.contains(name) { untouchedDepth += 1 }
+                if descend, Self.isUntouched(current) { untouchedDepth += 1 }
             case XML_TEXT_NODE where untouchedDepth == 0 && !matcher.isEmpty:
                 next = current.pointee.next
                 let parent = current.pointee.parent
@@ -139,7 +139,7 @@ private struct Walker {
                 node = child
                 continue
             }
-            if current.pointee.type == XML_ELEMENT_NODE, HTMLRewriter.untouchedText.contains(Self.name(of: current)) {
+            if current.pointee.type == XML_ELEMENT_NODE, Self.isUntouched(current) {
                 untouchedDepth -= 1
             }
             node = current.pointee.next ?? Self.ascend(fromParent: current.pointee.parent, untouchedDepth: &untouchedDepth)
@@ -156,11 +156,49 @@ private struct Walker {
     private static func ascend(fromParent start: xmlNodePtr?, untouchedDepth: inout Int) -> xmlNodePtr? {
         var parent = start
         while let current = parent, current.pointee.type == XML_ELEMENT_NODE {
-            if HTMLRewriter.untouchedText.contains(name(of: current)) { untouchedDepth -= 1 }
+            if isUntouched(current) { untouchedDepth -= 1 }
             if let next = current.pointee.next { return next }
             parent = current.pointee.parent
         }
         return nil
+    }
+
+    /// Whether the element's text is never changed (`<script>`, `<style>`, ...), asked
+    /// of its C name without making a Swift string.
+    static func isUntouched(_ node: xmlNodePtr) -> Bool {
+        guard let name = node.pointee.name else { return false }
+        return name.withMemoryRebound(to: CChar.self, capacity: 1) { name in
+            switch name[0] {
+            case 0x73: strcmp(name, "script") == 0 || strcmp(name, "style") == 0  // s
+            case 0x74: strcmp(name, "textarea") == 0 || strcmp(name, "template") == 0  // t
+            case 0x6E: strcmp(name, "noscript") == 0  // n
+            default: false
+            }
+        }
+    }
+
+    /// Whether any attribute of the element can hold an address (`href`, `src`,
+    /// `srcset`, `action`, `formaction`, `data`, `poster`, `style`).
+    static func hasAddressAttribute(_ node: xmlNodePtr) -> Bool {
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            if let name = current.pointee.name {
+                let found = name.withMemoryRebound(to: CChar.self, capacity: 1) { name -> Bool in
+                    switch name[0] {
+                    case 0x68: strcmp(name, "href") == 0  // h
+                    case 0x73: strcmp(name, "src") == 0 || strcmp(name, "srcset") == 0 || strcmp(name, "style") == 0  // s
+                    case 0x61: strcmp(name, "action") == 0  // a
+                    case 0x66: strcmp(name, "formaction") == 0  // f
+                    case 0x64: strcmp(name, "data") == 0  // d
+                    case 0x70: strcmp(name, "poster") == 0  // p
+                    default: false
+                    }
+                }
+                if found { return true }
+            }
+            attribute = current.pointee.next
+        }
+        return false
     }
 
     static func name(of node: xmlNodePtr) -> String {
