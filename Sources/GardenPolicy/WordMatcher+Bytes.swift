@@ -91,33 +91,37 @@ extension WordMatcher {
         var pieces: [Piece] = []
         var matched: [Keyword] = []
         var current: [UInt8] = []
+        current.reserveCapacity(text.count + 16)
         var position = 0
-        var changed = false
+        // Unchanged bytes are copied in runs, from `runStart` up to the next match.
+        var runStart = 0
         while position < text.count {
             let byte = text[position]
-            let isCharacterStart = byte & 0xC0 != 0x80
-            if isCharacterStart, table.starts[Int(Self.foldASCII(byte))], let (bytes, keyword) = match(at: position, in: text, table: table) {
-                changed = true
-                let end = position + bytes.count
-                switch keyword.action {
-                case .substitute(let replacement):
-                    current += Array(replacement.utf8)
-                case .redact:
-                    let width = String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self).count
-                    for _ in 0..<width { current += [0xE2, 0x96, 0x88] }  // █
-                case .emphasise:
-                    if !current.isEmpty { pieces.append(Piece(text: String(decoding: current, as: UTF8.self), emphasised: false)) }
-                    current = []
-                    pieces.append(Piece(text: String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self), emphasised: true))
-                }
-                matched.append(keyword)
-                position = end
-            } else {
-                current.append(byte)
+            guard byte & 0xC0 != 0x80, table.starts[Int(Self.foldASCII(byte))],
+                  let (bytes, keyword) = match(at: position, in: text, table: table)
+            else {
                 position += 1
+                continue
             }
+            current.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<position]))
+            let end = position + bytes.count
+            switch keyword.action {
+            case .substitute(let replacement):
+                current.append(contentsOf: replacement.utf8)
+            case .redact:
+                let width = String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self).count
+                for _ in 0..<width { current += [0xE2, 0x96, 0x88] }  // █
+            case .emphasise:
+                if !current.isEmpty { pieces.append(Piece(text: String(decoding: current, as: UTF8.self), emphasised: false)) }
+                current.removeAll(keepingCapacity: true)
+                pieces.append(Piece(text: String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self), emphasised: true))
+            }
+            matched.append(keyword)
+            position = end
+            runStart = end
         }
-        guard changed else { return .noMatch }
+        guard !matched.isEmpty else { return .noMatch }
+        current.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<text.count]))
         if !current.isEmpty { pieces.append(Piece(text: String(decoding: current, as: UTF8.self), emphasised: false)) }
         return .matched(pieces: pieces, matched: matched)
     }
