@@ -384,7 +384,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
         switch content.resolve(path) {
         case .file(let file):
-            if !decision.effects.isEmpty, file.contentType.hasPrefix("text/html"),
+            if decision.effects.contains(where: { if case .rewrite = $0 { true } else { false } }),
+               file.contentType.hasPrefix("text/html"),
                let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
                ) {
