@@ -311,9 +311,13 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         )
         facts.account = account
         facts.time = Int64(time(nil))
-        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || isHEAD,
-           case .file(let file) = content.resolve(path), file.contentType.hasPrefix("text/html") {
-            facts.contentWords = sites.contentWords(in: file, host: target.host.name, path: path.relativePath)
+        // Content rules need the page before the decision; it is then resolved only once.
+        var resolution: SiteContent.Resolution?
+        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || isHEAD {
+            resolution = content.resolve(path)
+            if case .file(let file) = resolution, file.contentType.hasPrefix("text/html") {
+                facts.contentWords = sites.contentWords(in: file)
+            }
         }
         let decision = policy.decide(facts, tracing: false)
         record(decision, target: target)
@@ -382,7 +386,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             )
         }
 
-        switch content.resolve(path) {
+        switch resolution ?? content.resolve(path) {
         case .file(let file):
             if decision.effects.contains(where: { if case .rewrite = $0 { true } else { false } }),
                file.contentType.hasPrefix("text/html"),

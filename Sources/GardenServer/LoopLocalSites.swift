@@ -54,8 +54,10 @@ final class LoopLocalSites: @unchecked Sendable {
         return rewrite
     }
 
-    /// The content words found per page version and policy (`content_keywords`).
-    private var contentWordsCache: [String: Set<String>] = [:]
+    /// The content words found per page (`content_keywords`), for the policy in force:
+    /// emptied when the policy changes. Keyed by the file object, which the entry holds,
+    /// so a new version of a page (a new object) is read anew and no key is reused.
+    private var contentWordsCache: [ObjectIdentifier: (file: StaticFile, words: Set<String>)] = [:]
 
     init(library: SiteLibrary, policies: PolicyStore, eventLoop: any EventLoop) {
         self.policies = policies
@@ -85,15 +87,13 @@ final class LoopLocalSites: @unchecked Sendable {
         return loadedPolicyGeneration
     }
 
-    /// The policy's content keywords found in `file` (a page of `host` at `path`), read
-    /// once per page version and policy.
-    func contentWords(in file: StaticFile, host: String, path: String) -> Set<String> {
-        let policy = self.policy
-        let key = "\(loadedPolicyGeneration)\u{0}\(host)\u{0}\(path)\u{0}\(file.etag)"
-        if let known = contentWordsCache[key] { return known }
+    /// The policy's content keywords found in `file`, read once per page version and policy.
+    func contentWords(in file: StaticFile) -> Set<String> {
+        let policy = self.policy  // refreshes, emptying the cache when the policy changed
+        if let known = contentWordsCache[ObjectIdentifier(file)] { return known.words }
         let words = ContentWords.of(file, keywords: policy.contentKeywords)
         if contentWordsCache.count >= 4096 { contentWordsCache.removeAll(keepingCapacity: true) }
-        contentWordsCache[key] = words
+        contentWordsCache[ObjectIdentifier(file)] = (file, words)
         return words
     }
 
@@ -101,6 +101,7 @@ final class LoopLocalSites: @unchecked Sendable {
         if policies.generation != loadedPolicyGeneration {
             let current = policies.current()
             (loadedPolicyGeneration, cachedPolicy, cachedPages) = (current.generation, current.policy, current.pages)
+            contentWordsCache.removeAll()
             if current.registry != registry {
                 registry = SiteRegistry(sites: current.registry.sites, portalHost: current.registry.portalHost)
                 generation = -1  // the contents are indexed by the registry's order: take them anew
