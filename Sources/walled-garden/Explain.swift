@@ -17,17 +17,11 @@ struct Explain: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("as"), help: ArgumentHelp("The visitor's class (default: the policy's default class).", valueName: "class"))
-    var visitorClass: String?
 
-    @Option(name: .long, help: ArgumentHelp("The account the visitor signed in as (its class wins over --as).", valueName: "name"))
-    var user: String?
 
-    @Option(name: .long, help: ArgumentHelp("When the request is made, e.g. 2026-11-30T10:00+09:00 (default: now).", valueName: "time"))
-    var at: String?
 
-    @Option(name: .long, help: ArgumentHelp("The visitor's IP address, for rules with 'clients'.", valueName: "ip"))
-    var client: String?
+
+    @OptionGroup var visitorOptions: VisitorOptions
 
     @Option(name: .long, help: ArgumentHelp("The request method.", valueName: "method"))
     var method = "GET"
@@ -42,42 +36,20 @@ struct Explain: ParsableCommand {
     var url: String
 
     func run() throws {
-        let gardenConfig: GardenConfig
-        do {
-            gardenConfig = try ConfigDirectory(path: config).load()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
         let policy = gardenConfig.policy
         let written = url.contains("://") ? url : "http://" + url
-        if let visitorClass, policy.classes[visitorClass] == nil {
-            throw ValidationError("no class '\(visitorClass)'; the classes are \(policy.classes.keys.sorted().joined(separator: ", "))")
-        }
-        var clientAddress: [UInt8]?
-        if let client {
-            guard let parsed = IPAddressRange.parseAddress(client) else { throw ValidationError("'\(client)' is not an IP address") }
-            clientAddress = parsed
-        }
-        if let user, policy.accounts[user] == nil {
-            let known = policy.accounts.keys.sorted()
-            throw ValidationError("no account '\(user)'" + (known.isEmpty ? "; policy.yaml declares none" : "; the accounts are \(known.joined(separator: ", "))"))
-        }
-        var moment = Int64(Date().timeIntervalSince1970)
-        if let at {
-            guard let parsed = Schedule.moment(at) else { throw ValidationError("'\(at)' is not a time; write it like 2026-11-30T10:00+09:00") }
-            moment = parsed
-        }
-        let identity = user.map { policy.visitorClass(account: $0, persona: nil, clientAddress: nil) }
-            ?? visitorClass.map { ($0, "from --as") }
-            ?? policy.visitorClass(persona: nil, clientAddress: clientAddress)
+        let visitor = try visitorOptions.visitor(in: policy)
+        let identity = visitor.account.map { policy.visitorClass(account: $0, persona: nil, clientAddress: nil) }
+            ?? visitor.visitorClass.map { ($0, "from --as") }
+            ?? policy.visitorClass(persona: nil, clientAddress: visitor.clientAddress)
         guard var facts = RequestFacts.forURL(
-            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: clientAddress, sites: gardenConfig.sites
+            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites
         ) else {
             throw ValidationError("'\(url)' is not an http:// address the garden can explain")
         }
-        facts.account = user
-        facts.time = moment
+        facts.account = visitor.account
+        facts.time = visitor.time
         facts.contentWords = ContentWords.loadingSite(of: written, config: gardenConfig, sitesDirectory: sites)
         let explanation = Explanation(
             policy: policy, request: facts, decision: policy.decide(facts),

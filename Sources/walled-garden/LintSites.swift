@@ -26,13 +26,7 @@ struct LintSites: ParsableCommand {
     var warnings = false
 
     func run() throws {
-        let gardenConfig: GardenConfig
-        do {
-            gardenConfig = try ConfigDirectory(path: config).load()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
         let lint = SiteLint.run(registry: gardenConfig.sites, sitesDirectory: sites)
         if warnings { for line in lint.warnings { print("warning: \(line)") } }
         for line in lint.errors { print(line) }

@@ -15,17 +15,11 @@ struct RevealCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("as"), help: ArgumentHelp("The visitor's class (default: the policy's default class).", valueName: "class"))
-    var visitorClass: String?
 
-    @Option(name: .long, help: ArgumentHelp("The account the visitor signed in as.", valueName: "name"))
-    var user: String?
 
-    @Option(name: .long, help: ArgumentHelp("The visitor's IP address.", valueName: "ip"))
-    var client: String?
 
-    @Option(name: .long, help: ArgumentHelp("When, e.g. 2026-11-30T10:00+09:00 (default: now).", valueName: "time"))
-    var at: String?
+
+    @OptionGroup var visitorOptions: VisitorOptions
 
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
@@ -37,32 +31,12 @@ struct RevealCommand: ParsableCommand {
     var url: String
 
     func run() throws {
-        let gardenConfig: GardenConfig
-        do {
-            gardenConfig = try ConfigDirectory(path: config).load()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(78)
-        }
-        let policy = gardenConfig.policy
-        if let visitorClass, policy.classes[visitorClass] == nil {
-            throw ValidationError("no class '\(visitorClass)'; the classes are \(policy.classes.keys.sorted().joined(separator: ", "))")
-        }
-        if let user, policy.accounts[user] == nil { throw ValidationError("no account '\(user)'") }
-        var clientAddress: [UInt8]?
-        if let client {
-            guard let parsed = IPAddressRange.parseAddress(client) else { throw ValidationError("'\(client)' is not an IP address") }
-            clientAddress = parsed
-        }
-        var moment = Int64(Date().timeIntervalSince1970)
-        if let at {
-            guard let parsed = Schedule.moment(at) else { throw ValidationError("'\(at)' is not a time; write it like 2026-11-30T10:00+09:00") }
-            moment = parsed
-        }
+        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let visitor = try visitorOptions.visitor(in: gardenConfig.policy)
         do {
             let reveal = try Reveal.run(
                 config: gardenConfig, sitesDirectory: sites, url: url.contains("://") ? url : "http://" + url,
-                visitorClass: visitorClass, account: user, clientAddress: clientAddress, time: moment
+                visitorClass: visitor.visitorClass, account: visitor.account, clientAddress: visitor.clientAddress, time: visitor.time
             )
             print(reveal.lines.joined(separator: "\n"))
         } catch {
