@@ -37,10 +37,8 @@ public final class ConfigReloader: Sendable {
     /// - Returns: true when the new policy is in force.
     @discardableResult
     public func reload(reason: String) -> Bool {
-        let config: GardenConfig
-        do {
-            config = try directory.load()
-        } catch {
+        /// Keeps the last good policy serving and the errors for the dashboard.
+        func refuse(_ error: ConfigErrors) -> Bool {
             let errors = error.diagnostics.map(\.description)
             state.withLock { $0.errors = errors }
             logger.error("configuration has errors; still serving the last good policy", metadata: [
@@ -48,15 +46,13 @@ public final class ConfigReloader: Sendable {
             ])
             return false
         }
+        let config: GardenConfig
         do {
+            config = try directory.load()
+            // Templates and new site folders are put in force with the policy, or not at all.
             try server.apply(config)
         } catch {
-            let errors = error.diagnostics.map(\.description)
-            state.withLock { $0.errors = errors }
-            logger.error("page templates have errors; still serving the last good policy", metadata: [
-                "reason": "\(reason)", "errors": "\(errors.joined(separator: "\n"))",
-            ])
-            return false
+            return refuse(error)
         }
         let running = state.withLock { state in
             let previous = state.running

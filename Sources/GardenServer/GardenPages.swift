@@ -45,29 +45,10 @@ struct GardenPages: Sendable {
         self.portalHost = portalHost
         var library = MustacheLibrary()
         var problems: [ConfigDiagnostic] = []
-        for name in Self.names {
-            if let source = templates[name] {
-                do {
-                    try library.register(MustacheTemplate(string: source.text), named: name)
-                    continue
-                } catch let error as MustacheTemplate.ParserError {
-                    problems.append(ConfigDiagnostic(
-                        file: source.file, line: error.context.lineNumber, column: error.context.columnNumber,
-                        message: "template error: \(Self.describe(error.error))"
-                    ))
-                } catch {
-                    problems.append(ConfigDiagnostic(file: source.file, line: 0, column: 0, message: "template error: \(error)"))
-                }
-            }
-            // The built-in copy; it parses (a test renders every one).
-            if let builtIn = DefaultTemplates.sources[name], let template = try? MustacheTemplate(string: builtIn) {
-                library.register(template, named: name)
-            }
-        }
-        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where name.hasPrefix("banner-") && Self.isKnown(name) {
+        /// The template of a source, or nil with its mistake added to `problems`.
+        func compile(_ source: GardenConfig.Source) -> MustacheTemplate? {
             do {
-                try library.register(MustacheTemplate(string: source.text), named: name)
-                bannerNames.insert(name)
+                return try MustacheTemplate(string: source.text)
             } catch let error as MustacheTemplate.ParserError {
                 problems.append(ConfigDiagnostic(
                     file: source.file, line: error.context.lineNumber, column: error.context.columnNumber,
@@ -75,6 +56,23 @@ struct GardenPages: Sendable {
                 ))
             } catch {
                 problems.append(ConfigDiagnostic(file: source.file, line: 0, column: 0, message: "template error: \(error)"))
+            }
+            return nil
+        }
+        for name in Self.names {
+            if let source = templates[name], let template = compile(source) {
+                library.register(template, named: name)
+                continue
+            }
+            // The built-in copy; it parses (a test renders every one).
+            if let builtIn = DefaultTemplates.sources[name], let template = try? MustacheTemplate(string: builtIn) {
+                library.register(template, named: name)
+            }
+        }
+        for (name, source) in templates.sorted(by: { $0.key < $1.key }) where name.hasPrefix("banner-") && Self.isKnown(name) {
+            if let template = compile(source) {
+                library.register(template, named: name)
+                bannerNames.insert(name)
             }
         }
         for (name, source) in templates.sorted(by: { $0.key < $1.key }) where !Self.isKnown(name) {
