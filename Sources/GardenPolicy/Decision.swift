@@ -97,6 +97,13 @@ public struct Policy: Sendable, Equatable {
         return (defaultClass, "the default class")
     }
 
+    /// The class of a visitor a teacher describes (`explain`, `reveal`): the account's,
+    /// else the class named with `--as`, else by the address, else the default class.
+    public func visitorClass(account: String?, named: String?, clientAddress: [UInt8]?) -> (visitorClass: String, how: String) {
+        if let named, account.flatMap({ accounts[$0] }) == nil { return (named, "from --as") }
+        return visitorClass(account: account, persona: nil, clientAddress: clientAddress)
+    }
+
     /// A garden without rules: one class, everything allowed. What runs when there is no
     /// `policy.yaml`.
     public static let openDoor = Policy(

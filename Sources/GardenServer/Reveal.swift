@@ -25,9 +25,7 @@ public struct Reveal: Sendable {
         clientAddress: [UInt8]?, time: Int64
     ) throws(Failure) -> Reveal {
         let policy = config.policy
-        let identity: (visitorClass: String, how: String) = account.map { policy.visitorClass(account: $0, persona: nil, clientAddress: nil) }
-            ?? visitorClass.map { (visitorClass: $0, how: "from --as") }
-            ?? policy.visitorClass(persona: nil, clientAddress: clientAddress)
+        let identity = policy.visitorClass(account: account, named: visitorClass, clientAddress: clientAddress)
         guard var facts = RequestFacts.forURL(
             url, method: "GET", visitorClass: identity.visitorClass, clientAddress: clientAddress, sites: config.sites
         ) else { throw Failure(description: "'\(url)' is not an http:// address the garden can read") }

@@ -40,9 +40,7 @@ struct Explain: ParsableCommand {
         let policy = gardenConfig.policy
         let written = url.contains("://") ? url : "http://" + url
         let visitor = try visitorOptions.visitor(in: policy)
-        let identity = visitor.account.map { policy.visitorClass(account: $0, persona: nil, clientAddress: nil) }
-            ?? visitor.visitorClass.map { ($0, "from --as") }
-            ?? policy.visitorClass(persona: nil, clientAddress: visitor.clientAddress)
+        let identity = policy.visitorClass(account: visitor.account, named: visitor.visitorClass, clientAddress: visitor.clientAddress)
         guard var facts = RequestFacts.forURL(
             written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites
         ) else {

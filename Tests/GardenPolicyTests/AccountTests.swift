@@ -90,6 +90,20 @@ import Testing
         #expect(found.how == how)
     }
 
+    /// What `explain` and `reveal` use: the account, else `--as`, else the address.
+    @Test(arguments: [
+        ("kim", "foreigner", nil, "official", "signed in as kim"),
+        ("nobody", "foreigner", nil, "foreigner", "from --as"),
+        (nil, "foreigner", "10.1.1.1", "foreigner", "from --as"),
+        (nil, nil, "10.99.1.1", "foreigner", "the client address is in 10.99.0.0/16"),
+        (nil, nil, nil, "citizen", "the default class"),
+    ] as [(String?, String?, String?, String, String)])
+    func aTeachersVisitor(account: String?, named: String?, client: String?, visitorClass: String, how: String) {
+        let found = Self.policy.visitorClass(account: account, named: named, clientAddress: client.flatMap(IPAddressRange.parseAddress))
+        #expect(found.visitorClass == visitorClass)
+        #expect(found.how == how)
+    }
+
     @Test(arguments: [
         (nil, "/office/", "office-needs-sign-in", "authenticate"),
         ("lee", "/office/", "default", "notfound"),
