@@ -37,11 +37,5 @@ public struct RewritePlan: Sendable, Hashable {
         }
         self.links = links ?? .keep
     }
-
-    /// Whether the plan changes text (so text nodes must be looked at).
-    var changesText: Bool { !substitutions.isEmpty || !redactions.isEmpty || !emphasis.isEmpty }
-
-    /// Whether the plan changes anything at all.
-    public var changesAnything: Bool { links != .keep || changesText || bannerHTML != nil || watermark != nil }
 }
 

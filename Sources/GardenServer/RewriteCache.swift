@@ -84,9 +84,6 @@ final class RewriteCache {
         bytes += size
     }
 
-    var count: Int { entries.count }
-    var storedBytes: Int { bytes }
-
     /// A servable file from a rewritten page: its own ETag (the original's cannot
     /// validate it) and a CSP that admits the style the rewriter added, by hash.
     static func file(from page: RewrittenPage, original: StaticFile) -> StaticFile {
