@@ -5,7 +5,8 @@
 #
 # Needs: nginx, wrk, e2guardian (apt-get install -y nginx wrk e2guardian). Run from the
 # repository root, as root (E2Guardian keeps its pid in /run). It
-#  1. runs rewrite-benchmark (first-render MB/s on a 60 KB page, one core);
+#  1. runs rewrite-benchmark (first-render MB/s on a 60 KB page, one core), then
+#     libxml2-floor.c (libxml2 alone, in C, on the same page: the floor under it);
 #  2. serves that page (the friend.com.kp feed repeated to 60 KB) four ways and loads
 #     each with wrk in interleaved rounds:
 #       garden, citizen    rewritten (link wall + word substitution), from the cache
@@ -57,6 +58,9 @@ while len(page.encode()) < 60000:
 page += home[b:]
 open(f"{work}/big.html", "w", encoding="utf-8").write(page)
 PY
+echo "== the floor: libxml2 alone, in C, on the same page (libxml2-floor.c)"
+cc -O2 $(pkg-config --cflags libxml-2.0) Benchmarks/libxml2-floor.c $(pkg-config --libs libxml-2.0) -o "$work/libxml2-floor"
+"$work/libxml2-floor" "$work/big.html"
 cp -r Config Sites "$work/"
 cp "$work/big.html" "$work/Sites/friend.com.kp/big.html"
 sed -i 's/127.0.0.1:8080/127.0.0.1:18090/; s/127.0.0.1:8081/127.0.0.1:18091/; s/127.0.0.1:8082/127.0.0.1:18092/' "$work/Config/garden.yaml"
