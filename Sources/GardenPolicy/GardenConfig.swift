@@ -28,6 +28,8 @@ public struct GardenConfig: Sendable, Equatable {
     /// The teacher's desk (`teacher:` in garden.yaml): where it listens and the hash of
     /// its password; nil when not configured (then it does not run).
     public var teacher: TeacherSettings?
+    /// The surveillance log (`log:` in garden.yaml); nil writes none to disk.
+    public var auditLog: AuditLogSettings?
 
     /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
     /// the server compiles them (the built-in ones stand in for any not given).
@@ -77,9 +79,10 @@ public struct GardenConfig: Sendable, Equatable {
         var portal: String?
         var limits = ServerLimits()
         var teacher: TeacherSettings?
+        var auditLog: AuditLogSettings?
 
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher"], required: ["listeners", "portal"]) {
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log"], required: ["listeners", "portal"]) {
             if let items = keys["listeners"]?.list("listeners") {
                 listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
@@ -93,6 +96,7 @@ public struct GardenConfig: Sendable, Equatable {
             }
             if let node = keys["limits"] { parseLimits(node, into: &limits) }
             if let node = keys["teacher"] { teacher = parseTeacher(node) }
+            if let node = keys["log"] { auditLog = AuditLogSettings.parse(node) }
         }
         guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
         var config = GardenConfig(
@@ -102,6 +106,7 @@ public struct GardenConfig: Sendable, Equatable {
             policy: policy
         )
         config.teacher = teacher
+        config.auditLog = auditLog
         return config
     }
 

@@ -14,20 +14,31 @@ public final class ConfigReloader: Sendable {
     private let directory: ConfigDirectory
     private let server: GardenServer
     private let logger: Logger
-    private let state: Mutex<(stamps: [String: String], errors: [String], running: GardenConfig)>
+    private let state: Mutex<(stamps: [String: String], errors: [String], running: GardenConfig, last: LastReload?)>
+
+    /// The outcome of the last reload, for the desk's Policy page.
+    public struct LastReload: Sendable {
+        /// Milliseconds since 1970.
+        public var time: Int64
+        public var succeeded: Bool
+        public var reason: String
+    }
 
     /// - Parameter running: the configuration the server was started with.
     public init(directory: ConfigDirectory, server: GardenServer, running: GardenConfig, logger: Logger) {
         self.directory = directory
         self.server = server
         self.logger = logger
-        self.state = Mutex(([:], [], running))
+        self.state = Mutex(([:], [], running, nil))
         let stamps = Self.stamps(of: directory)
         state.withLock { $0.stamps = stamps }
     }
 
     /// The configuration in force: the last one that loaded without errors.
     public var runningConfig: GardenConfig { state.withLock { $0.running } }
+
+    /// When the policy was last reloaded, why, and whether the new one took.
+    public var lastReload: LastReload? { state.withLock { $0.last } }
 
     /// The errors of the last failed reload, empty once a reload succeeds.
     public var lastErrors: [String] { state.withLock { $0.errors } }
@@ -40,7 +51,11 @@ public final class ConfigReloader: Sendable {
         /// Keeps the last good policy serving and the errors for the dashboard.
         func refuse(_ error: ConfigErrors) -> Bool {
             let errors = error.diagnostics.map(\.description)
-            state.withLock { $0.errors = errors }
+            state.withLock {
+                $0.errors = errors
+                $0.last = LastReload(time: AuditTrail.nowMilliseconds(), succeeded: false, reason: reason)
+            }
+            server.audit.metrics.reloaded(succeeded: false)
             logger.error("configuration has errors; still serving the last good policy", metadata: [
                 "reason": "\(reason)", "errors": "\(errors.joined(separator: "\n"))",
             ])
@@ -58,8 +73,11 @@ public final class ConfigReloader: Sendable {
             let previous = state.running
             state.running = config
             state.errors = []
+            state.last = LastReload(time: AuditTrail.nowMilliseconds(), succeeded: true, reason: reason)
             return previous
         }
+        server.audit.statistics.policyReloaded()
+        server.audit.metrics.reloaded(succeeded: true)
         logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
         for warning in config.policy.warnings { logger.warning("\(warning)") }
         if config.listeners != running.listeners || config.limits != running.limits {

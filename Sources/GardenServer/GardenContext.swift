@@ -17,16 +17,22 @@ final class GardenContext: Sendable {
     /// Checks the passwords of accounts, off the event loops.
     let credentials = CredentialChecker()
     let logger: Logger
+    /// Where every request's audit event goes (log file, live feed, statistics, metrics).
+    let audit: AuditTrail
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
-    init(registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger) {
+    init(
+        registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
+        audit: AuditTrail
+    ) {
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits
         self.logger = logger
+        self.audit = audit
     }
 
     /// The private copy of the sites for `eventLoop`, made on first use. Called once per

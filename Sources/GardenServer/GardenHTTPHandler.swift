@@ -62,13 +62,24 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private static let inlineBodyLimit = 16 * 1024
     /// Response bytes still queued at the last clock tick, to tell a slow reader from a stuck one.
     private var unsentAtLastTick = 0
+    /// The listener's address and the client's, as the audit log names them.
+    private let listener: String
+    private var clientText = "-"
+    /// The audit event of the request being answered; recorded when its answer is queued
+    /// (or the connection cut), then cleared.
+    private var event: AuditEvent?
+    /// When the request being answered was taken up (for the event's duration).
+    private var answerStarted: UInt64 = 0
+    /// The status of the answer being written, for the event.
+    private var answerStatus = 0
     /// A request waits for its password to be checked off the event loop.
     private var awaitingCredentialCheck = false
     /// Reading stopped while a password check is pending.
     private var readingPaused = false
 
-    init(garden: GardenContext, sites: LoopLocalSites, persona: String?) {
+    init(garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String) {
         self.garden = garden
+        self.listener = listener
         self.sites = sites
         self.persona = persona
         self.visitorClass = persona ?? ""
@@ -85,6 +96,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
+        clientText = context.channel.remoteAddress?.ipAddress ?? "-"
 
         if context.channel.isActive { startClock() }
     }
@@ -173,6 +185,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     }
 
     private func refuse(_ refusal: RequestHeadParser.Refusal) {
+        startEvent(method: "-", url: "-", host: "-")
         garden.logger.debug("bad request", metadata: ["refusal": "\(refusal)", "client": "\(context.remoteAddress?.description ?? "?")"])
         switch refusal {
         case .badRequest(let reason):
@@ -242,6 +255,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     }
 
     private func requestTimedOut() {
+        startEvent(method: "-", url: "-", host: "-")
         garden.logger.debug("request timed out", metadata: ["client": "\(context.remoteAddress?.description ?? "?")"])
         sendError(.requestTimeout, reason: "the request did not arrive in time", isHEAD: false, close: true)
         context.flush()
@@ -254,6 +268,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
         let isHEAD = head.method == .head
         teachingHeader = ""
+        let isAbsolute = head.target.utf8.first != UInt8(ascii: "/") && head.method != .connect
+        startEvent(
+            method: head.method.description,
+            url: isAbsolute || head.method == .connect ? head.target : "http://\(head.host ?? "-")\(head.target)",
+            host: head.host ?? "-"
+        )
+        event?.referer = head.referer
+        event?.userAgent = head.userAgent
         // A body we do not read would be taken for the next request: close after answering.
         if !head.keepsAlive || head.hasBody { closing = true }
 
@@ -280,6 +302,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
         }
         let site = sites.site(for: target.host)
+        event?.host = target.host.name
+        event?.zone = site?.zone.rawValue
 
         // The censor looks at every request before anything is served.
         // The class is found again per request: a reloaded policy may class addresses anew.
@@ -319,8 +343,24 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 facts.contentWords = sites.contentWords(in: file)
             }
         }
+        let decisionStarted = NIODeadline.now().uptimeNanoseconds
         let decision = policy.decide(facts, tracing: false)
+        let decisionNanoseconds = NIODeadline.now().uptimeNanoseconds &- decisionStarted
         record(decision, target: target)
+        if event != nil {
+            event!.visitorClass = visitorClass
+            event!.account = account
+            event!.rule = decision.ruleID
+            event!.action = decision.action.name
+            event!.decisionNanoseconds = Int(decisionNanoseconds)
+            if !decision.effects.isEmpty {
+                // Throttling is not carried out yet, so it is not recorded as applied.
+                event!.effects = decision.effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
+            }
+            if !decision.shadowMatches.isEmpty {
+                event!.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
+            }
+        }
         let pages = sites.pages
         var note: GardenPages.TeachersNote?
         if policy.explainBlocks {
@@ -353,10 +393,12 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             )
         case .drop:
             closing = true
+            recordEvent(bytes: 0)
             context.close(promise: nil)
             return
         case .reset:
             closing = true
+            recordEvent(bytes: 0)
             // SO_LINGER with a zero timeout makes close send a TCP RST instead of a FIN.
             let channel = context.channel
             if let socket = channel as? any SocketOptionProvider {
@@ -370,6 +412,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .stall(let duration):
             closing = true
             stalling = true
+            recordEvent(bytes: 0)
             // Stalls are rare: a timer of their own ends them on time, whatever the clock tick.
             let channel = context.channel
             context.eventLoop.scheduleTask(in: TimeAmount(duration)) { channel.close(promise: nil) }
@@ -467,6 +510,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         host: String, policy: Policy, proxy: Bool, isHEAD: Bool, problem: String?, teachersNote: GardenPages.TeachersNote? = nil
     ) {
         let field = proxy ? "Proxy-Authenticate" : "WWW-Authenticate"
+        if event?.rule == nil { event?.action = "authenticate" }
         sendPage(
             proxy ? .proxyAuthenticationRequired : .unauthorized,
             html: sites.pages.signIn(host: host, realm: policy.realm, problem: problem, teachersNote: teachersNote),
@@ -506,6 +550,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         // is sent its storage is ours alone again, and `clear()` keeps it (copy-on-write
         // gives a fresh one when an answer is still queued, as with pipelining).
         headScratch.clear()
+        answerStatus = 200
         headScratch.writeImmutableBuffer(file.okHead)
         finishHead(&headScratch)
         if !isHEAD, file.size <= Self.inlineBodyLimit {
@@ -542,6 +587,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     private func startHead(_ status: HTTPStatusLine, capacity: Int) -> ByteBuffer {
         var buffer = context.channel.allocator.buffer(capacity: capacity)
+        answerStatus = status.code
         buffer.writeString(status.line)
         buffer.writeString("Server: walled-garden\r\n")
         return buffer
@@ -555,6 +601,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     }
 
     private func write(_ head: ByteBuffer, body: ByteBuffer?) {
+        recordEvent(bytes: head.readableBytes + (body?.readableBytes ?? 0))
         context.write(wrapOutboundOut(head), promise: nil)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(body), promise: nil)
@@ -576,7 +623,29 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    /// Logs what the surveillance log will record (the audit log arrives in a later version).
+    // MARK: - Audit
+
+    /// Begins the audit event of a request (or of a refusal before one could be read).
+    private func startEvent(method: String, url: String, host: String) {
+        answerStarted = NIODeadline.now().uptimeNanoseconds
+        event = AuditEvent(
+            time: AuditTrail.nowMilliseconds(), listener: listener, client: clientText, visitorClass: visitorClass,
+            method: method, url: url, host: host, rule: nil, action: "refused", status: 0, bytes: 0
+        )
+    }
+
+    /// Hands the event of the answer being queued to the audit trail.
+    private func recordEvent(bytes: Int) {
+        guard var finished = event else { return }
+        event = nil
+        finished.status = answerStatus  // 0 when the connection was cut instead
+        finished.bytes = bytes
+        finished.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
+        answerStatus = 0
+        garden.audit.record(finished)
+    }
+
+    /// Logs monitored requests and shadow verdicts to the server log too.
     private func record(_ decision: Decision, target: RequestTarget) {
         if decision.effects.contains(.monitor) {
             garden.logger.notice("monitored request", metadata: [

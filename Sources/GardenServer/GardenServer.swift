@@ -24,8 +24,10 @@ public final class GardenServer: Sendable {
     /// - Parameters:
     ///   - config: listeners, site registry and limits.
     ///   - library: the loaded site folders.
+    ///   - audit: where audit events go; by default a trail with no log file (the desk
+    ///     and the metrics still see every event). `serve` makes one from `log:`.
     ///   - group: the event loops to serve on (default: one per core, shared).
-    public init(config: GardenConfig, library: SiteLibrary, logger: Logger,
+    public init(config: GardenConfig, library: SiteLibrary, logger: Logger, audit: AuditTrail? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         // The templates were checked when the config was loaded; should they not parse
         // (a config built in code), the built-in pages serve and the log says why.
@@ -37,7 +39,8 @@ public final class GardenServer: Sendable {
             pages = .builtIn(portalHost: config.sites.portalHost)
         }
         self.garden = GardenContext(
-            registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger
+            registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger,
+            audit: audit ?? AuditTrail(logger: logger)
         )
         self.listeners = config.listeners
         self.group = group
@@ -56,7 +59,7 @@ public final class GardenServer: Sendable {
         for listener in listeners {
             let address = listener.address
             do {
-                let channel = try await bootstrap(persona: listener.persona).bind(host: address.host, port: address.port).get()
+                let channel = try await bootstrap(persona: listener.persona, listener: "\(address)").bind(host: address.host, port: address.port).get()
                 channels.append(channel)
                 if let local = channel.localAddress { bound.append(local) }
             } catch {
@@ -90,6 +93,9 @@ public final class GardenServer: Sendable {
         garden.policies.replace(with: config.policy, pages: pages, registry: config.sites)
     }
 
+    /// The audit events: log, live feed, statistics and metrics.
+    public var audit: AuditTrail { garden.audit }
+
     /// Open client connections now (for tests and the dashboard).
     public var openConnections: Int { connections.count }
 
@@ -108,10 +114,12 @@ public final class GardenServer: Sendable {
         try? await promise.futureResult.get()
         timeout.cancel()
         await garden.credentials.shutdown()
+        garden.audit.shutdown()
     }
 
     /// - Parameter persona: the class of everyone connecting through this listener, if it has one.
-    private func bootstrap(persona: String?) -> ServerBootstrap {
+    /// - Parameter listener: the listener's address as the audit log names it.
+    private func bootstrap(persona: String?, listener: String) -> ServerBootstrap {
         let garden = self.garden
         let connections = self.connections
         let quiesce = self.quiesce
@@ -133,7 +141,7 @@ public final class GardenServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in connections.release() }
                     let handler = GardenHTTPHandler(
-                        garden: garden, sites: garden.sites(on: channel.eventLoop), persona: persona
+                        garden: garden, sites: garden.sites(on: channel.eventLoop), persona: persona, listener: listener
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

@@ -43,6 +43,9 @@ struct RequestHead: Equatable, Sendable {
     var authorization: String?
     /// `Proxy-Authorization` (credentials for the garden as a proxy).
     var proxyAuthorization: String?
+    /// `User-Agent` and `Referer`, for the audit log's Combined Log Format lines.
+    var userAgent: String?
+    var referer: String?
     /// The request announces a body (`Content-Length` other than 0, or `Transfer-Encoding`).
     var hasBody = false
     var connectionClose = false
@@ -75,6 +78,10 @@ struct RequestHead: Equatable, Sendable {
             range = text()
         case 8 where name.equalsIgnoringASCIICase("if-range"):
             ifRange = text()
+        case 7 where name.equalsIgnoringASCIICase("referer"):
+            referer = text()
+        case 10 where name.equalsIgnoringASCIICase("user-agent"):
+            userAgent = text()
         case 10 where name.equalsIgnoringASCIICase("connection"):
             for token in value.split(separator: UInt8(ascii: ",")) {
                 var start = token.startIndex

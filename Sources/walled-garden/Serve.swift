@@ -69,7 +69,14 @@ struct Serve: AsyncParsableCommand {
         }
 
         for warning in gardenConfig.policy.warnings { logger.warning("\(warning)") }
-        let server = GardenServer(config: gardenConfig, library: library, logger: logger)
+        let audit: AuditTrail
+        do {
+            audit = try AuditTrail(settings: gardenConfig.auditLog, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("walled-garden: \(error) (log.path in \(config)/garden.yaml)\n".utf8))
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
+        let server = GardenServer(config: gardenConfig, library: library, logger: logger, audit: audit)
         let bound: [String]
         do {
             bound = try await server.start().map { "\($0)" }

@@ -50,6 +50,16 @@ import Testing
         #expect(config.limits.idleTimeout == .milliseconds(500))
         #expect(config.limits.maxConnections == 10)
         #expect(config.limits.maxHeaderBytes == ServerLimits().maxHeaderBytes)
+        #expect(config.auditLog == nil)
+    }
+
+    @Test func theAuditLogIsConfigured() throws {
+        let config = try Self.parse(garden: Self.goodGarden + "\nlog:\n  path: logs/audit.log\n  format: combined\n  max_size: 1MiB\n  keep: 2")
+        var expected = AuditLogSettings(path: "logs/audit.log")
+        expected.format = .combined
+        expected.maxBytes = 1 << 20
+        expected.keep = 2
+        #expect(config.auditLog == expected)
     }
 
     /// A config with one mistake, and the diagnostic it must produce.
@@ -64,7 +74,7 @@ import Testing
         Mistake(garden: goodGarden.replacingOccurrences(of: "portal: portal.kp", with: "portal: portl.kp"), sites: goodSites,
          expected: "Config/garden.yaml:4:9: portal 'portl.kp' is not a site in Config/sites.yaml (did you mean 'portal.kp'?)"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "limits:", with: "limit:"), sites: goodSites,
-         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits', 'teacher'"),
+         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits', 'teacher', 'log'"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "127.0.0.1:8081", with: "127.0.0.1:99999"), sites: goodSites,
          expected: "Config/garden.yaml:3:5: '127.0.0.1:99999' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "request_timeout: 2s", with: "request_timeout: soon"), sites: goodSites,
@@ -91,6 +101,12 @@ import Testing
          expected: "Config/sites.yaml:9:3: 'news.localhost' is reserved: NAME.localhost already reaches the site NAME"),
         Mistake(garden: goodGarden, sites: goodSites.replacingOccurrences(of: "    zone: internet", with: "    title: no zone"),
          expected: "Config/sites.yaml:10:5: site 'news.example' needs 'zone'"),
+        Mistake(garden: goodGarden + "\nlog:\n  path: audit.jsonl\n  format: jsonl", sites: goodSites,
+         expected: "Config/garden.yaml:12:11: unknown log format 'jsonl' (did you mean 'json'?); formats are 'json' and 'combined'"),
+        Mistake(garden: goodGarden + "\nlog:\n  path: audit.jsonl\n  max_size: 10", sites: goodSites,
+         expected: "Config/garden.yaml:12:13: max_size must be between 4096 and 1099511627776 bytes, not 10"),
+        Mistake(garden: goodGarden + "\nlog:\n  format: json", sites: goodSites,
+         expected: "Config/garden.yaml:11:3: log needs 'path'"),
         Mistake(garden: goodGarden, sites: "sites: []",
          expected: "Config/sites.yaml:1:8: sites must be a mapping (name: settings), not a list"),
     ]

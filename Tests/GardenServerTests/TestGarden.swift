@@ -42,7 +42,7 @@ final class TestGarden: @unchecked Sendable {
 
     init(
         files: [String: String] = TestGarden.defaultFiles, limits: ServerLimits = ServerLimits(),
-        policy: Policy = .openDoor, personas: [String?] = [nil]
+        policy: Policy = .openDoor, personas: [String?] = [nil], auditLog: AuditLogSettings? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("garden-test-\(UUID().uuidString)")
         sitesDirectory = directory.appendingPathComponent("Sites")
@@ -84,7 +84,11 @@ final class TestGarden: @unchecked Sendable {
         var logger = Logger(label: "test-garden")
         logger.logLevel = .critical
         let library = try SiteLibrary(root: sitesDirectory.path, folders: registry.sites.map(\.folder), logger: logger)
-        server = GardenServer(config: config, library: library, logger: logger)
+        // The log's path is taken inside the test's folder.
+        var logSettings = auditLog
+        logSettings?.path = directory.appendingPathComponent(auditLog?.path ?? "").path
+        auditLogPath = logSettings?.path
+        server = GardenServer(config: config, library: library, logger: logger, audit: try AuditTrail(settings: logSettings, logger: logger))
         let bound = try await server.start()
         ports = bound.map { $0.port ?? 0 }
         port = ports.first ?? 0
@@ -94,6 +98,8 @@ final class TestGarden: @unchecked Sendable {
 
     let library: SiteLibrary
     let logger: Logger
+    /// Where the audit log is written, when the garden has one.
+    let auditLogPath: String?
 
     static func write(_ text: String, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,0 +1,279 @@
+import Foundation
+
+/// One line of the surveillance (audit) log: what one request, tunnel request or
+/// cut-off connection was, who asked, what the censor decided and what was sent.
+///
+/// Written as one JSON object per line (JSON Lines), read back by `log summary` and
+/// `replay`. The data plane fills it in; writing it happens off the event loops.
+public struct AuditEvent: Sendable, Equatable, Codable {
+    /// Milliseconds since 1970 (UTC); written as RFC 3339 with milliseconds.
+    public var time: Int64
+    /// The listener's address, e.g. `127.0.0.1:8080`.
+    public var listener: String
+    /// The client's IP address.
+    public var client: String
+    public var visitorClass: String
+    public var account: String?
+    public var method: String
+    /// The URL as the visitor asked for it: `http://host/path?query`, or `host:port` for CONNECT.
+    public var url: String
+    public var host: String
+    public var zone: String?
+    /// The deciding rule (`default` when none did); nil when the request was refused
+    /// before the policy saw it (a malformed request, a password being wrong).
+    public var rule: String?
+    /// The censor style carried out (`allow`, `block`, ..., `refused` for a bad request).
+    public var action: String
+    /// Shadow rules that matched, with what they would have done.
+    public var shadow: [Shadow]
+    /// Effects applied to the answer (`rewrite`, `monitor`, ...).
+    public var effects: [String]
+    /// The status sent; 0 when the connection was dropped, reset or stalled.
+    public var status: Int
+    /// Bytes of the answer (head and body) queued for the client.
+    public var bytes: Int
+    /// From the request head's arrival to the answer queued, in microseconds.
+    public var durationMicroseconds: Int
+    /// Nanoseconds the policy took to decide (0 when it was not asked).
+    public var decisionNanoseconds: Int
+    public var referer: String?
+    public var userAgent: String?
+
+    public struct Shadow: Sendable, Equatable, Codable {
+        public var rule: String
+        public var action: String
+
+        public init(rule: String, action: String) {
+            self.rule = rule
+            self.action = action
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer
+        case visitorClass = "class"
+        case durationMicroseconds = "duration_us"
+        case decisionNanoseconds = "decision_ns"
+        case userAgent = "user_agent"
+    }
+
+    public init(
+        time: Int64, listener: String, client: String, visitorClass: String, account: String? = nil, method: String, url: String,
+        host: String, zone: String? = nil, rule: String?, action: String, shadow: [Shadow] = [], effects: [String] = [],
+        status: Int, bytes: Int, durationMicroseconds: Int = 0, decisionNanoseconds: Int = 0, referer: String? = nil, userAgent: String? = nil
+    ) {
+        self.time = time
+        self.listener = listener
+        self.client = client
+        self.visitorClass = visitorClass
+        self.account = account
+        self.method = method
+        self.url = url
+        self.host = host
+        self.zone = zone
+        self.rule = rule
+        self.action = action
+        self.shadow = shadow
+        self.effects = effects
+        self.status = status
+        self.bytes = bytes
+        self.durationMicroseconds = durationMicroseconds
+        self.decisionNanoseconds = decisionNanoseconds
+        self.referer = referer
+        self.userAgent = userAgent
+    }
+
+    /// Whether the censor stood between the visitor and the page: every action but
+    /// `allow` (a sign-in prompt included), and an allowed page that was rewritten.
+    public var isCensored: Bool {
+        action != "allow" || effects.contains("rewrite")
+    }
+
+    // MARK: - Reading
+
+    public enum ReadProblem: Error, CustomStringConvertible {
+        case notAnEvent(line: Int, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notAnEvent(let line, let reason): "line \(line): not an audit event (\(reason))"
+            }
+        }
+    }
+
+    /// Reads one JSON line as written by `jsonLine`.
+    public static func parse(jsonLine line: Substring, lineNumber: Int) throws(ReadProblem) -> AuditEvent {
+        let decoder = JSONDecoder()
+        do {
+            let raw = try decoder.decode(Stored.self, from: Data(line.utf8))
+            guard let time = RFC3339.milliseconds(raw.time) else {
+                throw ReadProblem.notAnEvent(line: lineNumber, reason: "time '\(raw.time)' is not RFC 3339")
+            }
+            return AuditEvent(
+                time: time, listener: raw.listener, client: raw.client, visitorClass: raw.visitorClass, account: raw.account,
+                method: raw.method, url: raw.url, host: raw.host, zone: raw.zone, rule: raw.rule, action: raw.action,
+                shadow: raw.shadow ?? [], effects: raw.effects ?? [], status: raw.status, bytes: raw.bytes,
+                durationMicroseconds: raw.durationMicroseconds ?? 0, decisionNanoseconds: raw.decisionNanoseconds ?? 0,
+                referer: raw.referer, userAgent: raw.userAgent
+            )
+        } catch let problem as ReadProblem {
+            throw problem
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw .notAnEvent(line: lineNumber, reason: "no '\(key.stringValue)'")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw .notAnEvent(line: lineNumber, reason: "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch {
+            throw .notAnEvent(line: lineNumber, reason: "not JSON")
+        }
+    }
+
+    /// The line as stored: time as text, optional fields optional.
+    private struct Stored: Decodable {
+        var time: String
+        var listener: String
+        var client: String
+        var visitorClass: String
+        var account: String?
+        var method: String
+        var url: String
+        var host: String
+        var zone: String?
+        var rule: String?
+        var action: String
+        var shadow: [Shadow]?
+        var effects: [String]?
+        var status: Int
+        var bytes: Int
+        var durationMicroseconds: Int?
+        var decisionNanoseconds: Int?
+        var referer: String?
+        var userAgent: String?
+
+        enum CodingKeys: String, CodingKey {
+            case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer
+            case visitorClass = "class"
+            case durationMicroseconds = "duration_us"
+            case decisionNanoseconds = "decision_ns"
+            case userAgent = "user_agent"
+        }
+    }
+
+    // MARK: - Writing
+
+    /// The event as one line of JSON (with the final newline). Written by hand: the
+    /// writer thread formats tens of thousands a second, and the keys keep one order.
+    public func jsonLine() -> String {
+        var line = "{\"time\":\""
+        line.reserveCapacity(320)
+        line += RFC3339.format(milliseconds: time)
+        line += "\",\"listener\":"
+        JSONText.append(listener, to: &line)
+        line += ",\"client\":"
+        JSONText.append(client, to: &line)
+        line += ",\"class\":"
+        JSONText.append(visitorClass, to: &line)
+        line += ",\"account\":"
+        JSONText.append(account, to: &line)
+        line += ",\"method\":"
+        JSONText.append(method, to: &line)
+        line += ",\"url\":"
+        JSONText.append(url, to: &line)
+        line += ",\"host\":"
+        JSONText.append(host, to: &line)
+        line += ",\"zone\":"
+        JSONText.append(zone, to: &line)
+        line += ",\"rule\":"
+        JSONText.append(rule, to: &line)
+        line += ",\"action\":"
+        JSONText.append(action, to: &line)
+        line += ",\"shadow\":["
+        for (index, match) in shadow.enumerated() {
+            if index > 0 { line += "," }
+            line += "{\"rule\":"
+            JSONText.append(match.rule, to: &line)
+            line += ",\"action\":"
+            JSONText.append(match.action, to: &line)
+            line += "}"
+        }
+        line += "],\"effects\":["
+        for (index, effect) in effects.enumerated() {
+            if index > 0 { line += "," }
+            JSONText.append(effect, to: &line)
+        }
+        line += "],\"status\":\(status),\"bytes\":\(bytes),\"duration_us\":\(durationMicroseconds),\"decision_ns\":\(decisionNanoseconds)"
+        if let referer {
+            line += ",\"referer\":"
+            JSONText.append(referer, to: &line)
+        }
+        if let userAgent {
+            line += ",\"user_agent\":"
+            JSONText.append(userAgent, to: &line)
+        }
+        line += "}\n"
+        return line
+    }
+
+    /// The event in the Combined Log Format of Apache and nginx (with the final newline),
+    /// for tools that read access logs: `client - account [time] "METHOD url HTTP/1.1"
+    /// status bytes "referer" "user-agent"`. A dropped connection's status is 0.
+    public func combinedLine() -> String {
+        let user = account.map(Self.combinedField) ?? "-"
+        let request = "\(method) \(url) HTTP/1.1"
+        return "\(client) - \(user) [\(RFC3339.combinedFormat(milliseconds: time))] \"\(Self.combinedField(request))\" \(status) \(bytes) "
+            + "\"\(referer.map(Self.combinedField) ?? "-")\" \"\(userAgent.map(Self.combinedField) ?? "-")\"\n"
+    }
+
+    /// A field for a quoted log position, with quotes, backslashes and control
+    /// characters escaped as nginx does (`\xHH`).
+    static func combinedField(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F {
+                result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// JSON string literals, written by hand for the audit log.
+enum JSONText {
+    static func append(_ text: String?, to line: inout String) {
+        guard let text else {
+            line += "null"
+            return
+        }
+        line += "\""
+        var clean = true
+        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            clean = false
+            break
+        }
+        if clean {
+            line += text
+        } else {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": line += "\\\""
+                case "\\": line += "\\\\"
+                case "\n": line += "\\n"
+                case "\r": line += "\\r"
+                case "\t": line += "\\t"
+                case _ where scalar.value < 0x20:
+                    line += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+                default:
+                    line.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        line += "\""
+    }
+}
