@@ -182,6 +182,18 @@ struct ConfigNode {
         }
     }
 
+    /// A switch's state: `on`/`off` (also `true`/`false`, `yes`/`no`).
+    func switchState(_ what: String) -> Bool? {
+        guard let text = string(what) else { return nil }
+        switch text.lowercased() {
+        case "on", "true", "yes": return true
+        case "off", "false", "no": return false
+        default:
+            error("\(what) must be on or off, not '\(text)'")
+            return nil
+        }
+    }
+
     /// A whole number within `range`.
     func integer(_ what: String, in range: ClosedRange<Int>) -> Int? {
         guard let text = string(what) else { return nil }

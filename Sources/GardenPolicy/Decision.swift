@@ -61,6 +61,13 @@ public struct Policy: Sendable, Equatable {
     public var accounts: [String: Account] = [:]
     /// The realm named in password prompts (`WWW-Authenticate: Basic realm="..."`).
     public var realm = "Walled Garden"
+    /// The lesson's switches (`switches:`), each with its state.
+    public var switches: [PolicySwitch] = []
+    /// Every rule in policy.yaml, those of switches that are off included (`rules` leaves
+    /// them out), for the desk's Policy page.
+    public var allRules: [Rule] = []
+    /// Rules left out because their switch is off: rule id → switch id.
+    public var switchedOff: [String: String] = [:]
 
     public init(
         classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
@@ -80,7 +87,7 @@ public struct Policy: Sendable, Equatable {
             && a.defaultAction == b.defaultAction && a.defaultReason == b.defaultReason
             && a.addressClasses.map(\.ranges) == b.addressClasses.map(\.ranges)
             && a.addressClasses.map(\.visitorClass) == b.addressClasses.map(\.visitorClass)
-            && a.explainBlocks == b.explainBlocks && a.accounts == b.accounts && a.realm == b.realm
+            && a.explainBlocks == b.explainBlocks && a.accounts == b.accounts && a.realm == b.realm && a.switches == b.switches
     }
 
     /// The visitor's class and how it was found: the account the visitor signed in as

@@ -23,6 +23,10 @@ public struct Explanation: Sendable {
             lines.append("Time: \(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(request.time)))) (rules with a schedule look at it)")
         }
         lines.append("Rules, top to bottom:")
+        if !policy.switchedOff.isEmpty {
+            let off = policy.switchedOff.sorted { $0.key < $1.key }.map { "\($0.key) (switch '\($0.value)' is off)" }
+            lines.append("  Left out now: \(off.joined(separator: ", ")).")
+        }
         let byID = Dictionary(policy.rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for (number, check) in decision.trace.enumerated() {
             let rule = byID[check.ruleID]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The garden's configuration: where it listens, which sites it hosts, and its limits.
 ///
 /// Read from `Config/garden.yaml` and `Config/sites.yaml`. This type only parses text;
@@ -61,7 +63,7 @@ public struct GardenConfig: Sendable, Equatable {
     ///   - lists: the host lists of `Config/lists/`, by name, for `@name` in the policy.
     /// - Throws: `ConfigErrors` with one `file:line:column` diagnostic per problem.
     public static func parse(
-        garden: Source, sites: Source, policy policySource: Source? = nil, lists: [String: Source] = [:]
+        garden: Source, sites: Source, policy policySource: Source? = nil, lists: [String: Source] = [:], switches: Source? = nil
     ) throws(ConfigErrors) -> GardenConfig {
         let sink = DiagnosticSink()
         let registry = parseSites(sites, sink: sink)
@@ -70,6 +72,9 @@ public struct GardenConfig: Sendable, Equatable {
         if let policySource {
             do {
                 policy = try Policy.parse(policySource, lists: lists)
+                if let switches {
+                    policy = policy.applyingSwitches(parseSwitchStates(switches, declared: policy.switches.map(\.id), sink: sink))
+                }
             } catch {
                 policyParsed = false
                 for diagnostic in error.diagnostics { sink.report(diagnostic) }
@@ -108,6 +113,23 @@ public struct GardenConfig: Sendable, Equatable {
         config.teacher = teacher
         config.auditLog = auditLog
         return config
+    }
+
+    /// switches.yaml: `name: on|off` for switches declared in policy.yaml.
+    private static func parseSwitchStates(_ source: Source, declared: [String], sink: DiagnosticSink) -> [String: Bool] {
+        // An empty file (or one of comments only) sets nothing.
+        guard source.text.split(separator: "\n").contains(where: { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }),
+              let root = ConfigNode.parse(source.text, file: source.file, sink: sink)
+        else { return [:] }
+        var states: [String: Bool] = [:]
+        for (name, keyNode, value) in root.namedEntries("switches.yaml") ?? [] {
+            guard declared.contains(name) else {
+                keyNode.error("no switch '\(name)' in policy.yaml\(Suggestion.phrase(for: name, among: declared))")
+                continue
+            }
+            if let state = value.switchState("switch '\(name)'") { states[name] = state }
+        }
+        return states
     }
 
     private static func parseTeacher(_ node: ConfigNode) -> TeacherSettings? {

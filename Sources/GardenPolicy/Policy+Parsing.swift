@@ -44,7 +44,7 @@ private struct PolicyParser {
 
     mutating func parse(_ source: GardenConfig.Source) -> Policy? {
         guard let root = ConfigNode.parse(source.text, file: source.file, sink: sink),
-              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "accounts", "realm", "teaching", "rules", "default"],
+              let keys = root.mapping("policy.yaml", allowed: ["classes", "default_class", "addresses", "accounts", "realm", "teaching", "rules", "switches", "default"],
                                       required: ["classes", "default_class", "default"])
         else { return nil }
 
@@ -128,7 +128,37 @@ private struct PolicyParser {
            let explain = teaching["explain_blocks"]?.boolean("explain_blocks") {
             policy.explainBlocks = explain
         }
-        return policy
+        if let node = keys["switches"] { policy.switches = parseSwitches(node, ruleIDs: rules.map(\.id)) }
+        policy.allRules = rules
+        return policy.applyingSwitches([:])
+    }
+
+    /// `switches: {id: {title, rules: [...], default: on|off}}`.
+    private func parseSwitches(_ node: ConfigNode, ruleIDs: [String]) -> [PolicySwitch] {
+        var switches: [PolicySwitch] = []
+        var owner: [String: String] = [:]
+        for (id, keyNode, value) in node.namedEntries("switches") ?? [] {
+            if id.isEmpty || !id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }) {
+                keyNode.error("switch name '\(id)' may hold only letters, digits, '-' and '_'")
+            }
+            guard let fields = value.mapping("switch '\(id)'", allowed: ["title", "rules", "default"], required: ["rules"]) else { continue }
+            var rules: [String] = []
+            for item in fields["rules"]?.list("rules") ?? [] {
+                guard let rule = item.string("a rule id") else { continue }
+                if !ruleIDs.contains(rule) {
+                    item.error("switch '\(id)' names rule '\(rule)', which policy.yaml does not have\(Suggestion.phrase(for: rule, among: ruleIDs))")
+                } else if let other = owner[rule] {
+                    item.error("rule '\(rule)' is already in switch '\(other)'; a rule belongs to one switch at most")
+                } else {
+                    owner[rule] = id
+                    rules.append(rule)
+                }
+            }
+            var isOn = true
+            if let defaultNode = fields["default"] { isOn = defaultNode.switchState("default") ?? true }
+            switches.append(PolicySwitch(id: id, title: fields["title"]?.string("title") ?? id, ruleIDs: rules, isOnByDefault: isOn))
+        }
+        return switches
     }
 
     private func addressRange(_ item: ConfigNode) -> IPAddressRange? {

@@ -48,6 +48,8 @@ public struct ConfigDirectory: Sendable {
                 lists[String(name.dropLast(4))] = read("lists/" + name)
             }
         }
+        // The lesson's switches, as the desk last wrote them (optional).
+        let switches = FileManager.default.fileExists(atPath: file("switches.yaml")) ? read("switches.yaml") : nil
         var templates: [String: GardenConfig.Source] = [:]
         let templateNames = (try? FileManager.default.contentsOfDirectory(atPath: file("templates"))) ?? []
         for name in templateNames.sorted() where name.hasSuffix(".mustache") && !name.hasPrefix(".") {
@@ -57,7 +59,7 @@ public struct ConfigDirectory: Sendable {
         var config: GardenConfig
         var diagnostics: [ConfigDiagnostic] = []
         do {
-            config = try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists)
+            config = try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists, switches: switches)
         } catch {
             diagnostics = error.diagnostics
             config = GardenConfig(listeners: [], sites: SiteRegistry(sites: [], portalHost: ""))
