@@ -22,7 +22,7 @@ public enum CensorStyle: Sendable, Equatable, CustomStringConvertible {
     case authenticate
 
     /// The action names as written in `policy.yaml`.
-    static let names = ["allow", "block", "unavailable", "notfound", "redirect", "drop", "reset", "stall", "authenticate"]
+    public static let names = ["allow", "block", "unavailable", "notfound", "redirect", "drop", "reset", "stall", "authenticate"]
 
     /// The action's name as written in `policy.yaml` (`redirect`, without its address).
     public var name: String {

@@ -103,6 +103,7 @@ public final class AuditTrail: Sendable {
     }
 
     private func writerLoop() {
+        var lastHeartbeat = ContinuousClock.now
         while true {
             let stop = stopping.load(ordering: .acquiring)
             let batch = queue.withLock { events -> [AuditEvent] in
@@ -113,6 +114,10 @@ public final class AuditTrail: Sendable {
             }
             if !batch.isEmpty { write(batch) }
             reportDrops()
+            if ContinuousClock.now - lastHeartbeat >= .seconds(15) {
+                lastHeartbeat = .now
+                feed.heartbeat()
+            }
             if stop { break }
             Thread.sleep(forTimeInterval: Double(Self.interval.components.attoseconds) / 1e18)
         }

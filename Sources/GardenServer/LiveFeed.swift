@@ -65,6 +65,14 @@ public final class LiveFeed: Sendable {
         return (past, stream)
     }
 
+    /// An empty batch to every viewer: the feed writes a comment line, which keeps the
+    /// stream open through proxies and ends the streams of viewers who have left.
+    func heartbeat() {
+        state.withLock { state in
+            for viewer in state.viewers.values { viewer.yield([]) }
+        }
+    }
+
     /// Viewers connected now.
     public var viewerCount: Int { state.withLock { $0.viewers.count } }
 

@@ -12,9 +12,12 @@ import NIOPosix
 /// Every route but `/login` and `/healthz` needs a session; sessions are an `HttpOnly;
 /// SameSite=Strict` cookie, every form carries a CSRF token checked on POST, and failed
 /// logins from one address back off (1, 2, 4, ... seconds, up to 15 minutes). The
-/// password is checked with scrypt off the event loops. This version serves the reveal
-/// view (a page as the site has it and as a visitor receives it); the live feed and the
-/// rest of the dashboard are to come.
+/// password is checked with scrypt off the event loops.
+///
+/// Pages: the live feed (server-sent events), Now (rates and counts of the last five
+/// minutes), Policy (the rules with their hits, the last reload and its errors),
+/// Switches, Reveal, and `/metrics` for Prometheus (a session, or HTTP Basic with the
+/// teacher's password).
 public final class TeacherDesk: Sendable {
     let settings: TeacherSettings
     let sessions = TeacherSessions()
@@ -22,14 +25,33 @@ public final class TeacherDesk: Sendable {
     let currentConfig: @Sendable () -> GardenConfig
     let sitesDirectory: String
     let logger: Logger
+    /// The garden's audit events (feed, statistics, metrics); nil shows empty pages.
+    let audit: AuditTrail?
+    /// The reloader, for the last reload's outcome and errors, and to reload at once
+    /// when a switch is clicked.
+    let reloader: ConfigReloader?
+    /// The configuration folder, where switches.yaml is written.
+    let configDirectory: String?
+    let openConnections: @Sendable () -> Int
+    /// HTTP Basic credentials for `/metrics` already checked, so a scraper costs one
+    /// scrypt, not one per scrape: an HMAC of the header under a per-process key.
+    let checkedMetricsCredentials = MetricsCredentialMemo()
 
     static let sessionCookie = "garden_teacher"
     static let loginCookie = "garden_login"
 
-    public init(settings: TeacherSettings, sitesDirectory: String, logger: Logger, currentConfig: @escaping @Sendable () -> GardenConfig) {
+    public init(
+        settings: TeacherSettings, sitesDirectory: String, logger: Logger, audit: AuditTrail? = nil, reloader: ConfigReloader? = nil,
+        configDirectory: String? = nil, openConnections: @escaping @Sendable () -> Int = { 0 },
+        currentConfig: @escaping @Sendable () -> GardenConfig
+    ) {
         self.settings = settings
         self.sitesDirectory = sitesDirectory
         self.logger = logger
+        self.audit = audit
+        self.reloader = reloader
+        self.configDirectory = configDirectory
+        self.openConnections = openConnections
         self.currentConfig = currentConfig
     }
 
@@ -60,6 +82,7 @@ public final class TeacherDesk: Sendable {
             guard let session = session(of: request) else { return Self.toLogin() }
             return reveal(request, session: session)
         }
+        addDashboardRoutes(to: router)
         return router
     }
 
@@ -132,9 +155,16 @@ public final class TeacherDesk: Sendable {
 
     func home(session: TeacherSessions.Session) -> Response {
         let config = currentConfig()
-        return Self.page(status: .ok, title: "Teacher's desk", body: """
+        return Self.page(status: .ok, title: "Teacher's desk", session: session, body: """
+            <ul class="home">
+            <li><a href="/feed">Live feed</a>: every request as it happens; click one for why.</li>
+            <li><a href="/now">Now</a>: requests per second, allowed and censored per class and site, the most blocked hosts.</li>
+            <li><a href="/policy">Policy</a>: the rules, their hits since the last reload, and why an edit did not take.</li>
+            <li><a href="/switches">Switches</a>: turn the lesson's sets of rules on and off.</li>
+            <li><a href="/reveal">Reveal</a>: what the censor changes in a page.</li>
+            <li><a href="/metrics">Metrics</a> for Prometheus.</li>
+            </ul>
             \(revealForm(config: config, url: "http://friend.com.kp/", visitorClass: config.policy.defaultClass))
-            \(logoutForm(session: session))
             """)
     }
 
@@ -152,10 +182,6 @@ public final class TeacherDesk: Sendable {
             """
     }
 
-    func logoutForm(session: TeacherSessions.Session) -> String {
-        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\"><button>Log out</button></form>"
-    }
-
     func reveal(_ request: Request, session: TeacherSessions.Session) -> Response {
         let config = currentConfig()
         let query = request.uri.queryParameters
@@ -164,7 +190,7 @@ public final class TeacherDesk: Sendable {
         var body = revealForm(config: config, url: url, visitorClass: visitorClass)
         guard config.policy.classes[visitorClass] != nil else {
             body += "<p class=\"problem\">No class '\(Self.escape(visitorClass))'.</p>"
-            return Self.page(status: .badRequest, title: "Reveal", body: body + logoutForm(session: session))
+            return Self.page(status: .badRequest, title: "Reveal", session: session, body: body)
         }
         do {
             let result = try Reveal.run(
@@ -179,7 +205,7 @@ public final class TeacherDesk: Sendable {
         } catch {
             body += "<p class=\"problem\">\(Self.escape(error.description))</p>"
         }
-        return Self.page(status: .ok, title: "Reveal", body: body + logoutForm(session: session))
+        return Self.page(status: .ok, title: "Reveal", session: session, body: body)
     }
 
     /// The original on the left, what the visitor receives on the right; changed lines marked.
@@ -217,19 +243,43 @@ public final class TeacherDesk: Sendable {
         table.diff{border-collapse:collapse;font:12px monospace;width:100%;table-layout:fixed}
         table.diff td{border-top:1px solid #eee;padding:1px 4px;white-space:pre-wrap;word-break:break-all;vertical-align:top}
         td.del{background:#fdd}td.ins{background:#dfd}pre.summary{background:#f6f6f6;padding:.5rem}
+        nav{margin:-1rem 0 1rem;padding:.5rem 0;border-bottom:1px solid #ddd}nav a{margin-right:1rem}
+        nav form.logout{display:inline;margin:0 0 0 1rem}
+        table.grid{border-collapse:collapse;margin:.5rem 0 1.5rem}table.grid th,table.grid td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#070}.bad{color:#a00}
+        #events{font:12px monospace;max-height:70vh;overflow:auto;border:1px solid #ddd}
+        #events div{padding:2px 6px;cursor:pointer;border-bottom:1px solid #f2f2f2;white-space:nowrap}
+        .a-allow{background:#effaef}.a-block,.a-unavailable{background:#fde8e8}.a-notfound{background:#fdf3e0}
+        .a-redirect{background:#e8f0fd}.a-drop,.a-reset,.a-stall{background:#eee;color:#555}.a-authenticate{background:#f5ecfd}
+        .a-refused{background:#fafafa;color:#888}.rewritten{font-style:italic}
+        #trace{white-space:pre-wrap;background:#f6f6f6;padding:.5rem;font:12px monospace;min-height:2rem}
+        .filters label{margin-right:1rem}.bar{display:inline-block;background:#6a8;height:10px;vertical-align:middle}
         """
 
-    static func page(status: HTTPResponse.Status, title: String, body: String) -> Response {
+    /// A desk page. With a session it gets the navigation bar and the logout button;
+    /// `script` names a script of the desk's own to load (`/desk.js`).
+    static func page(
+        status: HTTPResponse.Status, title: String, session: TeacherSessions.Session? = nil, head: String = "", script: Bool = false,
+        body: String
+    ) -> Response {
+        let navigation = session.map { session in
+            """
+            <nav><a href="/">Desk</a> <a href="/feed">Live feed</a> <a href="/now">Now</a> <a href="/policy">Policy</a> \
+            <a href="/switches">Switches</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a>\
+            <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(session.csrf)"><button>Log out</button></form></nav>
+            """
+        } ?? ""
         let html = """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
-            <style>\(style)</style></head><body><h1>\(Self.escape(title))</h1>
+            <style>\(style)</style>\(head)\(script ? "<script src=\"/desk.js\" defer></script>" : "")</head><body>\(navigation)<h1>\(Self.escape(title))</h1>
             \(body)
             </body></html>
             """
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         headers[.xContentTypeOptions] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))

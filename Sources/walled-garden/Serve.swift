@@ -92,7 +92,10 @@ struct Serve: AsyncParsableCommand {
         // settings apply at restart, like the listeners).
         var desk: Task<Void, Never>?
         if let settings = gardenConfig.teacher {
-            let teacher = TeacherDesk(settings: settings, sitesDirectory: sites, logger: logger) { reloader.runningConfig }
+            let teacher = TeacherDesk(
+                settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
+                configDirectory: config, openConnections: { server.openConnections }
+            ) { reloader.runningConfig }
             desk = Task {
                 do {
                     try await teacher.run()

@@ -16,14 +16,23 @@ import Testing
         let task: Task<Void, Never>
         let port: Int
 
-        init() async throws {
+        convenience init() async throws {
             let config = try ConfigDirectory(path: ConfigCheckTests.repository.appendingPathComponent("Config").path).load()
+            try await self.init(sitesDirectory: ConfigCheckTests.repository.appendingPathComponent("Sites").path) { config }
+        }
+
+        /// A desk attached to a garden's audit trail and reloader.
+        init(
+            audit: AuditTrail? = nil, reloader: ConfigReloader? = nil, configDirectory: String? = nil, sitesDirectory: String,
+            openConnections: @escaping @Sendable () -> Int = { 0 }, currentConfig: @escaping @Sendable () -> GardenConfig
+        ) async throws {
             let settings = TeacherSettings(address: ListenAddress("127.0.0.1:0")!, passwordHash: try PasswordHash.parse(TeacherDeskTests.hash).get())
             var logger = Logger(label: "desk-test")
             logger.logLevel = .critical
             let desk = TeacherDesk(
-                settings: settings, sitesDirectory: ConfigCheckTests.repository.appendingPathComponent("Sites").path, logger: logger
-            ) { config }
+                settings: settings, sitesDirectory: sitesDirectory, logger: logger, audit: audit, reloader: reloader,
+                configDirectory: configDirectory, openConnections: openConnections, currentConfig: currentConfig
+            )
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
             task = Task {
                 try? await desk.run { port in continuation.yield(port) }
@@ -145,7 +154,8 @@ import Testing
         #expect(try await desk.post("/logout", form: "csrf=forged", cookie: cookie).status == 403)
         #expect(try await desk.get("/", cookie: cookie).status == 200)
         let home = try await desk.get("/", cookie: cookie).bodyText
-        let start = try #require(home.range(of: "action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\""))
+        let form = try #require(home.range(of: "action=\"/logout\""))
+        let start = try #require(home[form.upperBound...].range(of: "name=\"csrf\" value=\""))
         let csrf = String(home[start.upperBound...].prefix { $0 != "\"" })
         #expect(try await desk.post("/logout", form: "csrf=\(csrf)", cookie: cookie).status == 303)
         #expect(try await desk.get("/", cookie: cookie).status == 303)
