@@ -248,7 +248,7 @@ public final class TeacherDesk: Sendable {
         table.grid{border-collapse:collapse;margin:.5rem 0 1.5rem}table.grid th,table.grid td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
         td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#070}.bad{color:#a00}
         #events{font:12px monospace;max-height:70vh;overflow:auto;border:1px solid #ddd}
-        #events div{padding:2px 6px;cursor:pointer;border-bottom:1px solid #f2f2f2;white-space:nowrap}
+        #events div{padding:2px 6px;cursor:pointer;border-bottom:1px solid #f2f2f2;white-space:pre}
         .a-allow{background:#effaef}.a-block,.a-unavailable{background:#fde8e8}.a-notfound{background:#fdf3e0}
         .a-redirect{background:#e8f0fd}.a-drop,.a-reset,.a-stall{background:#eee;color:#555}.a-authenticate{background:#f5ecfd}
         .a-refused{background:#fafafa;color:#888}.rewritten{font-style:italic}

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import GardenPolicy
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Testing
+
+/// The desk in a real browser: headless Chromium driven through chromedriver (WebDriver)
+/// logs in, opens the live feed, sees a student's request appear in it, and saves a
+/// screenshot in the test's temporary folder. Needs Debian's `chromium` and
+/// `chromium-driver` (`.ci/run` installs them); without them the test is skipped.
+@Suite(.enabled(if: Chromium.isInstalled, "needs chromium and chromium-driver"))
+struct DeskBrowserTests {
+    static let chromedriver = Chromium.driver
+    static let chromium = Chromium.browser
+
+    /// A WebDriver session on a chromedriver of our own.
+    final class Browser: @unchecked Sendable {
+        let driver = Process()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let base: String
+        var session = ""
+
+        init() async throws {
+            let port = Int.random(in: 20_000...40_000)
+            base = "http://127.0.0.1:\(port)"
+            driver.executableURL = URL(fileURLWithPath: DeskBrowserTests.chromedriver)
+            driver.arguments = ["--port=\(port)"]
+            driver.standardOutput = FileHandle.nullDevice
+            driver.standardError = FileHandle.nullDevice
+            try driver.run()
+            // Ready when /status answers.
+            var ready = false
+            for _ in 0..<100 where !ready {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = (try? await call("GET", "/status")) != nil
+            }
+            try #require(ready, "chromedriver did not start")
+            let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
+                "browserName": "chrome",
+                "goog:chromeOptions": [
+                    "binary": DeskBrowserTests.chromium,
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"],
+                ],
+            ]]]
+            let created = try await call("POST", "/session", capabilities)
+            session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String)
+        }
+
+        @discardableResult
+        func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = .init(rawValue: method)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if let body { request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body))) }
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 32 << 20)
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] ?? [:]
+            if response.status.code >= 400 { throw WebDriverError(message: "\(method) \(path): \(json)") }
+            return json
+        }
+
+        func open(_ url: String) async throws {
+            try await call("POST", "/session/\(session)/url", ["url": url])
+        }
+
+        func element(_ css: String) async throws -> String {
+            let found = try await call("POST", "/session/\(session)/element", ["using": "css selector", "value": css])
+            let value = try #require(found["value"] as? [String: Any])
+            return try #require(value.values.first as? String)
+        }
+
+        func script(_ source: String) async throws -> Any? {
+            try await call("POST", "/session/\(session)/execute/sync", ["script": source, "args": []])["value"]
+        }
+
+        func screenshot() async throws -> Data {
+            let base64 = try #require(try await call("GET", "/session/\(session)/screenshot")["value"] as? String)
+            return try #require(Data(base64Encoded: base64))
+        }
+
+        func quit() async {
+            if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)") }
+            driver.terminate()
+            try? await client.shutdown()
+        }
+    }
+
+    struct WebDriverError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    @Test func theFeedUpdatesInChromium() async throws {
+        let room = try await DeskDashboardTests.Classroom()
+        let browser = try await Browser()
+        defer {
+            Task {
+                await browser.quit()
+                await room.stop()
+            }
+        }
+        let desk = "http://127.0.0.1:\(room.desk.port)"
+        try await browser.open(desk + "/login")
+        let password = try await browser.element("input[name=password]")
+        try await browser.call("POST", "/session/\(browser.session)/element/\(password)/value", ["text": "teacher"])
+        let button = try await browser.element("form button")
+        try await browser.call("POST", "/session/\(browser.session)/element/\(button)/click", [:])
+        try await browser.open(desk + "/feed")
+
+        // Wait for the feed to be live, then browse as a student.
+        var live = false
+        for _ in 0..<50 where !live {
+            live = (try await browser.script("return document.getElementById('status').textContent") as? String) == "live"
+            if !live { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(live, "the feed did not connect")
+        let student = try await room.browse("http://worldnews.example/seen-in-chromium")
+        #expect(student.status == 451)
+
+        var text = ""
+        for _ in 0..<50 where !text.contains("seen-in-chromium") {
+            try await Task.sleep(for: .milliseconds(100))
+            text = try await browser.script("return document.getElementById('events').textContent") as? String ?? ""
+        }
+        #expect(text.contains("GET http://worldnews.example/seen-in-chromium  → unavailable (foreign-news-unavailable)  451"))
+        let colour = try await browser.script("return document.querySelector('#events div').className") as? String
+        #expect(colour == "a-unavailable")
+
+        // Clicking the event shows why.
+        let row = try await browser.element("#events div")
+        try await browser.call("POST", "/session/\(browser.session)/element/\(row)/click", [:])
+        var why = ""
+        for _ in 0..<50 where !why.contains("foreign-news-unavailable — applies") {
+            try await Task.sleep(for: .milliseconds(100))
+            why = try await browser.script("return document.getElementById('trace').textContent") as? String ?? ""
+        }
+        #expect(why.contains("foreign-news-unavailable — applies and decides: unavailable."))
+
+        let png = try await browser.screenshot()
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let file = room.folder.appendingPathComponent("live-feed.png")
+        try png.write(to: file)
+        // Kept for a person to look at when the test runs with GARDEN_KEEP_SCREENSHOTS set.
+        if let keep = ProcessInfo.processInfo.environment["GARDEN_KEEP_SCREENSHOTS"] {
+            try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+            try? png.write(to: URL(fileURLWithPath: keep).appendingPathComponent("live-feed.png"))
+        }
+        #expect(FileManager.default.fileExists(atPath: file.path))
+    }
+}
+
+/// Where Debian puts Chromium and its WebDriver.
+enum Chromium {
+    static let driver = "/usr/bin/chromedriver"
+    static let browser = "/usr/bin/chromium"
+    static var isInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: driver) && FileManager.default.isExecutableFile(atPath: browser)
+    }
+}
