@@ -125,20 +125,20 @@ public final class AuditTrail: Sendable {
     }
 
     private func write(_ batch: [AuditEvent]) {
-        let entries = feed.publish(batch)
+        feed.publish(batch)
         statistics.add(batch)
         metrics.add(batch)
         fileState.withLock { state in
             guard let file = state.file else { return }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(batch.count * 300)
-            for (event, entry) in zip(batch, entries) {
+            var text = ""
+            text.reserveCapacity(batch.count * 320)
+            for event in batch {
                 switch state.format {
-                case .json: bytes.append(contentsOf: entry.jsonLine.utf8)
-                case .combined: bytes.append(contentsOf: event.combinedLine().utf8)
+                case .json: text += event.jsonLine()
+                case .combined: text += event.combinedLine()
                 }
             }
-            file.append(bytes)
+            file.append(Array(text.utf8))
             if let problem = file.problem, problem != state.reportedProblem {
                 state.reportedProblem = problem
                 logger.error("\(problem)")

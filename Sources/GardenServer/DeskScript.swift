@@ -83,6 +83,11 @@ enum DeskScript {
       const source = new EventSource(list.dataset.feed);
       source.addEventListener("open", () => { status.textContent = paused ? "paused" : "live"; });
       source.addEventListener("error", () => { status.textContent = "reconnecting…"; });
+      let skipped = 0;
+      source.addEventListener("skipped", (message) => {
+        skipped += Number(message.data);
+        status.textContent = (paused ? "paused" : "live") + " (" + skipped + " events too fast to show)";
+      });
       source.addEventListener("request", (message) => {
         const event = JSON.parse(message.data);
         if (paused) {

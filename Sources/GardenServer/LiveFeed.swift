@@ -1,58 +1,86 @@
 import GardenPolicy
+import NIOCore
 import Synchronization
 
 /// The audit events as they happen, for the desk's live feed (server-sent events).
 ///
-/// The audit trail's writer publishes each batch once; every viewer gets the batch
-/// through its own stream, which keeps only the newest batches when a viewer reads
-/// slowly, so a hundred open dashboards cost the data plane nothing and a stalled one
-/// cannot grow memory. The last events are kept, to show a new viewer some history
-/// and to explain an event clicked in the feed.
+/// The audit trail's writer publishes each batch once (every few milliseconds). A batch
+/// is turned into server-sent-event text once, for all viewers, and holds at most
+/// `eventsPerBatch` events: a garden under load answers tens of thousands of requests a
+/// second, more than any screen can show, and a hundred viewers must not cost the
+/// students anything. The events left out are counted in the batch (`skipped`). Each
+/// viewer's stream keeps only the newest batches when it reads slowly, so a stalled
+/// dashboard cannot grow memory. The last events are kept, for a new viewer's first
+/// screen and to explain an event clicked in the feed.
 public final class LiveFeed: Sendable {
-    /// One event with its feed number and its text, formatted once for every viewer.
+    /// One event with its feed number.
     public struct Entry: Sendable {
         public var id: Int
         public var event: AuditEvent
-        /// The audit log's JSON line (ends in a newline).
-        public var jsonLine: String
+
         /// The JSON object the feed sends: the log line with the event's number first.
         public var feedJSON: String {
-            "{\"id\":\(id)," + jsonLine.dropFirst().dropLast()
+            "{\"id\":\(id)," + event.jsonLine().dropFirst().dropLast()
         }
+
+        /// The entry as one server-sent event.
+        var serverSentEvent: String {
+            "id: \(id)\nevent: request\ndata: \(feedJSON)\n\n"
+        }
+    }
+
+    /// What every viewer is sent for one published batch.
+    public struct Batch: Sendable {
+        /// The events sent (the newest of the batch).
+        public var entries: [Entry]
+        /// Events of the batch left out, over the rate a screen can show.
+        public var skipped: Int
+        /// The batch as server-sent-event text, made once for every viewer.
+        public var text: ByteBuffer
     }
 
     private struct State {
         var nextID = 1
         var recent: [Entry] = []
-        var viewers: [Int: AsyncStream<[Entry]>.Continuation] = [:]
+        var viewers: [Int: AsyncStream<Batch>.Continuation] = [:]
         var nextViewer = 0
     }
 
     private let state = Mutex(State())
     /// How many past events are kept.
     static let historySize = 2000
+    /// The most events one batch sends (batches come every 20 ms: 1,250 events a second).
+    static let eventsPerBatch = 25
 
-    /// Numbers the batch, keeps it in the history and hands it to every viewer.
-    func publish(_ batch: [AuditEvent]) -> [Entry] {
-        state.withLock { state in
+    /// Numbers the events and keeps them in the history; sends the newest to every viewer.
+    func publish(_ batch: [AuditEvent]) {
+        let (sent, skipped, hasViewers) = state.withLock { state -> ([Entry], Int, Bool) in
             var entries: [Entry] = []
             entries.reserveCapacity(batch.count)
             for event in batch {
-                entries.append(Entry(id: state.nextID, event: event, jsonLine: event.jsonLine()))
+                entries.append(Entry(id: state.nextID, event: event))
                 state.nextID += 1
             }
             state.recent.append(contentsOf: entries.suffix(Self.historySize))
             if state.recent.count > Self.historySize {
                 state.recent.removeFirst(state.recent.count - Self.historySize)
             }
-            for viewer in state.viewers.values { viewer.yield(entries) }
-            return entries
+            let sent = Array(entries.suffix(Self.eventsPerBatch))
+            return (sent, entries.count - sent.count, !state.viewers.isEmpty)
+        }
+        // Formatted outside the lock, and only when someone is watching.
+        guard hasViewers else { return }
+        var text = skipped > 0 ? "event: skipped\ndata: \(skipped)\n\n" : ""
+        for entry in sent { text += entry.serverSentEvent }
+        let message = Batch(entries: sent, skipped: skipped, text: ByteBuffer(string: text))
+        state.withLock { state in
+            for viewer in state.viewers.values { viewer.yield(message) }
         }
     }
 
     /// A stream of batches from now on, and the last `history` events before it.
-    public func subscribe(history: Int = 50) -> (history: [Entry], batches: AsyncStream<[Entry]>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: [Entry].self, bufferingPolicy: .bufferingNewest(256))
+    public func subscribe(history: Int = 50) -> (history: [Entry], batches: AsyncStream<Batch>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Batch.self, bufferingPolicy: .bufferingNewest(64))
         let (number, past) = state.withLock { state in
             let number = state.nextViewer
             state.nextViewer += 1
@@ -68,8 +96,9 @@ public final class LiveFeed: Sendable {
     /// An empty batch to every viewer: the feed writes a comment line, which keeps the
     /// stream open through proxies and ends the streams of viewers who have left.
     func heartbeat() {
+        let message = Batch(entries: [], skipped: 0, text: ByteBuffer(string: ": still here\n\n"))
         state.withLock { state in
-            for viewer in state.viewers.values { viewer.yield([]) }
+            for viewer in state.viewers.values { viewer.yield(message) }
         }
     }
 

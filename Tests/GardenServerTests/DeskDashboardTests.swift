@@ -101,6 +101,36 @@ import Testing
         #expect(seconds < 1, "the event took \(seconds) s")
     }
 
+    @Test func aFloodIsThinnedForTheScreenAndCounted() async throws {
+        let room = try await Classroom()
+        defer { Task { await room.stop() } }
+        let (cookie, _) = try await room.session()
+        let port = room.desk.port
+        let count = 400
+        let text = try await RawConnection.offPool { () -> String in
+            let connection = try RawConnection(port: port, timeout: 5)
+            connection.send(Array("GET /feed/events HTTP/1.1\r\nHost: desk\r\nCookie: \(cookie)\r\n\r\n".utf8))
+            _ = connection.receive { String(decoding: $0, as: UTF8.self).contains("retry: 2000") }
+            // 400 pipelined requests arrive faster than one 20 ms batch can show.
+            let student = try RawConnection(port: room.citizenPort, timeout: 5)
+            let request = "GET http://friend.com.kp/flood HTTP/1.1\r\nHost: friend.com.kp\r\n\r\n"
+            student.send(Array((String(repeating: request, count: count - 1)
+                + "GET http://friend.com.kp/last HTTP/1.1\r\nHost: friend.com.kp\r\nConnection: close\r\n\r\n").utf8))
+            _ = student.receive()
+            return String(decoding: connection.receive { String(decoding: $0, as: UTF8.self).contains("friend.com.kp/last") }.bytes, as: UTF8.self)
+        }
+        // (Chunked framing puts "\r\n" between batches: one Character, so split on it too.)
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
+        let shown = lines.filter { $0.hasPrefix("data: {") }.count
+        var skipped = 0
+        for (index, line) in lines.enumerated() where line == "event: skipped" && index + 1 < lines.count {
+            skipped += Int(lines[index + 1].dropFirst("data: ".count)) ?? 0
+        }
+        #expect(skipped > 0)
+        #expect(shown + skipped == count)
+        #expect(shown < count)
+    }
+
     @Test func aClickedEventIsExplained() async throws {
         let room = try await Classroom()
         defer { Task { await room.stop() } }
