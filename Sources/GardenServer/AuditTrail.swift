@@ -18,7 +18,7 @@ public final class AuditTrail: Sendable {
     private let capacity: Int
     private let dropped = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Atomic<Bool>(false)
     private let fileState: Mutex<FileState>
     private let logger: Logger
     /// Every event as it happens, for the desk's live feed.
@@ -88,9 +88,11 @@ public final class AuditTrail: Sendable {
     public var droppedEvents: Int { dropped.load(ordering: .relaxed) }
 
     /// Writes what is queued and stops the writer thread.
-    public func shutdown() {
-        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        finished.wait()
+    public func shutdown() async {
+        stopping.store(true, ordering: .releasing)
+        while !finished.load(ordering: .acquiring) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Waits until every event recorded so far has been written (for tests and shutdown).
@@ -121,7 +123,7 @@ public final class AuditTrail: Sendable {
             if stop { break }
             Thread.sleep(forTimeInterval: Double(Self.interval.components.attoseconds) / 1e18)
         }
-        finished.signal()
+        finished.store(true, ordering: .releasing)
     }
 
     private func write(_ batch: [AuditEvent]) {

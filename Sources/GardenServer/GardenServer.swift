@@ -114,7 +114,7 @@ public final class GardenServer: Sendable {
         try? await promise.futureResult.get()
         timeout.cancel()
         await garden.credentials.shutdown()
-        garden.audit.shutdown()
+        await garden.audit.shutdown()
     }
 
     /// - Parameter persona: the class of everyone connecting through this listener, if it has one.
