@@ -11,8 +11,10 @@ import Synchronization
 /// The desk's dashboard: live feed, trace, Now, Policy, Switches, metrics.
 extension TeacherDesk {
     func addDashboardRoutes(to router: Router<TeacherRequestContext>) {
-        router.get("desk.js") { _, _ in
-            Response(
+        router.get("desk.js") { [self] request, _ in
+            // Like every route but the login page and /healthz, only for a session.
+            guard session(of: request) != nil else { return Response(status: .unauthorized) }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(string: DeskScript.source))

@@ -84,11 +84,16 @@ import Testing
         defer { desk.stop() }
         #expect(try await desk.get("/healthz").status == 200)
         #expect(try await desk.get("/login").status == 200)
-        for path in ["/", "/reveal?url=http://friend.com.kp/&as=citizen"] {
+        for path in ["/", "/reveal?url=http://friend.com.kp/&as=citizen", "/feed", "/now", "/policy", "/switches"] {
             let response = try await desk.get(path)
             #expect(response.status == 303)
             #expect(response.header("Location") == "/login")
         }
+        // Data and scripts answer 401 rather than redirect.
+        for path in ["/desk.js", "/feed/events", "/trace/1", "/metrics"] {
+            #expect(try await desk.get(path).status == 401, "\(path)")
+        }
+        #expect(try await desk.post("/switches", form: "switch=exam-day&state=on", cookie: nil).status == 303)
         #expect(try await desk.get("/", cookie: "garden_teacher=forged").status == 303)
     }
 
