@@ -11,10 +11,11 @@
 #
 # in one interleaved run of wrk rounds.
 #
-#   [BASELINE=...] Benchmarks/audit-cost.sh [rounds] [seconds] [connections] [viewers]
+#   [BASELINE=... BASELINE_CONFIG=...] Benchmarks/audit-cost.sh [rounds] [seconds] [connections] [viewers]
 #
 # Needs nginx, wrk and curl. Run from the repository root. To make a baseline build:
 #   git worktree add /tmp/before <commit> && (cd /tmp/before && swift build -c release)
+#   BASELINE=/tmp/before/.build/release/walled-garden BASELINE_CONFIG=/tmp/before/Config Benchmarks/audit-cost.sh
 set -euo pipefail
 
 rounds=${1:-3}
@@ -68,9 +69,9 @@ nginx -c "$work/nginx.conf"
 # One Config folder per variant: the shipped policy, one official listener.
 password=bench
 hash=$(echo "$password" | "$bin" hash-password --cost 10)
-variant() {  # name port log? desk?
+variant() {  # name port log? desk? [config-folder]
   local folder="$work/$1"
-  cp -r Config "$folder"
+  cp -r "${5:-Config}" "$folder"
   rm -f "$folder/switches.yaml"
   {
     echo "listeners:"
@@ -97,8 +98,9 @@ variant log+viewers 18104 yes yes
 "$bin" --config "$work/log" --sites Sites --log-level error >/dev/null & pids+=($!)
 "$bin" --config "$work/log+viewers" --sites Sites --log-level error >/dev/null & pids+=($!)
 if [ -n "${BASELINE:-}" ]; then
-  variant before 18101 no no
-  sed -i '/^log:/,$d' "$work/before/garden.yaml"
+  # The baseline reads the Config/ of its own commit (BASELINE_CONFIG), which may lack
+  # keys added since.
+  variant before 18101 no no "${BASELINE_CONFIG:-Config}"
   "$BASELINE" --config "$work/before" --sites Sites --log-level error >/dev/null & pids+=($!)
   names=(before "${names[@]}")
 fi

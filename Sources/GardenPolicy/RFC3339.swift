@@ -44,6 +44,35 @@ public enum RFC3339 {
         return "\(pad(p.year, 4))-\(pad(p.month, 2))-\(pad(p.day, 2))T\(pad(p.hour, 2)):\(pad(p.minute, 2)):\(pad(p.second, 2)).\(pad(p.millisecond, 3))Z"
     }
 
+    /// Appends `2026-11-28T19:20:01.123Z` to `bytes`, digit by digit.
+    public static func append(milliseconds: Int64, to bytes: inout [UInt8]) {
+        let p = parts(milliseconds: milliseconds)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(p.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(p.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(p.day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(p.hour, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(p.minute, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(p.second, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(p.millisecond, 3)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
     /// `28/Nov/2026:19:20:01 +0000`, as in Apache's and nginx's access logs.
     public static func combinedFormat(milliseconds: Int64) -> String {
         let p = parts(milliseconds: milliseconds)

@@ -14,7 +14,7 @@ import Synchronization
 /// does the rest. When the queue is full an event is counted as dropped, never waited
 /// for: the censor's bookkeeping must not slow the students down.
 public final class AuditTrail: Sendable {
-    private let queue: Mutex<[AuditEvent]>
+    private let queue: Mutex<[AuditRecord]>
     private let capacity: Int
     private let dropped = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
@@ -59,7 +59,7 @@ public final class AuditTrail: Sendable {
         state.file = file
         state.format = format
         self.fileState = Mutex(state)
-        var empty: [AuditEvent] = []
+        var empty: [AuditRecord] = []
         empty.reserveCapacity(1024)
         self.queue = Mutex(empty)
         let thread = Thread { [self] in writerLoop() }
@@ -68,7 +68,7 @@ public final class AuditTrail: Sendable {
     }
 
     /// Takes one event from the data plane. Never blocks beyond a short lock.
-    func record(_ event: AuditEvent) {
+    func record(_ event: AuditRecord) {
         let accepted = queue.withLock { events in
             guard events.count < capacity else { return false }
             events.append(event)
@@ -108,13 +108,14 @@ public final class AuditTrail: Sendable {
         var lastHeartbeat = ContinuousClock.now
         while true {
             let stop = stopping.load(ordering: .acquiring)
-            let batch = queue.withLock { events -> [AuditEvent] in
+            let batch = queue.withLock { events -> [AuditRecord] in
                 guard !events.isEmpty else { return [] }
                 let taken = events
                 events.removeAll(keepingCapacity: true)
                 return taken
             }
             if !batch.isEmpty { write(batch) }
+            feed.deliverIfDue()
             reportDrops()
             if ContinuousClock.now - lastHeartbeat >= .seconds(15) {
                 lastHeartbeat = .now
@@ -126,21 +127,22 @@ public final class AuditTrail: Sendable {
         finished.store(true, ordering: .releasing)
     }
 
-    private func write(_ batch: [AuditEvent]) {
+    private func write(_ batch: [AuditRecord]) {
+        for record in batch { record.complete() }
         feed.publish(batch)
         statistics.add(batch)
         metrics.add(batch)
         fileState.withLock { state in
             guard let file = state.file else { return }
-            var text = ""
-            text.reserveCapacity(batch.count * 320)
-            for event in batch {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(batch.count * 360)
+            for record in batch {
                 switch state.format {
-                case .json: text += event.jsonLine()
-                case .combined: text += event.combinedLine()
+                case .json: record.event.appendJSONLine(to: &bytes)
+                case .combined: bytes.append(contentsOf: record.event.combinedLine().utf8)
                 }
             }
-            file.append(Array(text.utf8))
+            file.append(bytes)
             if let problem = file.problem, problem != state.reportedProblem {
                 state.reportedProblem = problem
                 logger.error("\(problem)")

@@ -57,21 +57,21 @@ public final class DeskStatistics: Sendable {
     static let window = 300
     private let state = Mutex(State())
 
-    func add(_ batch: [AuditEvent]) {
+    func add(_ batch: [AuditRecord]) {
         state.withLock { state in
-            for event in batch {
-                let second = event.time / 1000
+            for record in batch {
+                let second = record.event.time / 1000
                 let slot = Int(second % Int64(Self.window))
                 if state.buckets[slot].second != second { state.buckets[slot] = Bucket(second: second) }
-                let censored = event.isCensored
+                let censored = record.event.isCensored
                 state.buckets[slot].total.add(censored: censored)
-                state.buckets[slot].byClass[event.visitorClass, default: Tally()].add(censored: censored)
-                state.buckets[slot].bySite[event.host, default: Tally()].add(censored: censored)
-                if event.action != "allow", event.action != "authenticate" {
-                    state.buckets[slot].blocked[event.host, default: 0] += 1
+                state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
+                state.buckets[slot].bySite[record.event.host, default: Tally()].add(censored: censored)
+                if record.event.action != "allow", record.event.action != "authenticate" {
+                    state.buckets[slot].blocked[record.event.host, default: 0] += 1
                 }
-                if let rule = event.rule { state.ruleHits[rule, default: RuleHits()].hits += 1 }
-                for shadow in event.shadow { state.ruleHits[shadow.rule, default: RuleHits()].shadowHits += 1 }
+                if let rule = record.event.rule { state.ruleHits[rule, default: RuleHits()].hits += 1 }
+                for shadow in record.event.shadow { state.ruleHits[shadow.rule, default: RuleHits()].shadowHits += 1 }
             }
         }
     }

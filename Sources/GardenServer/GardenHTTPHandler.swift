@@ -67,7 +67,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var clientText = "-"
     /// The audit event of the request being answered; recorded when its answer is queued
     /// (or the connection cut), then cleared.
-    private var event: AuditEvent?
+    private var event: AuditRecord?
     /// When the request being answered was taken up (for the event's duration).
     private var answerStarted: UInt64 = 0
     /// The status of the answer being written, for the event.
@@ -268,14 +268,11 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
         let isHEAD = head.method == .head
         teachingHeader = ""
-        let isAbsolute = head.target.utf8.first != UInt8(ascii: "/") && head.method != .connect
-        startEvent(
-            method: head.method.description,
-            url: isAbsolute || head.method == .connect ? head.target : "http://\(head.host ?? "-")\(head.target)",
-            host: head.host ?? "-"
-        )
-        event?.referer = head.referer
-        event?.userAgent = head.userAgent
+        // An origin-form target gets its host in the writer (`AuditRecord.complete`).
+        let isOriginForm = head.target.utf8.first == UInt8(ascii: "/")
+        startEvent(method: head.method.description, url: head.target, host: head.host ?? "-", originHost: isOriginForm ? head.host ?? "-" : nil)
+        if let referer = head.referer { event?.event.referer = referer }
+        if let userAgent = head.userAgent { event?.event.userAgent = userAgent }
         // A body we do not read would be taken for the next request: close after answering.
         if !head.keepsAlive || head.hasBody { closing = true }
 
@@ -302,8 +299,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
         }
         let site = sites.site(for: target.host)
-        event?.host = target.host.name
-        event?.zone = site?.zone.rawValue
+        event?.event.host = target.host.name
+        event?.event.zone = site?.zone.rawValue
 
         // The censor looks at every request before anything is served.
         // The class is found again per request: a reloaded policy may class addresses anew.
@@ -347,18 +344,18 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let decision = policy.decide(facts, tracing: false)
         let decisionNanoseconds = NIODeadline.now().uptimeNanoseconds &- decisionStarted
         record(decision, target: target)
-        if event != nil {
-            event!.visitorClass = visitorClass
-            event!.account = account
-            event!.rule = decision.ruleID
-            event!.action = decision.action.name
-            event!.decisionNanoseconds = Int(decisionNanoseconds)
+        if let record = event {
+            record.event.visitorClass = visitorClass
+            record.event.account = account
+            record.event.rule = decision.ruleID
+            record.event.action = decision.action.name
+            record.event.decisionNanoseconds = Int(decisionNanoseconds)
             if !decision.effects.isEmpty {
                 // Throttling is not carried out yet, so it is not recorded as applied.
-                event!.effects = decision.effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
+                record.event.effects = decision.effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
             }
             if !decision.shadowMatches.isEmpty {
-                event!.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
+                record.event.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
             }
         }
         let pages = sites.pages
@@ -510,7 +507,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         host: String, policy: Policy, proxy: Bool, isHEAD: Bool, problem: String?, teachersNote: GardenPages.TeachersNote? = nil
     ) {
         let field = proxy ? "Proxy-Authenticate" : "WWW-Authenticate"
-        if event?.rule == nil { event?.action = "authenticate" }
+        if let record = event, record.event.rule == nil { record.event.action = "authenticate" }
         sendPage(
             proxy ? .proxyAuthenticationRequired : .unauthorized,
             html: sites.pages.signIn(host: host, realm: policy.realm, problem: problem, teachersNote: teachersNote),
@@ -626,21 +623,24 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     // MARK: - Audit
 
     /// Begins the audit event of a request (or of a refusal before one could be read).
-    private func startEvent(method: String, url: String, host: String) {
+    private func startEvent(method: String, url: String, host: String, originHost: String? = nil) {
         answerStarted = NIODeadline.now().uptimeNanoseconds
-        event = AuditEvent(
-            time: AuditTrail.nowMilliseconds(), listener: listener, client: clientText, visitorClass: visitorClass,
-            method: method, url: url, host: host, rule: nil, action: "refused", status: 0, bytes: 0
+        event = AuditRecord(
+            AuditEvent(
+                time: AuditTrail.nowMilliseconds(), listener: listener, client: clientText, visitorClass: visitorClass,
+                method: method, url: url, host: host, rule: nil, action: "refused", status: 0, bytes: 0
+            ),
+            originHost: originHost
         )
     }
 
     /// Hands the event of the answer being queued to the audit trail.
     private func recordEvent(bytes: Int) {
-        guard var finished = event else { return }
+        guard let finished = event else { return }
         event = nil
-        finished.status = answerStatus  // 0 when the connection was cut instead
-        finished.bytes = bytes
-        finished.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
+        finished.event.status = answerStatus  // 0 when the connection was cut instead
+        finished.event.bytes = bytes
+        finished.event.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
         answerStatus = 0
         garden.audit.record(finished)
     }

@@ -46,13 +46,13 @@ public final class GardenMetrics: Sendable {
     /// Counts a batch of audit events: requests by class, action and status; bytes by
     /// class; decision times. The batch is summed first, so a busy second costs a few
     /// counter updates, not one per request.
-    func add(_ batch: [AuditEvent]) {
+    func add(_ batch: [AuditRecord]) {
         var requests: [RequestKey: Int] = [:]
         var bytes: [String: Int] = [:]
-        for event in batch {
-            requests[RequestKey(visitorClass: event.visitorClass, action: event.action, status: event.status), default: 0] += 1
-            bytes[event.visitorClass, default: 0] += event.bytes
-            if event.decisionNanoseconds > 0 { decisionTimer.recordNanoseconds(event.decisionNanoseconds) }
+        for record in batch {
+            requests[RequestKey(visitorClass: record.event.visitorClass, action: record.event.action, status: record.event.status), default: 0] += 1
+            bytes[record.event.visitorClass, default: 0] += record.event.bytes
+            if record.event.decisionNanoseconds > 0 { decisionTimer.recordNanoseconds(record.event.decisionNanoseconds) }
         }
         counters.withLock { counters in
             for (key, count) in requests {

@@ -4,11 +4,11 @@ import Synchronization
 
 /// The audit events as they happen, for the desk's live feed (server-sent events).
 ///
-/// The audit trail's writer publishes each batch once (every few milliseconds). A batch
-/// is turned into server-sent-event text once, for all viewers, and holds at most
-/// `eventsPerBatch` events: a garden under load answers tens of thousands of requests a
-/// second, more than any screen can show, and a hundred viewers must not cost the
-/// students anything. The events left out are counted in the batch (`skipped`). Each
+/// The audit trail's writer publishes each batch once (every few milliseconds); viewers
+/// are sent what came at most every 100 ms, turned into server-sent-event text once for
+/// all of them, and at most 20 events at a time: a garden under load answers tens of
+/// thousands of requests a second, more than any screen can show, and a hundred viewers
+/// must not cost the students anything. The events left out are counted (`skipped`). Each
 /// viewer's stream keeps only the newest batches when it reads slowly, so a stalled
 /// dashboard cannot grow memory. The last events are kept, for a new viewer's first
 /// screen and to explain an event clicked in the feed.
@@ -16,7 +16,8 @@ public final class LiveFeed: Sendable {
     /// One event with its feed number.
     public struct Entry: Sendable {
         public var id: Int
-        public var event: AuditEvent
+        let record: AuditRecord
+        public var event: AuditEvent { record.event }
 
         /// The JSON object the feed sends: the log line with the event's number first.
         public var feedJSON: String {
@@ -42,6 +43,10 @@ public final class LiveFeed: Sendable {
     private struct State {
         var nextID = 1
         var recent: [Entry] = []
+        /// Events since viewers were last sent a batch, and how many of them were left out.
+        var pending: [Entry] = []
+        var pendingSkipped = 0
+        var lastSent = ContinuousClock.now
         var viewers: [Int: AsyncStream<Batch>.Continuation] = [:]
         var nextViewer = 0
     }
@@ -49,27 +54,48 @@ public final class LiveFeed: Sendable {
     private let state = Mutex(State())
     /// How many past events are kept.
     static let historySize = 2000
-    /// The most events one batch sends (batches come every 20 ms: 1,250 events a second).
-    static let eventsPerBatch = 25
+    /// Viewers are sent a batch at most this often...
+    static let sendInterval: Duration = .milliseconds(100)
+    /// ... of at most this many events (200 a second: more than anyone can read).
+    static let eventsPerBatch = 20
 
-    /// Numbers the events and keeps them in the history; sends the newest to every viewer.
-    func publish(_ batch: [AuditEvent]) {
-        let (sent, skipped, hasViewers) = state.withLock { state -> ([Entry], Int, Bool) in
+    /// Numbers the events, keeps them in the history, and holds the newest for the viewers.
+    func publish(_ batch: [AuditRecord]) {
+        state.withLock { state in
             var entries: [Entry] = []
             entries.reserveCapacity(batch.count)
-            for event in batch {
-                entries.append(Entry(id: state.nextID, event: event))
+            for record in batch {
+                entries.append(Entry(id: state.nextID, record: record))
                 state.nextID += 1
             }
             state.recent.append(contentsOf: entries.suffix(Self.historySize))
             if state.recent.count > Self.historySize {
                 state.recent.removeFirst(state.recent.count - Self.historySize)
             }
-            let sent = Array(entries.suffix(Self.eventsPerBatch))
-            return (sent, entries.count - sent.count, !state.viewers.isEmpty)
+            guard !state.viewers.isEmpty else { return }
+            state.pending.append(contentsOf: entries.suffix(Self.eventsPerBatch))
+            state.pendingSkipped += max(0, entries.count - Self.eventsPerBatch)
+            if state.pending.count > Self.eventsPerBatch {
+                state.pendingSkipped += state.pending.count - Self.eventsPerBatch
+                state.pending.removeFirst(state.pending.count - Self.eventsPerBatch)
+            }
         }
-        // Formatted outside the lock, and only when someone is watching.
-        guard hasViewers else { return }
+    }
+
+    /// Sends the viewers what is held for them, if `sendInterval` has passed since the
+    /// last time (the writer asks every few milliseconds).
+    func deliverIfDue() {
+        let ready = state.withLock { state -> (entries: [Entry], skipped: Int)? in
+            guard !state.pending.isEmpty, ContinuousClock.now - state.lastSent >= Self.sendInterval else { return nil }
+            state.lastSent = .now
+            defer {
+                state.pending = []
+                state.pendingSkipped = 0
+            }
+            return (state.pending, state.pendingSkipped)
+        }
+        // Formatted outside the lock, once for every viewer.
+        guard let (sent, skipped) = ready else { return }
         var text = skipped > 0 ? "event: skipped\ndata: \(skipped)\n\n" : ""
         for entry in sent { text += entry.serverSentEvent }
         let message = Batch(entries: sent, skipped: skipped, text: ByteBuffer(string: text))

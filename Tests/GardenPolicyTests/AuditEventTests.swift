@@ -9,7 +9,7 @@ import Testing
         method: "GET", url: "http://friend.com.kp/search?q=\"오빠\"\\\n", host: "friend.com.kp", zone: "intranet",
         rule: "citizens-stay-inside", action: "block", shadow: [.init(rule: "phrase-filter", action: "block")],
         effects: ["rewrite", "monitor"], status: 403, bytes: 1234, durationMicroseconds: 87, decisionNanoseconds: 412,
-        referer: nil, userAgent: "curl/7.88.1\t"
+        referer: nil, userAgent: "curl/7.88.1\t\u{01}"
     )
 
     @Test func aLineReadsBackAsWritten() throws {
@@ -68,7 +68,7 @@ import Testing
 
     @Test func combinedLineEscapesQuotesAndControls() {
         let line = Self.sample.combinedLine()
-        #expect(line == "127.0.0.1 - inspector [28/Nov/2026:19:20:01 +0000] \"GET http://friend.com.kp/search?q=\\x22오빠\\x22\\x5C\\x0A HTTP/1.1\" 403 1234 \"-\" \"curl/7.88.1\\x09\"\n")
+        #expect(line == "127.0.0.1 - inspector [28/Nov/2026:19:20:01 +0000] \"GET http://friend.com.kp/search?q=\\x22오빠\\x22\\x5C\\x0A HTTP/1.1\" 403 1234 \"-\" \"curl/7.88.1\\x09\\x01\"\n")
     }
 
     @Test func censoredMeansAnythingButAPlainAllow() {
