@@ -227,6 +227,46 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         bytes.append(contentsOf: "}\n".utf8)
     }
 
+    /// Appends the fields a live-feed row shows, as one JSON object numbered `id`:
+    /// id, time, class, account, method, url, host, rule, action, shadow, effects, status.
+    public func appendFeedJSON(id: Int, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: #"{"id":"#.utf8)
+        JSONText.appendDecimal(id, to: &bytes)
+        bytes.append(contentsOf: #","time":""#.utf8)
+        RFC3339.append(milliseconds: time, to: &bytes)
+        bytes.append(contentsOf: #"","class":"#.utf8)
+        JSONText.append(visitorClass, to: &bytes)
+        bytes.append(contentsOf: #","account":"#.utf8)
+        JSONText.append(account, to: &bytes)
+        bytes.append(contentsOf: #","method":"#.utf8)
+        JSONText.append(method, to: &bytes)
+        bytes.append(contentsOf: #","url":"#.utf8)
+        JSONText.append(url, to: &bytes)
+        bytes.append(contentsOf: #","host":"#.utf8)
+        JSONText.append(host, to: &bytes)
+        bytes.append(contentsOf: #","rule":"#.utf8)
+        JSONText.append(rule, to: &bytes)
+        bytes.append(contentsOf: #","action":"#.utf8)
+        JSONText.append(action, to: &bytes)
+        bytes.append(contentsOf: #","shadow":["#.utf8)
+        for (index, match) in shadow.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: #"{"rule":"#.utf8)
+            JSONText.append(match.rule, to: &bytes)
+            bytes.append(contentsOf: #","action":"#.utf8)
+            JSONText.append(match.action, to: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(contentsOf: #"],"effects":["#.utf8)
+        for (index, effect) in effects.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONText.append(effect, to: &bytes)
+        }
+        bytes.append(contentsOf: #"],"status":"#.utf8)
+        JSONText.appendDecimal(status, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// The event in the Combined Log Format of Apache and nginx (with the final newline),
     /// for tools that read access logs: `client - account [time] "METHOD url HTTP/1.1"
     /// status bytes "referer" "user-agent"`. A dropped connection's status is 0.

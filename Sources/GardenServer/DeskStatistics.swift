@@ -63,7 +63,8 @@ public final class DeskStatistics: Sendable {
                 let second = record.event.time / 1000
                 let slot = Int(second % Int64(Self.window))
                 if state.buckets[slot].second != second { state.buckets[slot] = Bucket(second: second) }
-                let censored = record.event.isCensored
+                // (Fields read one by one: `isCensored` on the stored event would copy it whole.)
+                let censored = record.event.action != "allow" || record.event.effects.contains("rewrite")
                 state.buckets[slot].total.add(censored: censored)
                 state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
                 state.buckets[slot].bySite[record.event.host, default: Tally()].add(censored: censored)

@@ -350,10 +350,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             record.event.rule = decision.ruleID
             record.event.action = decision.action.name
             record.event.decisionNanoseconds = Int(decisionNanoseconds)
-            if !decision.effects.isEmpty {
-                // Throttling is not carried out yet, so it is not recorded as applied.
-                record.event.effects = decision.effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
-            }
+            if !decision.effects.isEmpty { record.event.effects = Self.appliedEffectNames(decision.effects) }
             if !decision.shadowMatches.isEmpty {
                 record.event.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
             }
@@ -633,6 +630,21 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             originHost: originHost
         )
     }
+
+    /// The names of the effects carried out, for the audit event: throttling is not yet,
+    /// so it is left out. The common single effects answer without a new array.
+    private static func appliedEffectNames(_ effects: [Effect]) -> [String] {
+        if effects.count == 1 {
+            switch effects[0] {
+            case .monitor: return monitorOnly
+            case .rewrite: return rewriteOnly
+            case .throttle: return []
+            }
+        }
+        return effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
+    }
+    private static let monitorOnly = ["monitor"]
+    private static let rewriteOnly = ["rewrite"]
 
     /// Hands the event of the answer being queued to the audit trail.
     private func recordEvent(bytes: Int) {

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// The audit trail's writer publishes each batch once (every few milliseconds); viewers
 /// are sent what came at most every 100 ms, turned into server-sent-event text once for
-/// all of them, and at most 20 events at a time: a garden under load answers tens of
+/// all of them, and at most 10 events at a time: a garden under load answers tens of
 /// thousands of requests a second, more than any screen can show, and a hundred viewers
 /// must not cost the students anything. The events left out are counted (`skipped`). Each
 /// viewer's stream keeps only the newest batches when it reads slowly, so a stalled
@@ -19,9 +19,13 @@ public final class LiveFeed: Sendable {
         let record: AuditRecord
         public var event: AuditEvent { record.event }
 
-        /// The JSON object the feed sends: the log line with the event's number first.
+        /// The JSON object the feed sends: what a row of the feed shows (the trace has
+        /// the rest), kept small because every viewer receives it.
         public var feedJSON: String {
-            "{\"id\":\(id)," + event.jsonLine().dropFirst().dropLast()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(256)
+            record.event.appendFeedJSON(id: id, to: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         /// The entry as one server-sent event.
@@ -56,8 +60,8 @@ public final class LiveFeed: Sendable {
     static let historySize = 2000
     /// Viewers are sent a batch at most this often...
     static let sendInterval: Duration = .milliseconds(100)
-    /// ... of at most this many events (200 a second: more than anyone can read).
-    static let eventsPerBatch = 20
+    /// ... of at most this many events (100 a second: more than anyone can read).
+    static let eventsPerBatch = 10
 
     /// Numbers the events, keeps them in the history, and holds the newest for the viewers.
     func publish(_ batch: [AuditRecord]) {

@@ -87,7 +87,7 @@ extension TeacherDesk {
             """)
     }
 
-    /// Server-sent events: the last 50 events, then each as it happens (at most 200 a
+    /// Server-sent events: the last 50 events, then each as it happens (at most 100 a
     /// second: beyond that an `event: skipped` says how many were left out); a comment
     /// line every 15 s keeps proxies from closing the stream (and finds viewers who left).
     func feedEvents(_ request: Request) -> Response {
