@@ -18,6 +18,9 @@ public struct Explanation: Sendable {
         case .none: site = "\(request.host) is not a site of the garden"
         }
         lines.append("Request: \(request.method) \(url) — \(site)")
+        if request.method == "CONNECT" {
+            lines.append("A tunnel (CONNECT): the censor sees the host and port, not the path, which travels inside the encryption; rules with paths do not apply.")
+        }
         if policy.rules.contains(where: { $0.conditions.contains { if case .schedule = $0 { true } else { false } } }) {
             let formatter = ISO8601DateFormatter()
             lines.append("Time: \(formatter.string(from: Date(timeIntervalSince1970: TimeInterval(request.time)))) (rules with a schedule look at it)")
@@ -59,7 +62,10 @@ public struct Explanation: Sendable {
             lines.append("  (\(remaining) more rule\(remaining == 1 ? "" : "s") not looked at: the first deciding rule ends the search.)")
         }
         let by = decision.ruleID == "default" ? "the default (no rule decided)" : "rule \(decision.ruleID)"
-        var verdict = "Decision: \(decision.action) (\(Self.fingerprint(decision.action))), by \(by)"
+        let seen = request.method == "CONNECT" && decision.action == .allow
+            ? "let through; this version cannot open the tunnel yet, so the answer is HTTP 502"
+            : Self.fingerprint(decision.action)
+        var verdict = "Decision: \(decision.action) (\(seen)), by \(by)"
         if !decision.reason.isEmpty { verdict += " — “\(decision.reason)”" }
         lines.append(verdict)
         if !decision.effects.isEmpty {

@@ -32,6 +32,8 @@ public struct GardenConfig: Sendable, Equatable {
     public var teacher: TeacherSettings?
     /// The surveillance log (`log:` in garden.yaml); nil writes none to disk.
     public var auditLog: AuditLogSettings?
+    /// Ports a `CONNECT` may ask for (`tunnels: {ports: [...]}`); others are refused.
+    public var tunnelPorts: Set<Int> = [80, 443]
 
     /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
     /// the server compiles them (the built-in ones stand in for any not given).
@@ -85,9 +87,10 @@ public struct GardenConfig: Sendable, Equatable {
         var limits = ServerLimits()
         var teacher: TeacherSettings?
         var auditLog: AuditLogSettings?
+        var tunnelPorts: Set<Int> = [80, 443]
 
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log"], required: ["listeners", "portal"]) {
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels"], required: ["listeners", "portal"]) {
             if let items = keys["listeners"]?.list("listeners") {
                 listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
@@ -102,6 +105,10 @@ public struct GardenConfig: Sendable, Equatable {
             if let node = keys["limits"] { parseLimits(node, into: &limits) }
             if let node = keys["teacher"] { teacher = parseTeacher(node) }
             if let node = keys["log"] { auditLog = AuditLogSettings.parse(node) }
+            if let node = keys["tunnels"], let fields = node.mapping("tunnels", allowed: ["ports"], required: ["ports"]),
+               let items = fields["ports"]?.list("ports") {
+                tunnelPorts = Set(items.compactMap { $0.integer("a tunnel port", in: 1...65535) })
+            }
         }
         guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
         var config = GardenConfig(
@@ -112,6 +119,7 @@ public struct GardenConfig: Sendable, Equatable {
         )
         config.teacher = teacher
         config.auditLog = auditLog
+        config.tunnelPorts = tunnelPorts
         return config
     }
 

@@ -19,6 +19,8 @@ final class GardenContext: Sendable {
     let logger: Logger
     /// Where every request's audit event goes (log file, live feed, statistics, metrics).
     let audit: AuditTrail
+    /// Ports a CONNECT may ask for.
+    let tunnelPorts: Set<Int>
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
@@ -26,8 +28,9 @@ final class GardenContext: Sendable {
 
     init(
         registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
-        audit: AuditTrail
+        audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443]
     ) {
+        self.tunnelPorts = tunnelPorts
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits

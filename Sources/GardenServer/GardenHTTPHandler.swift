@@ -276,12 +276,6 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         // A body we do not read would be taken for the next request: close after answering.
         if !head.keepsAlive || head.hasBody { closing = true }
 
-        if head.method == .connect {
-            return sendError(
-                .methodNotAllowed, reason: "the garden does not open tunnels (CONNECT) yet",
-                isHEAD: false, close: true, extraHeaders: "Allow: GET, HEAD\r\n"
-            )
-        }
         guard head.hostCount <= 1 else {
             return sendError(.badRequest, reason: "a request may carry only one Host header", isHEAD: isHEAD, close: true)
         }
@@ -293,8 +287,25 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
         }
 
+        let isTunnel = head.method == .connect
+        if isTunnel {
+            // Tunnels are not opened yet; the censor still decides on the host and port.
+            closing = true
+            guard let port = target.host.port, garden.tunnelPorts.contains(port) else {
+                return sendError(
+                    .forbidden, reason: "tunnels go to ports \(garden.tunnelPorts.sorted().map(String.init).joined(separator: ", ")) only",
+                    isHEAD: false, close: true
+                )
+            }
+        }
+        // The PAC file, at the garden's own address (not a site's).
+        if target.form == .origin, head.method == .get || isHEAD, head.target == "/proxy.pac",
+           target.host.isIPLiteral || target.host.name == "localhost" {
+            return sendProxyAutoConfig(head: head, isHEAD: isHEAD)
+        }
+
         let path: RequestPath
-        switch RequestPath.parse(target.pathAndQuery) {
+        switch RequestPath.parse(isTunnel ? "/" : target.pathAndQuery) {
         case .success(let parsed): path = parsed
         case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
         }
@@ -305,7 +316,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         // The censor looks at every request before anything is served.
         // The class is found again per request: a reloaded policy may class addresses anew.
         let policy = sites.policy
-        let isProxyRequest = target.form == .absolute
+        let isProxyRequest = target.form == .absolute || target.form == .authority
         var account: String?
         if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
             guard let credentials = BasicCredentials(fieldValue: field) else {
@@ -330,6 +341,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
             zone: site?.zone, method: head.method.description
         )
+        // A tunnel's path is inside the encryption: unknown, so no `paths` rule can match.
+        if isTunnel { facts.path = "" }
         facts.account = account
         facts.time = Int64(time(nil))
         // Content rules need the page before the decision; it is then resolved only once.
@@ -413,6 +426,16 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             return
         }
 
+        if isTunnel {
+            // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
+            // http, and the garden has no way out to the real internet.
+            return sendError(
+                .badGateway,
+                reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
+                    + (site != nil ? "its simulated sites speak plain http (try http://\(target.host.name)/)" : "it has no way out to the real internet"),
+                isHEAD: false, close: true
+            )
+        }
         guard let content = site?.content else {
             return sendPage(.notFound, html: pages.unknownHost(target.host.name), isHEAD: isHEAD)
         }
@@ -553,6 +576,19 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             return write(headScratch, body: nil)
         }
         write(headScratch, body: isHEAD ? nil : file.body)
+    }
+
+    /// `/proxy.pac`: the garden's sites through this listener, the rest direct.
+    private func sendProxyAutoConfig(head: RequestHead, isHEAD: Bool) {
+        // The address the browser used, so its answer names a reachable proxy.
+        let proxy = head.host ?? context.channel.localAddress.map { "\($0.ipAddress ?? "127.0.0.1"):\($0.port ?? 0)" } ?? "127.0.0.1:8080"
+        let text = ProxyAutoConfig.file(proxy: proxy, registry: sites.registry)
+        var body = context.channel.allocator.buffer(capacity: text.utf8.count)
+        body.writeString(text)
+        sendBody(
+            .ok, headerLines: "Content-Type: application/x-ns-proxy-autoconfig\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n",
+            body: body, isHEAD: isHEAD
+        )
     }
 
     /// A refusal: the error page with its reason, optionally closing the connection.

@@ -20,6 +20,7 @@ struct HTTPStatusLine: Sendable, Equatable {
     static let unavailableForLegalReasons = HTTPStatusLine(code: 451, phrase: "Unavailable For Legal Reasons")
     static let headersTooLarge = HTTPStatusLine(code: 431, phrase: "Request Header Fields Too Large")
     static let versionNotSupported = HTTPStatusLine(code: 505, phrase: "HTTP Version Not Supported")
+    static let badGateway = HTTPStatusLine(code: 502, phrase: "Bad Gateway")
     static let serviceUnavailable = HTTPStatusLine(code: 503, phrase: "Service Unavailable")
 
     /// `HTTP/1.1 404 Not Found\r\n`

@@ -15,16 +15,20 @@ extension RequestFacts {
     }
 
     /// Facts for an address typed by a teacher (`check`'s tests, `explain`); nil when it is
-    /// not an http address the garden can read. The zone comes from `sites`.
+    /// not an http address the garden can read (or, for CONNECT, `host:port`). The zone
+    /// comes from `sites`.
     public static func forURL(
         _ url: String, method: String, visitorClass: String, clientAddress: [UInt8]?, sites: SiteRegistry
     ) -> RequestFacts? {
         guard case .success(let target) = RequestTarget.parse(method: method, uri: url, host: nil, requiresHost: false),
-              case .success(let path) = RequestPath.parse(target.pathAndQuery)
+              case .success(let path) = RequestPath.parse(target.form == .authority ? "/" : target.pathAndQuery)
         else { return nil }
-        return RequestFacts(
+        var facts = RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
             zone: sites.site(for: target.host)?.zone, method: method
         )
+        // A tunnel's path travels inside its encryption: the censor cannot see it.
+        if target.form == .authority { facts.path = "" }
+        return facts
     }
 }

@@ -14,6 +14,7 @@ struct Explain: ParsableCommand {
           walled-garden explain --as citizen --client 10.1.2.3 http://friend.com.kp/groups/
           walled-garden explain --user kim http://worldnews.example/
           walled-garden explain --at 2026-11-30T10:00+09:00 http://friend.com.kp/
+          walled-garden explain --method CONNECT worldnews.example:443
         """
     )
 
@@ -38,13 +39,22 @@ struct Explain: ParsableCommand {
     func run() throws {
         let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
         let policy = gardenConfig.policy
-        let written = url.contains("://") ? url : "http://" + url
+        let isTunnel = method.uppercased() == "CONNECT"
+        // CONNECT asks for host:port (an https:// address is read as host:443).
+        let written: String
+        if isTunnel {
+            written = url.hasPrefix("https://") ? Self.authority(ofHTTPS: url) : url
+        } else {
+            written = url.contains("://") ? url : "http://" + url
+        }
         let visitor = try visitorOptions.visitor(in: policy)
         let identity = policy.visitorClass(account: visitor.account, named: visitor.visitorClass, clientAddress: visitor.clientAddress)
         guard var facts = RequestFacts.forURL(
             written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites
         ) else {
-            throw ValidationError("'\(url)' is not an http:// address the garden can explain")
+            throw ValidationError(isTunnel
+                ? "'\(url)' is not a host:port the garden can explain (CONNECT asks for e.g. worldnews.example:443)"
+                : "'\(url)' is not an http:// address the garden can explain")
         }
         facts.account = visitor.account
         facts.time = visitor.time
@@ -55,5 +65,13 @@ struct Explain: ParsableCommand {
             url: written
         )
         print(explanation.lines.joined(separator: "\n"))
+    }
+
+    /// `https://host[:port]/...` as the `host:port` a browser's CONNECT asks for.
+    static func authority(ofHTTPS url: String) -> String {
+        let rest = url.dropFirst("https://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
+        return hasPort ? String(authority) : authority + ":443"
     }
 }
