@@ -3,7 +3,7 @@
 public enum Effect: Sendable, Equatable, CustomStringConvertible {
     /// Flag the request in the surveillance log.
     case monitor
-    /// Slow the answer down (applied by the data plane's throttling, issue #6).
+    /// Slow the answer down: a bandwidth cap and a delay before the first byte (`ThrottleHandler`).
     case throttle(Throttle)
     /// Change the page on its way out (the HTML rewriter).
     case rewrite(RewriteSet)
@@ -24,15 +24,6 @@ public enum Effect: Sendable, Equatable, CustomStringConvertible {
         case .monitor: "monitor"
         case .throttle(let throttle): "throttle (\(throttle))"
         case .rewrite(let rewrite): "rewrite (\(rewrite))"
-        }
-    }
-
-    /// Whether the running garden carries this effect out yet. `check` warns about the
-    /// others, so no teacher believes a rule does what it cannot.
-    public var isApplied: Bool {
-        switch self {
-        case .monitor, .rewrite: true
-        case .throttle: false
         }
     }
 }

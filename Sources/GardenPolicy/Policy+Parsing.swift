@@ -14,18 +14,6 @@ extension Policy {
     }
 }
 
-extension Policy {
-    /// What a valid policy asks for that this version does not do yet, one sentence each,
-    /// for `check` and the server's log: no teacher should believe a rule does what it cannot.
-    public var warnings: [String] {
-        rules.flatMap { rule in
-            rule.effects.filter { !$0.isApplied }.map { effect in
-                "rule '\(rule.id)': the \(effect.name) effect is read and checked, but this version does not carry it out yet"
-            }
-        }
-    }
-}
-
 /// Reads `policy.yaml` into a `Policy`, reporting every mistake at its position.
 private struct PolicyParser {
     let sink: DiagnosticSink

@@ -49,7 +49,6 @@ public struct ConfigCheck: Sendable {
             "\(directory.file("templates")): ok — "
                 + (ownTemplates.isEmpty ? "none; the built-in pages serve" : "\(ownTemplates.count) page templates (\(ownTemplates.joined(separator: ", ")))")
         )
-        check.warnings += policy.warnings.map { "\(directory.file("policy.yaml")): \($0)" }
         var fileCount = 0
         var contents: [String: SiteContent] = [:]
         for site in config.sites.sites {

@@ -72,6 +72,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var answerStarted: UInt64 = 0
     /// The status of the answer being written, for the event.
     private var answerStatus = 0
+    /// The throttle of the answer being written (the `throttle` effect), if any.
+    private var answerThrottle: Throttle?
+    /// Paces this connection's answers once one has been throttled.
+    private var throttle: ThrottleHandler?
     /// A request waits for its password to be checked off the event loop.
     private var awaitingCredentialCheck = false
     /// Reading stopped while a password check is pending.
@@ -234,7 +238,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         // A response still being sent is not idleness: a large file to a slow reader may
         // take minutes. Only a client that reads nothing for a whole idle timeout is dropped
         // (nginx's send_timeout).
-        let unsent = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        // Bytes a throttle holds back are being sent too, slowly.
+        let unsent = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) + (throttle?.queuedBytes ?? 0)
         if unsent > 0 {
             if unsent != unsentAtLastTick {
                 unsentAtLastTick = unsent
@@ -268,6 +273,7 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
         let isHEAD = head.method == .head
         teachingHeader = ""
+        answerThrottle = nil
         // An origin-form target gets its host in the writer (`AuditRecord.complete`).
         let isOriginForm = head.target.utf8.first == UInt8(ascii: "/")
         startEvent(method: head.method.description, url: head.target, host: head.host ?? "-", originHost: isOriginForm ? head.host ?? "-" : nil)
@@ -357,6 +363,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let decision = policy.decide(facts, tracing: false)
         let decisionNanoseconds = NIODeadline.now().uptimeNanoseconds &- decisionStarted
         record(decision, target: target)
+        for effect in decision.effects {
+            if case .throttle(let settings) = effect { answerThrottle = settings }
+        }
         if let record = event {
             record.event.visitorClass = visitorClass
             record.event.account = account
@@ -632,10 +641,14 @@ final class GardenHTTPHandler: ChannelInboundHandler {
 
     private func write(_ head: ByteBuffer, body: ByteBuffer?) {
         recordEvent(bytes: head.readableBytes + (body?.readableBytes ?? 0))
+        if let settings = answerThrottle {
+            paceNextAnswer(settings)
+        }
         context.write(wrapOutboundOut(head), promise: nil)
         if let body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(body), promise: nil)
         }
+        throttle?.nextPace = nil
         if closing {
             let channel = context.channel
             context.flush()
@@ -653,6 +666,22 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    /// Puts a `ThrottleHandler` in front of this one (once per connection) and tells it
+    /// how to pace the answer about to be written.
+    private func paceNextAnswer(_ settings: Throttle) {
+        if throttle == nil {
+            let handler = ThrottleHandler()
+            do {
+                try context.pipeline.syncOperations.addHandler(handler, position: .before(self))
+                throttle = handler
+            } catch {
+                garden.logger.debug("could not throttle a connection", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+        throttle?.nextPace = ThrottleHandler.Pace(bytesPerSecond: settings.bytesPerSecond, latency: settings.latency, startsAnswer: true)
+    }
+
     // MARK: - Audit
 
     /// Begins the audit event of a request (or of a refusal before one could be read).
@@ -667,20 +696,21 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         )
     }
 
-    /// The names of the effects carried out, for the audit event: throttling is not yet,
-    /// so it is left out. The common single effects answer without a new array.
+    /// The names of the effects carried out, for the audit event. The common single
+    /// effects answer without a new array.
     private static func appliedEffectNames(_ effects: [Effect]) -> [String] {
         if effects.count == 1 {
             switch effects[0] {
             case .monitor: return monitorOnly
             case .rewrite: return rewriteOnly
-            case .throttle: return []
+            case .throttle: return throttleOnly
             }
         }
-        return effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
+        return effects.map(\.name)
     }
     private static let monitorOnly = ["monitor"]
     private static let rewriteOnly = ["rewrite"]
+    private static let throttleOnly = ["throttle"]
 
     /// Hands the event of the answer being queued to the audit trail.
     private func recordEvent(bytes: Int) {

@@ -84,7 +84,7 @@ public struct Replay: Sendable {
             replay.hitsBefore[ruleBefore, default: 0] += 1
             replay.hitsAfter[decision.ruleID, default: 0] += 1
             // Effects count too: an edit may stop rewriting a page it still allows.
-            let effectsAfter = decision.effects.filter { if case .throttle = $0 { false } else { true } }.map(\.name)
+            let effectsAfter = decision.effects.map(\.name)
             let before = "\(ruleBefore) → \(event.action)" + event.effects.map { " +\($0)" }.joined()
             let after = "\(decision.ruleID) → \(decision.action.name)" + effectsAfter.map { " +\($0)" }.joined()
             guard before != after else { continue }

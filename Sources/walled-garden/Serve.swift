@@ -68,7 +68,6 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)
         }
 
-        for warning in gardenConfig.policy.warnings { logger.warning("\(warning)") }
         let audit: AuditTrail
         do {
             audit = try AuditTrail(settings: gardenConfig.auditLog, logger: logger)

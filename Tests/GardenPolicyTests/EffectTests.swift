@@ -40,9 +40,4 @@ import Testing
         }
     }
 
-    @Test func throttleIsNotAppliedYet() {
-        #expect(Effect.monitor.isApplied)
-        #expect(!Effect.throttle(Throttle(bytesPerSecond: 1, latency: nil)).isApplied)
-        #expect(Effect.rewrite(RewriteSet(watermark: true)).isApplied)
-    }
 }
