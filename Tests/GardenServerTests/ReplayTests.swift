@@ -24,7 +24,7 @@ import Testing
         event("http://worldnews.example/", visitorClass: "citizen", rule: "foreign-news-unavailable", action: "unavailable", status: 451),
         event("http://worldnews.example/world.html", visitorClass: "citizen", rule: "foreign-news-unavailable", action: "unavailable", status: 451),
         event("http://worldnews.example/", visitorClass: "official", rule: "officials-everywhere", action: "allow",
-              listener: "127.0.0.1:8081", effects: ["monitor"]),
+              listener: "127.0.0.1:8081", effects: ["monitor", "throttle"]),
         event("http://encyclopedia.example/", visitorClass: "citizen", rule: "citizens-stay-inside", action: "notfound", status: 404),
         event("http://achim.news.kp/", visitorClass: "citizen", rule: "default", action: "allow", effects: ["rewrite"]),
         AuditEvent(
