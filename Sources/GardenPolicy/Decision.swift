@@ -124,6 +124,12 @@ public struct Policy: Sendable, Equatable {
     public var looksAtTime: Bool { compiled.looksAtTime }
     /// Whether any rule looks at the account (beyond the class it gives).
     public var looksAtAccounts: Bool { compiled.looksAtAccounts }
+
+    /// Whether some rule or class tells visitors apart by who they are (address or
+    /// account) rather than by the listener they came through.
+    public var tellsVisitorsApart: Bool {
+        looksAtClients || looksAtAccounts || !addressClasses.isEmpty || !accounts.isEmpty
+    }
     /// Every word of every `content_keywords` condition: what a page's text is searched for.
     public var contentKeywords: [String] { compiled.contentKeywords }
 

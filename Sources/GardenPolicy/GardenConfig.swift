@@ -34,6 +34,8 @@ public struct GardenConfig: Sendable, Equatable {
     public var auditLog: AuditLogSettings?
     /// Ports a `CONNECT` may ask for (`tunnels: {ports: [...]}`); others are refused.
     public var tunnelPorts: Set<Int> = [80, 443]
+    /// Whether allowed tunnels may reach the real network (`upstream:`); off by default.
+    public var upstream = UpstreamSettings()
 
     /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
     /// the server compiles them (the built-in ones stand in for any not given).
@@ -88,9 +90,11 @@ public struct GardenConfig: Sendable, Equatable {
         var teacher: TeacherSettings?
         var auditLog: AuditLogSettings?
         var tunnelPorts: Set<Int> = [80, 443]
+        var upstream = UpstreamSettings()
+        var upstreamNode: ConfigNode?
 
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels"], required: ["listeners", "portal"]) {
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream"], required: ["listeners", "portal"]) {
             if let items = keys["listeners"]?.list("listeners") {
                 listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
@@ -109,6 +113,19 @@ public struct GardenConfig: Sendable, Equatable {
                let items = fields["ports"]?.list("ports") {
                 tunnelPorts = Set(items.compactMap { $0.integer("a tunnel port", in: 1...65535) })
             }
+            if let node = keys["upstream"], let settings = UpstreamSettings.parse(node) {
+                upstream = settings
+                upstreamNode = node
+            }
+        }
+        // Never an open proxy by accident: a way out, on an address others can reach, needs
+        // rules that tell the visitors apart.
+        if upstream.mode == .direct, let node = upstreamNode, policyParsed,
+           let exposed = listeners.first(where: { !$0.address.isLoopback }), !policy.tellsVisitorsApart {
+            node.error(
+                "upstream: direct with a listener on \(exposed.address) would make the garden an open proxy; "
+                    + "add rules with `clients` or `accounts`/`signed_in` (or client address classes), or listen on loopback only"
+            )
         }
         guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
         var config = GardenConfig(
@@ -120,6 +137,7 @@ public struct GardenConfig: Sendable, Equatable {
         config.teacher = teacher
         config.auditLog = auditLog
         config.tunnelPorts = tunnelPorts
+        config.upstream = upstream
         return config
     }
 

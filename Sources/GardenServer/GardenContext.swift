@@ -21,6 +21,8 @@ final class GardenContext: Sendable {
     let audit: AuditTrail
     /// Ports a CONNECT may ask for.
     let tunnelPorts: Set<Int>
+    /// Whether allowed tunnels may reach the real network, and the SSRF guard's allow-list.
+    let upstream: UpstreamSettings
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
@@ -28,9 +30,10 @@ final class GardenContext: Sendable {
 
     init(
         registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
-        audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443]
+        audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443], upstream: UpstreamSettings = UpstreamSettings()
     ) {
         self.tunnelPorts = tunnelPorts
+        self.upstream = upstream
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits

@@ -9,6 +9,7 @@ import GardenSites
 import Logging
 import NIOCore
 import NIOExtras
+import NIOTLS
 import Synchronization
 
 /// Answers the HTTP/1.1 requests of one client connection from the in-memory sites.
@@ -22,7 +23,7 @@ import Synchronization
 /// It also owns the connection's clocks: a request must arrive whole within
 /// `requestTimeout` of its first byte (else 408 and close), and an idle keep-alive
 /// connection is closed after `idleTimeout`.
-final class GardenHTTPHandler: ChannelInboundHandler {
+final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -78,6 +79,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private var throttle: ThrottleHandler?
     /// A request waits for its password to be checked off the event loop.
     private var awaitingCredentialCheck = false
+    /// A tunnel is being connected: what the client sends meanwhile waits for it.
+    private var awaitingTunnel = false
     /// Reading stopped while a password check is pending.
     private var readingPaused = false
 
@@ -132,8 +135,8 @@ final class GardenHTTPHandler: ChannelInboundHandler {
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
-        if awaitingCredentialCheck {
-            // The request before is waiting for its password check: keep what follows, and
+        if awaitingCredentialCheck || awaitingTunnel {
+            // The request before is waiting for its password check (or its tunnel): keep what follows, and
             // stop reading if a client piles up more than a request head's worth.
             pending = buffer
             if buffer.readableBytes > garden.limits.maxHeaderBytes + garden.limits.maxURIBytes {
@@ -162,8 +165,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
                 buffer.moveReaderIndex(forwardBy: consumed)
                 scannedBytes = 0
                 respond(to: head)
-                if awaitingCredentialCheck {
-                    // Answered when the check completes (`resume`); later requests wait for it.
+                if awaitingCredentialCheck || awaitingTunnel {
+                    // Answered when the check completes (`resume`), or the bytes belong to
+                    // the tunnel being opened; either way they wait.
                     if buffer.readableBytes > 0 { pending = buffer }
                     return
                 }
@@ -315,7 +319,9 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         case .success(let parsed): path = parsed
         case .failure(let rejection): return sendError(.badRequest, reason: rejection.description, isHEAD: isHEAD, close: closing)
         }
-        let site = sites.site(for: target.host)
+        // A tunnel reaches a simulated site only by its name: `localhost` and addresses
+        // are not the portal there, but destinations out of the garden.
+        let site = isTunnel && sites.registry.site(named: target.host.name) == nil ? nil : sites.site(for: target.host)
         event?.event.host = target.host.name
         event?.event.zone = site?.zone.rawValue
 
@@ -436,12 +442,17 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         }
 
         if isTunnel {
+            if site == nil, garden.upstream.mode == .direct {
+                return openTunnel(to: target, facts: facts, policy: policy)
+            }
             // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
-            // http, and the garden has no way out to the real internet.
+            // http, and without an upstream the garden has no way out.
             return sendError(
                 .badGateway,
                 reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
-                    + (site != nil ? "its simulated sites speak plain http (try http://\(target.host.name)/)" : "it has no way out to the real internet"),
+                    + (site != nil
+                        ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
+                        : "it has no way out to the real internet (upstream is off in garden.yaml)"),
                 isHEAD: false, close: true
             )
         }
@@ -494,6 +505,112 @@ final class GardenHTTPHandler: ChannelInboundHandler {
         let served = RewriteCache.file(from: page, original: file)
         sites.rewrites.store(served, for: key)
         return served
+    }
+
+    // MARK: - Tunnels
+
+    /// Connects an allowed CONNECT to the real host; answers 200 and joins the two
+    /// connections once it answers — after the TLS ClientHello's server name (SNI) has
+    /// been put to the censor too, so that `CONNECT allowed:443` carrying SNI `blocked`
+    /// is caught, as the Great Firewall does.
+    private func openTunnel(to target: RequestTarget, facts: RequestFacts, policy: Policy) {
+        awaitingTunnel = true
+        let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        // The upstream channel is made on this loop, so its end of the glue is used there only.
+        let upstreamEnd = NIOLoopBound(upstreamGlue, eventLoop: eventLoop)
+        TunnelDialer.connect(
+            host: target.host.name, port: target.host.port ?? 443, settings: garden.upstream, on: eventLoop
+        ) { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(upstreamEnd.value) }
+        }.whenComplete { result in
+            handler.value.tunnelDialled(result, clientGlue: clientGlue, target: target, facts: facts, policy: policy)
+        }
+    }
+
+    private func tunnelDialled(
+        _ result: Result<any Channel, any Error>, clientGlue: GlueHandler, target: RequestTarget, facts: RequestFacts, policy: Policy
+    ) {
+        awaitingTunnel = false
+        guard context != nil, context.channel.isActive else {
+            if case .success(let upstream) = result { upstream.close(promise: nil) }
+            return
+        }
+        let upstream: any Channel
+        switch result {
+        case .failure(let failure):
+            if case TunnelDialer.Failure.forbidden = failure {
+                sendError(.forbidden, reason: "\(failure)", isHEAD: false, close: true)
+            } else {
+                sendError(.badGateway, reason: "\(failure)", isHEAD: false, close: true)
+            }
+            context.flush()
+            return
+        case .success(let channel):
+            upstream = channel
+        }
+        // 200, then the client's bytes go through the SNI check, then the glue.
+        var head = context.channel.allocator.buffer(capacity: 64)
+        head.writeString("HTTP/1.1 200 Connection Established\r\n\r\n")
+        recordEvent(bytes: head.readableBytes, status: 200)
+        context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let client = context.channel
+        let sni = ByteToMessageHandler(SNIHandler { result in
+            handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
+        })
+        do {
+            try context.pipeline.syncOperations.addHandler(sni, position: .after(self))
+            try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(sni))
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        // Bytes that came with or after the CONNECT (the ClientHello, often) go on, then
+        // this handler leaves the connection to the tunnel.
+        if let rest = pending, rest.readableBytes > 0 {
+            pending = nil
+            context.fireChannelRead(NIOAny(rest))
+            context.fireChannelReadComplete()
+        }
+        clockTick?.cancel()
+        clockTick = nil
+        if readingPaused {
+            readingPaused = false
+            context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// The censor's second look: the server name the browser is really asking for.
+    private func checkServerName(
+        _ result: SNIResult, target: RequestTarget, facts: RequestFacts, policy: Policy, client: any Channel, upstream: any Channel
+    ) -> EventLoopFuture<Void> {
+        let eventLoop = upstream.eventLoop
+        guard case .hostname(let name) = result, name.lowercased() != target.host.name else {
+            return eventLoop.makeSucceededVoidFuture()
+        }
+        var named = facts
+        named.host = name.lowercased()
+        named.zone = sites.registry.site(named: named.host)?.zone
+        let decision = policy.decide(named, tracing: false)
+        guard decision.action != .allow else { return eventLoop.makeSucceededVoidFuture() }
+        // Caught: the tunnel is torn down with a reset, as the Great Firewall does.
+        let record = AuditRecord(AuditEvent(
+            time: AuditTrail.nowMilliseconds(), listener: listener, client: clientText, visitorClass: facts.visitorClass,
+            account: facts.account, method: "CONNECT", url: "\(target.host.name):\(target.host.port ?? 443) (SNI \(named.host))",
+            host: named.host, zone: named.zone?.rawValue, rule: decision.ruleID, action: "reset", status: 0, bytes: 0
+        ))
+        garden.audit.record(record)
+        upstream.close(promise: nil)
+        if let socket = client as? any SocketOptionProvider {
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in client.close(promise: nil) }
+        } else {
+            client.close(promise: nil)
+        }
+        return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
     }
 
     // MARK: - Accounts
@@ -713,10 +830,10 @@ final class GardenHTTPHandler: ChannelInboundHandler {
     private static let throttleOnly = ["throttle"]
 
     /// Hands the event of the answer being queued to the audit trail.
-    private func recordEvent(bytes: Int) {
+    private func recordEvent(bytes: Int, status: Int? = nil) {
         guard let finished = event else { return }
         event = nil
-        finished.event.status = answerStatus  // 0 when the connection was cut instead
+        finished.event.status = status ?? answerStatus  // 0 when the connection was cut instead
         finished.event.bytes = bytes
         finished.event.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
         answerStatus = 0

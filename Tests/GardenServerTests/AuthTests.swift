@@ -140,10 +140,18 @@ import Testing
         let field = "Authorization: \(Self.basic("kim", "kim"))"
         #expect(try await garden.get("/docs/guide.html", headers: [field]).status == 200)
         // The second time answers from memory: far quicker than even this cheap scrypt.
-        let clock = ContinuousClock()
+        // Timed from inside the socket thread, not across the wait for one.
+        let port = garden.port
+        let request = Array("GET /docs/guide.html HTTP/1.1\r\nHost: alpha.kp\r\n\(field)\r\nConnection: close\r\n\r\n".utf8)
         var fastest = Duration.seconds(10)
         for _ in 0..<5 {
-            let elapsed = try await clock.measure { _ = try await garden.get("/docs/guide.html", headers: [field]) }
+            let elapsed = try await RawConnection.offPool {
+                try ContinuousClock().measure {
+                    let connection = try RawConnection(port: port, timeout: 5)
+                    connection.send(request)
+                    _ = connection.receive()
+                }
+            }
             fastest = min(fastest, elapsed)
         }
         #expect(try await garden.get("/docs/guide.html", headers: [field]).status == 200)

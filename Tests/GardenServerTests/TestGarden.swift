@@ -42,7 +42,8 @@ final class TestGarden: @unchecked Sendable {
 
     init(
         files: [String: String] = TestGarden.defaultFiles, limits: ServerLimits = ServerLimits(),
-        policy: Policy = .openDoor, personas: [String?] = [nil], auditLog: AuditLogSettings? = nil
+        policy: Policy = .openDoor, personas: [String?] = [nil], auditLog: AuditLogSettings? = nil,
+        tunnelPorts: Set<Int>? = nil, upstream: UpstreamSettings? = nil
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("garden-test-\(UUID().uuidString)")
         sitesDirectory = directory.appendingPathComponent("Sites")
@@ -75,12 +76,15 @@ final class TestGarden: @unchecked Sendable {
             ],
             portalHost: "portal.kp"
         )
-        config = GardenConfig(
+        var config = GardenConfig(
             listeners: personas.map { .init(address: ListenAddress(host: "127.0.0.1", port: 0), persona: $0) },
             sites: registry,
             limits: limits,
             policy: policy
         )
+        if let tunnelPorts { config.tunnelPorts = tunnelPorts }
+        if let upstream { config.upstream = upstream }
+        self.config = config
         var logger = Logger(label: "test-garden")
         logger.logLevel = .critical
         let library = try SiteLibrary(root: sitesDirectory.path, folders: registry.sites.map(\.folder), logger: logger)

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GardenPolicy
+import NIOCore
+import NIOPosix
+
+/// Connects an allowed tunnel to the real host: the name resolved off the event loop,
+/// every address it resolves to put to the SSRF guard (so a name pointing at 127.0.0.1
+/// is refused like the literal), then the allowed addresses tried in turn.
+enum TunnelDialer {
+    enum Failure: Error, CustomStringConvertible {
+        case cannotResolve(String)
+        case forbidden(host: String, address: String, reason: String)
+        case cannotConnect(String, any Error)
+
+        var description: String {
+            switch self {
+            case .cannotResolve(let host): "\(host) cannot be found (no address)"
+            case let .forbidden(host, address, reason):
+                "the garden does not connect to \(host): it resolves to \(address), \(reason)"
+            case let .cannotConnect(host, error): "\(host) did not accept a connection (\(error))"
+            }
+        }
+    }
+
+    /// Resolves `host`, checks every address, connects to the first allowed one that
+    /// answers; `initializer` sets up the new channel (the tunnel's other glue end).
+    static func connect(
+        host: String, port: Int, settings: UpstreamSettings, on eventLoop: any EventLoop,
+        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<any Channel> {
+        resolve(host: host, port: port, on: eventLoop).flatMap { addresses -> EventLoopFuture<any Channel> in
+            guard !addresses.isEmpty else { return eventLoop.makeFailedFuture(Failure.cannotResolve(host)) }
+            // One forbidden address refuses the name: DNS answers can change between lookups.
+            for address in addresses {
+                guard let bytes = address.ipAddress.flatMap(IPAddressRange.parseAddress) else { continue }
+                if let reason = settings.guardrail.refusal(for: bytes) {
+                    return eventLoop.makeFailedFuture(Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason))
+                }
+            }
+            return attempt(addresses[...], host: host, settings: settings, on: eventLoop, initializer: initializer, lastError: nil)
+        }
+    }
+
+    private static func attempt(
+        _ addresses: ArraySlice<SocketAddress>, host: String, settings: UpstreamSettings, on eventLoop: any EventLoop,
+        initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>, lastError: (any Error)?
+    ) -> EventLoopFuture<any Channel> {
+        guard let address = addresses.first else {
+            return eventLoop.makeFailedFuture(Failure.cannotConnect(host, lastError ?? ChannelError.connectTimeout(.zero)))
+        }
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(settings.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer(initializer)
+            .connect(to: address)
+            .flatMapError { error in
+                attempt(addresses.dropFirst(), host: host, settings: settings, on: eventLoop, initializer: initializer, lastError: error)
+            }
+    }
+
+    /// The addresses of `host` (an IP literal is its own), resolved on a thread pool.
+    static func resolve(host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if let address = try? SocketAddress(ipAddress: literal, port: port) {
+            return eventLoop.makeSucceededFuture([address])
+        }
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_family = AF_UNSPEC
+            var results: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else { return [] }
+            defer { freeaddrinfo(first) }
+            var addresses: [SocketAddress] = []
+            var current: UnsafeMutablePointer<addrinfo>? = first
+            while let entry = current {
+                if let pointer = entry.pointee.ai_addr {
+                    switch Int32(pointer.pointee.sa_family) {
+                    case AF_INET:
+                        let ipv4 = pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
+                        addresses.append(SocketAddress(ipv4, host: host))
+                    case AF_INET6:
+                        let ipv6 = pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
+                        addresses.append(SocketAddress(ipv6, host: host))
+                    default:
+                        break
+                    }
+                }
+                current = entry.pointee.ai_next
+            }
+            return addresses
+        }
+    }
+}

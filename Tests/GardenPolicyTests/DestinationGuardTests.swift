@@ -1,0 +1,98 @@
+import GardenPolicy
+import Testing
+
+/// The SSRF guard: which addresses the garden never connects to for a visitor, and the
+/// allow-list that lets a teacher (or a test) through; `upstream:` in garden.yaml, and
+/// the refusal to start as an open proxy.
+@Suite struct DestinationGuardTests {
+    @Test(arguments: [
+        ("127.0.0.1", "a loopback address"),
+        ("127.255.0.9", "a loopback address"),
+        ("::1", "a loopback address"),
+        ("10.1.2.3", "a private address"),
+        ("172.16.0.1", "a private address"),
+        ("172.31.255.255", "a private address"),
+        ("192.168.1.1", "a private address"),
+        ("169.254.169.254", "a link-local address (169.254.169.254 is the cloud metadata service)"),
+        ("100.64.0.1", "a carrier-grade NAT address"),
+        ("0.0.0.0", "an unspecified (\"this network\") address"),
+        ("224.0.0.1", "a multicast address"),
+        ("255.255.255.255", "a reserved address"),
+        ("::", "the unspecified address"),
+        ("fe80::1", "a link-local address"),
+        ("fd12:3456::1", "a unique local (private) address"),
+        ("ff02::1", "a multicast address"),
+        ("::ffff:127.0.0.1", "a loopback address"),
+        ("::ffff:10.0.0.1", "a private address"),
+        ("64:ff9b::a9fe:a9fe", "a link-local address (169.254.169.254 is the cloud metadata service)"),
+    ])
+    func forbiddenAddresses(address: String, reason: String) throws {
+        let bytes = try #require(IPAddressRange.parseAddress(address))
+        #expect(DestinationGuard().refusal(for: bytes) == reason)
+    }
+
+    @Test(arguments: ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+    func publicAddressesPass(address: String) throws {
+        let bytes = try #require(IPAddressRange.parseAddress(address))
+        #expect(DestinationGuard().refusal(for: bytes) == nil)
+    }
+
+    @Test func theAllowListLetsNamedRangesThrough() throws {
+        let guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        #expect(guardrail.refusal(for: try #require(IPAddressRange.parseAddress("127.0.0.1"))) == nil)
+        #expect(guardrail.refusal(for: try #require(IPAddressRange.parseAddress("127.0.0.2"))) == "a loopback address")
+        #expect(guardrail.refusal(for: try #require(IPAddressRange.parseAddress("::1"))) == "a loopback address")
+    }
+
+    static func config(garden: String, policy: String = "classes: {citizen: C.}\ndefault_class: citizen\ndefault: allow") throws(ConfigErrors) -> GardenConfig {
+        try GardenConfig.parse(
+            garden: .init(file: "garden.yaml", text: garden),
+            sites: .init(file: "sites.yaml", text: "sites:\n  portal.kp: {zone: intranet}"),
+            policy: .init(file: "policy.yaml", text: policy)
+        )
+    }
+
+    @Test func upstreamSettingsAreRead() throws {
+        let config = try Self.config(garden: """
+            listeners: [127.0.0.1:8080]
+            portal: portal.kp
+            upstream: {mode: direct, allow: [127.0.0.1/32, "::1/128"], connect_timeout: 2s}
+            tunnels: {ports: [443, 8443]}
+            """)
+        #expect(config.upstream.mode == .direct)
+        #expect(config.upstream.guardrail.allowed.map(\.description) == ["127.0.0.1/32", "0:0:0:0:0:0:0:1/128"])
+        #expect(config.upstream.connectTimeout == .seconds(2))
+        #expect(config.tunnelPorts == [443, 8443])
+        #expect(try Self.config(garden: "listeners: [127.0.0.1:8080]\nportal: portal.kp").upstream.mode == .off)
+    }
+
+    @Test(arguments: [
+        ("listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct}",
+         "garden.yaml:3:11: upstream: direct with a listener on 0.0.0.0:8080 would make the garden an open proxy; add rules with `clients` or `accounts`/`signed_in` (or client address classes), or listen on loopback only"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: directly}",
+         "garden.yaml:3:18: unknown upstream mode 'directly' (did you mean 'direct'?); modes are 'off' and 'direct'"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, allow: [localhost]}",
+         "garden.yaml:3:34: 'localhost' is not an address range; write it as 127.0.0.1/32 or ::1/128"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\ntunnels: {ports: [70000]}",
+         "garden.yaml:3:19: a tunnel port must be between 1 and 65535, not 70000"),
+    ])
+    func mistakesArePinpointed(garden: String, expected: String) {
+        do {
+            _ = try Self.config(garden: garden)
+            Issue.record("no error for \(expected)")
+        } catch {
+            #expect(error.diagnostics.map(\.description).contains(expected), "\(error.diagnostics)")
+        }
+    }
+
+    @Test func anExposedWayOutIsFineWhenVisitorsAreToldApart() throws {
+        let policy = """
+            classes: {citizen: C., teacher: T.}
+            default_class: citizen
+            addresses: [{clients: [192.168.0.0/16], class: citizen}]
+            default: allow
+            """
+        let config = try Self.config(garden: "listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct}", policy: policy)
+        #expect(config.upstream.mode == .direct)
+    }
+}

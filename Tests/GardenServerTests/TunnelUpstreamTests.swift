@@ -1,0 +1,128 @@
+import Foundation
+import GardenPolicy
+import GardenServer
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Tunnels opened to a real (loopback) upstream: bytes carried both ways, the TLS
+/// ClientHello's server name (SNI) put to the censor — `CONNECT allowed` carrying SNI
+/// `blocked` is reset — and the SSRF guard refusing loopback unless allowed.
+@Suite struct TunnelUpstreamTests {
+    /// A TCP echo server on loopback: the far end of the tunnel.
+    final class Echo: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            context.writeAndFlush(data, promise: nil)
+        }
+    }
+
+    static func echoServer() async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Echo()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    static let policyText = """
+    classes: {citizen: Citizens.}
+    default_class: citizen
+    rules:
+      - id: no-blocked
+        reason: Blocked.
+        hosts: [blocked.example]
+        action: block
+    default: allow
+    """
+
+    static func garden(echoPort: Int, allowLoopback: Bool = true) async throws -> TestGarden {
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        if allowLoopback { upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!]) }
+        return try await TestGarden(
+            policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), auditLog: AuditLogSettings(path: "audit.jsonl"),
+            tunnelPorts: [443, echoPort], upstream: upstream
+        )
+    }
+
+    /// A TLS 1.2-framed ClientHello carrying `serverName` in its SNI extension.
+    static func clientHello(serverName: String) -> [UInt8] {
+        let name = Array(serverName.utf8)
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
+        let serverNameList: [UInt8] = [0x00] + u16(name.count) + name
+        let sni: [UInt8] = u16(0x0000) + u16(serverNameList.count + 2) + u16(serverNameList.count) + serverNameList
+        var body: [UInt8] = [0x03, 0x03] + [UInt8](repeating: 0x42, count: 32) + [0x00]  // version, random, no session id
+        body += u16(2) + [0x13, 0x01] + [0x01, 0x00]  // one cipher suite, no compression
+        body += u16(sni.count) + sni
+        let handshake: [UInt8] = [0x01, 0x00] + u16(body.count) + body
+        return [0x16, 0x03, 0x01] + u16(handshake.count) + handshake
+    }
+
+    /// CONNECT, then (after the 200) `payload`; what comes back, and whether the peer reset or closed.
+    static func tunnel(_ authority: String, payload: [UInt8], garden: TestGarden) async throws -> (text: String, echoed: [UInt8], cut: Bool) {
+        try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n".utf8))
+            let head = connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+            let text = String(decoding: head.bytes, as: UTF8.self)
+            guard text.hasPrefix("HTTP/1.1 200") else { return (text, [], head.closedByPeer) }
+            connection.send(payload)
+            let back = connection.receive { $0.count >= payload.count }
+            return (text, back.bytes, back.closedByPeer)
+        }
+    }
+
+    @Test func bytesGoThroughBothWays() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        let garden = try await Self.garden(echoPort: port)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        let payload = Array("hello through the wall".utf8)
+        let result = try await Self.tunnel("127.0.0.1:\(port)", payload: payload, garden: garden)
+        #expect(result.text == "HTTP/1.1 200 Connection Established\r\n\r\n")
+        #expect(result.echoed == payload)
+        await garden.server.audit.flush()
+        let event = try #require(try AuditLogTests.events(in: garden.auditLogPath ?? "").first)
+        #expect(event.method == "CONNECT" && event.status == 200 && event.action == "allow")
+    }
+
+    @Test func anAllowedServerNameGoesThrough() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        let garden = try await Self.garden(echoPort: port)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        let hello = Self.clientHello(serverName: "allowed.example")
+        let result = try await Self.tunnel("127.0.0.1:\(port)", payload: hello, garden: garden)
+        #expect(result.echoed == hello)
+    }
+
+    @Test func aBlockedServerNameInsideAnAllowedTunnelIsReset() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        let garden = try await Self.garden(echoPort: port)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        let result = try await Self.tunnel("127.0.0.1:\(port)", payload: Self.clientHello(serverName: "Blocked.Example"), garden: garden)
+        #expect(result.text.hasPrefix("HTTP/1.1 200"))
+        #expect(result.echoed.isEmpty)
+        #expect(result.cut)
+        await garden.server.audit.flush()
+        let events = try AuditLogTests.events(in: garden.auditLogPath ?? "")
+        let caught = try #require(events.first { $0.action == "reset" })
+        #expect(caught.rule == "no-blocked")
+        #expect(caught.url == "127.0.0.1:\(port) (SNI blocked.example)")
+    }
+
+    @Test func theGuardRefusesLoopbackUnlessAllowed() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        let garden = try await Self.garden(echoPort: port, allowLoopback: false)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        for authority in ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"] {
+            let response = try await garden.raw("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n")
+            #expect(response.status == 403, "\(authority)")
+            #expect(response.bodyText.contains("a loopback address"), "\(authority): \(response.bodyText)")
+        }
+    }
+}
