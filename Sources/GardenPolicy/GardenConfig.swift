@@ -120,12 +120,9 @@ public struct GardenConfig: Sendable, Equatable {
         }
         // Never an open proxy by accident: a way out, on an address others can reach, needs
         // rules that tell the visitors apart.
-        if upstream.mode == .direct, let node = upstreamNode, policyParsed,
-           let exposed = listeners.first(where: { !$0.address.isLoopback }), !policy.tellsVisitorsApart {
-            node.error(
-                "upstream: direct with a listener on \(exposed.address) would make the garden an open proxy; "
-                    + "add rules with `clients` or `accounts`/`signed_in` (or client address classes), or listen on loopback only"
-            )
+        if let node = upstreamNode, policyParsed,
+           let problem = Self.openProxyProblem(upstream: upstream, listeners: listeners, policy: policy) {
+            node.error(problem)
         }
         guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
         var config = GardenConfig(
@@ -139,6 +136,20 @@ public struct GardenConfig: Sendable, Equatable {
         config.tunnelPorts = tunnelPorts
         config.upstream = upstream
         return config
+    }
+
+    /// Why this configuration would be an open proxy, or nil: a way out to the real
+    /// network, on an address others can reach, with no rule telling visitors apart.
+    public var openProxyProblem: String? {
+        Self.openProxyProblem(upstream: upstream, listeners: listeners, policy: policy)
+    }
+
+    static func openProxyProblem(upstream: UpstreamSettings, listeners: [Listener], policy: Policy) -> String? {
+        guard upstream.mode == .direct, let exposed = listeners.first(where: { !$0.address.isLoopback }),
+              !policy.tellsVisitorsApart
+        else { return nil }
+        return "upstream: direct with a listener on \(exposed.address) would make the garden an open proxy; "
+            + "add rules with `clients` or `accounts`/`signed_in` (or client address classes), or listen on loopback only"
     }
 
     /// switches.yaml: `name: on|off` for switches declared in policy.yaml.

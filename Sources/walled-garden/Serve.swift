@@ -58,6 +58,11 @@ struct Serve: AsyncParsableCommand {
         }
         if !listen.isEmpty {
             gardenConfig.listeners = listen.compactMap(ListenAddress.init).map { GardenConfig.Listener(address: $0) }
+            // --listen may open the garden to the network: never as an open proxy.
+            if let problem = gardenConfig.openProxyProblem {
+                FileHandle.standardError.write(Data("walled-garden: \(problem)\nwalled-garden: nothing was started.\n".utf8))
+                throw ExitCode(78)
+            }
         }
 
         let library: SiteLibrary
