@@ -16,7 +16,7 @@ struct WalledGarden: AsyncParsableCommand {
           --sites <dir>         the folder of site folders (default: Sites)
           --listen <host:port>  where to listen (default: garden.yaml's listeners)
         """,
-        subcommands: [Serve.self, Check.self, Explain.self, HashPassword.self, LintSites.self, RevealCommand.self, LogCommand.self, ReplayCommand.self],
+        subcommands: [Serve.self, Check.self, Explain.self, HashPassword.self, LintSites.self, RevealCommand.self, LogCommand.self, ReplayCommand.self, ProbeCommand.self],
         defaultSubcommand: Serve.self
     )
 }

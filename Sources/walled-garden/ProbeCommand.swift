@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import GardenPolicy
+import GardenServer
+
+/// `walled-garden probe`: fetch a page as a control and through the garden, and name the
+/// censorship observed (as OONI Probe does on real networks).
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Fetch a page through the garden and directly, and name the censorship observed.",
+        discussion: """
+        The control is the page as its site in Sites/ has it; the measurement is a GET through
+        the garden as an HTTP proxy. The verdict is one of: none, block page, 451, fake
+        not-found, redirect, sign-in demanded, drop, reset, stall, throttled, rewritten.
+        Examples (with the garden running):
+          walled-garden probe http://worldnews.example/
+          walled-garden probe --as official http://worldnews.example/
+          walled-garden probe --via http://127.0.0.1:8082 http://friend.com.kp/
+          walled-garden probe --user inspector:kwangmyong http://kwangmyong.kp/office/
+        """
+    )
+
+    @Option(help: ArgumentHelp("The garden as a proxy (default: the first listener in garden.yaml).", valueName: "url"))
+    var via: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Probe as this class: through the listener whose persona it is.", valueName: "class"))
+    var visitorClass: String?
+
+    @Option(help: ArgumentHelp("Sign in to the proxy as name:password.", valueName: "name:password"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("Seconds of silence before the garden counts as stalling.", valueName: "seconds"))
+    var timeout: Double = 5
+
+    @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
+    var config = "Config"
+
+    @Option(name: .long, help: ArgumentHelp("The folder of site folders (the control).", valueName: "dir"))
+    var sites = "Sites"
+
+    @Argument(help: ArgumentHelp("The address, e.g. http://worldnews.example/.", valueName: "url"))
+    var url: String
+
+    func run() throws {
+        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let written = url.contains("://") ? url : "http://" + url
+        guard written.hasPrefix("http://") else { throw ValidationError("probe speaks http:// only") }
+        // Where to send it: --via, else the listener of --as, else the first listener.
+        var address: ListenAddress
+        if let via {
+            let authority = via.replacingOccurrences(of: "http://", with: "").split(separator: "/").first.map(String.init) ?? ""
+            guard let parsed = ListenAddress(authority) else { throw ValidationError("'\(via)' is not a proxy address like http://127.0.0.1:8080") }
+            address = parsed
+        } else if let visitorClass {
+            guard let listener = gardenConfig.listeners.first(where: { $0.persona == visitorClass }) else {
+                let personas = gardenConfig.listeners.compactMap(\.persona)
+                throw ValidationError(
+                    "no listener in garden.yaml has the persona '\(visitorClass)'"
+                        + (personas.isEmpty ? "; it has none: say --via" : "; personas: \(personas.joined(separator: ", "))")
+                )
+            }
+            address = listener.address
+        } else {
+            guard let first = gardenConfig.listeners.first else { throw ValidationError("garden.yaml has no listener; say --via") }
+            address = first.address
+        }
+        let authorization = user.map { "Basic " + Data($0.utf8).base64EncodedString() }
+        let control = Probe.control(url: written, config: gardenConfig, sitesDirectory: sites)
+        // With a password, once first: the garden checks it (slowly, by design) and then
+        // remembers it, so the measured fetch is not mistaken for throttling.
+        if authorization != nil {
+            _ = Probe.fetch(url: written, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization, timeout: timeout)
+        }
+        let seen = Probe.fetch(url: written, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization, timeout: timeout)
+        let verdict = Probe.classify(seen, control: control)
+        print("Probe of \(written) through http://\(address)")
+        if let control {
+            print("  control (the site store): \(control.status), \(control.body.count) bytes")
+        } else {
+            print("  control: the garden has no site for this address")
+        }
+        var line = "  through the garden: "
+        switch seen.ending {
+        case .unreachable(let why): line += "unreachable (\(why))"
+        default:
+            line += seen.status.map { "\($0)" } ?? "no answer"
+            line += String(format: ", %d bytes", seen.body.count)
+            if let first = seen.firstByte { line += String(format: ", first byte after %.3f s", first) }
+            line += String(format: ", %.3f s in all", seen.total)
+            if let location = seen.header("Location") { line += ", Location: \(location)" }
+        }
+        print(line)
+        print("Censorship observed: \(verdict.summary)")
+    }
+}
