@@ -26,6 +26,7 @@ site=achim.news.kp
 page=/index.html
 
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 for tool in nginx wrk curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx wrk curl" >&2; exit 1; }
 done
@@ -41,29 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/error.log;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile on;
-  keepalive_requests 1000000;
-  open_file_cache max=1000;
-  client_body_temp_path $work;
-  proxy_temp_path $work;
-  fastcgi_temp_path $work;
-  uwsgi_temp_path $work;
-  scgi_temp_path $work;
-  server {
-    listen 127.0.0.1:18199;
-    server_name $site;
-    root $PWD/Sites/$site;
-  }
-}
-CONF
+write_nginx_conf "$work" 18199 "$site" "$PWD/Sites/$site"
 nginx -c "$work/nginx.conf"
 
 # One Config folder per variant: the shipped policy, one official listener.
@@ -121,9 +100,6 @@ sleep 0.5
 grep -q '"url":"http://achim.news.kp/index.html"' "$work/feed.txt" || { echo "the viewers do not receive the feed" >&2; exit 1; }
 
 echo "page http://$site$page as an official; wrk -t1 -c$connections -d${seconds}s; $rounds interleaved rounds; $viewers feed viewers on log+viewers"
-p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
-  if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }
-rps() { awk '/Requests\/sec/ { print $2 }'; }
 for name in "${names[@]}"; do
   wrk -t1 -c"$connections" -d2s -H "Host: $site" "http://127.0.0.1:${port[$name]}$page" >/dev/null
 done
@@ -136,7 +112,6 @@ for round in $(seq 1 "$rounds"); do
     printf "round %d  %-12s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$r" "$p"
   done
 done
-median() { printf "%s\n" $1 | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
 reference=${results[no-log]}
 [ -n "${BASELINE:-}" ] && reference=${results[before]}

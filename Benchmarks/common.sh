@@ -1,0 +1,39 @@
+# Shared by the benchmark scripts: nginx at its best, and reading wrk's output.
+# Source it: . "$(dirname "$0")/common.sh"
+
+# Writes an nginx.conf into folder $1 serving folder $4 as host $3 on 127.0.0.1:$2:
+# access log off, sendfile, open_file_cache (no open/stat per request, like the garden).
+write_nginx_conf() {
+  local work=$1 port=$2 name=$3 root=$4
+  cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  open_file_cache max=1000;
+  client_body_temp_path $work;
+  proxy_temp_path $work;
+  fastcgi_temp_path $work;
+  uwsgi_temp_path $work;
+  scgi_temp_path $work;
+  server {
+    listen 127.0.0.1:$port;
+    server_name $name;
+    root $root;
+  }
+}
+CONF
+}
+
+# wrk's p99 in milliseconds, whatever unit it printed; its requests per second.
+p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
+  if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }
+rps() { awk '/Requests\/sec/ { print $2 }'; }
+
+# The median of the numbers in $1 (space-separated).
+median() { printf "%s\n" $1 | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The garden as a censoring HTTP proxy against the stack a user would otherwise assemble:
+# Squid (forward proxy, an ACL with a 1,000-host blocklist, no cache) in front of nginx
+# serving the same page. Allowed and denied requests, one interleaved run of wrk rounds:
+#
+#   nginx          the page straight from nginx (the reference)
+#   squid          GET http://worldnews.example/index.html through Squid → nginx
+#   garden         the same through the garden (its simulated site, from memory)
+#   squid-denied   a host on the blocklist: Squid's 403
+#   garden-denied  the same host: the garden's 403 block page
+#
+#   Benchmarks/proxy-vs-squid.sh [rounds] [seconds] [connections]
+#
+# Needs nginx, squid, wrk (apt-get install -y nginx squid wrk). Run from the repository root.
+set -euo pipefail
+
+rounds=${1:-3}
+seconds=${2:-8}
+connections=${3:-64}
+site=worldnews.example
+page=/index.html
+blocked=blocked-500.example
+
+cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
+for tool in nginx squid wrk; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx squid wrk" >&2; exit 1; }
+done
+swift build -c release --product walled-garden >/dev/null
+bin=$(swift build -c release --show-bin-path)/walled-garden
+work=$(mktemp -d)
+chmod 1777 "$work"   # Squid writes its log and pid as the proxy user
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -f "$work/squid.pid" ] && kill "$(cat "$work/squid.pid")" 2>/dev/null || true
+  sleep 1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The blocklist: 1,000 hosts, for Squid's ACL and the garden's rule alike.
+for i in $(seq 1 1000); do echo "blocked-$i.example"; done >"$work/blocked.txt"
+
+write_nginx_conf "$work" 18299 "$site" "$PWD/Sites/$site"
+nginx -c "$work/nginx.conf"
+
+# Squid as a forward proxy: the blocklist as a dstdomain ACL, no cache, no access log,
+# every allowed request sent to nginx (a hosts_file keeps it from waiting on DNS).
+{
+  echo "127.0.0.1 $site"
+  sed 's/^/127.0.0.1 /' "$work/blocked.txt"
+} >"$work/hosts"
+mkdir -p "$work/squid-cache"
+chown -R proxy:proxy "$work/squid-cache" 2>/dev/null || true
+cat >"$work/squid.conf" <<CONF
+http_port 127.0.0.1:18298
+pid_filename $work/squid.pid
+cache_log $work/squid-cache.log
+access_log none
+cache deny all
+cache_mem 0 MB
+hosts_file $work/hosts
+acl blocked dstdomain "$work/blocked.txt"
+acl localnet src 127.0.0.0/8
+http_access deny blocked
+http_access allow localnet
+http_access deny all
+cache_peer 127.0.0.1 parent 18299 0 no-query originserver name=nginx
+never_direct allow all
+cache_peer_access nginx allow all
+shutdown_lifetime 1 seconds
+client_persistent_connections on
+server_persistent_connections on
+CONF
+squid -f "$work/squid.conf" -N >"$work/squid.out" 2>&1 & pids+=($!)
+
+# The garden: the shipped sites, one listener, a policy with the same blocklist.
+mkdir -p "$work/Config/lists"
+cp Config/sites.yaml "$work/Config/"
+cp "$work/blocked.txt" "$work/Config/lists/blocked.txt"
+cat >"$work/Config/garden.yaml" <<YAML
+listeners: [127.0.0.1:18297]
+portal: kwangmyong.kp
+YAML
+cat >"$work/Config/policy.yaml" <<YAML
+classes: {visitor: Everyone.}
+default_class: visitor
+rules:
+  - id: blocklist
+    reason: 1,000 blocked hosts.
+    hosts: ["@blocked"]
+    action: block
+default: allow
+YAML
+"$bin" --config "$work/Config" --sites Sites --log-level error >/dev/null & pids+=($!)
+sleep 3
+
+check() {  # expected-status curl-arguments...
+  local got
+  got=$(curl -s -o /dev/null -w '%{http_code}' "${@:2}")
+  [ "$got" = "$1" ] || { echo "setup: curl ${*:2} gave $got, expected $1" >&2; cat "$work/squid-cache.log" >&2 || true; exit 1; }
+}
+check 200 -H "Host: $site" "http://127.0.0.1:18299$page"
+check 200 -x http://127.0.0.1:18298 "http://$site$page"
+check 200 -x http://127.0.0.1:18297 "http://$site$page"
+check 403 -x http://127.0.0.1:18298 "http://$blocked/"
+check 403 -x http://127.0.0.1:18297 "http://$blocked/"
+
+# wrk sends the request line it is given: an absolute URL makes it a proxy request.
+cat >"$work/allowed.lua" <<LUA
+wrk.method = "GET"
+wrk.path = "http://$site$page"
+wrk.headers["Host"] = "$site"
+LUA
+cat >"$work/denied.lua" <<LUA
+wrk.method = "GET"
+wrk.path = "http://$blocked/"
+wrk.headers["Host"] = "$blocked"
+LUA
+
+load() {  # name
+  case $1 in
+    nginx) wrk -t1 -c"$connections" -d"$2" --latency -H "Host: $site" "http://127.0.0.1:18299$page" ;;
+    squid) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/allowed.lua" http://127.0.0.1:18298 ;;
+    garden) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/allowed.lua" http://127.0.0.1:18297 ;;
+    squid-denied) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/denied.lua" http://127.0.0.1:18298 ;;
+    garden-denied) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/denied.lua" http://127.0.0.1:18297 ;;
+  esac
+}
+names=(nginx squid garden squid-denied garden-denied)
+for name in "${names[@]}"; do load "$name" 2s >/dev/null; done
+echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
+declare -A r p
+for round in $(seq 1 "$rounds"); do
+  for name in "${names[@]}"; do
+    load "$name" "${seconds}s" >"$work/out"
+    rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out")
+    r[$name]+="$rate "; p[$name]+="$tail "
+    printf "round %d  %-14s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$rate" "$tail"
+  done
+done
+echo
+nginx_rate=$(median "${r[nginx]}")
+for name in "${names[@]}"; do
+  m=$(median "${r[$name]}"); t=$(median "${p[$name]}")
+  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" 'BEGIN { printf "median   %-14s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx\n", n, m, t, m / ref }'
+done
+g=$(median "${r[garden]}"); s=$(median "${r[squid]}")
+awk -v g="$g" -v s="$s" 'BEGIN { printf "garden / squid (allowed): %.1fx\n", g / s }'
+gd=$(median "${r[garden-denied]}"); sd=$(median "${r[squid-denied]}")
+awk -v g="$gd" -v s="$sd" 'BEGIN { printf "garden / squid (denied):  %.1fx\n", g / s }'
