@@ -398,17 +398,20 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .allow:
             break
         case .block:
-            return sendPage(.forbidden, html: pages.blocked(target.host.name, teachersNote: note), isHEAD: isHEAD)
+            let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { pages.blocked(target.host.name, teachersNote: note) }
+            return sendBody(.forbidden, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
         case .unavailable:
             let authority = "http://\(sites.registry.portalHost)/authority.html"
-            return sendPage(
-                .unavailableForLegalReasons,
-                html: pages.unavailable(target.host.name, authority: authority, teachersNote: note),
-                isHEAD: isHEAD, extraHeaders: "Link: <\(authority)>; rel=\"blocked-by\"\r\n"
+            let body = sites.renderedPage(Self.pageKey("unavailable", target.host.name, note)) {
+                pages.unavailable(target.host.name, authority: authority, teachersNote: note)
+            }
+            return sendBody(
+                .unavailableForLegalReasons, headerLines: GardenPages.headerLines + "Link: <\(authority)>; rel=\"blocked-by\"\r\n",
+                body: body, isHEAD: isHEAD
             )
         case .notFound:
             // Exactly what an address that does not exist gets.
-            return sendPage(.notFound, html: pages.unknownHost(target.host.name), isHEAD: isHEAD)
+            return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
         case .redirect(let location):
             return sendPage(
                 .found, html: pages.moved(to: location, teachersNote: note), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n"
@@ -457,7 +460,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             )
         }
         guard let content = site?.content else {
-            return sendPage(.notFound, html: pages.unknownHost(target.host.name), isHEAD: isHEAD)
+            return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
         }
         guard head.method == .get || isHEAD else {
             return sendError(
@@ -715,6 +718,18 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             .ok, headerLines: "Content-Type: application/x-ns-proxy-autoconfig\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n",
             body: body, isHEAD: isHEAD
         )
+    }
+
+    /// The in-world page of an address that does not exist (the `notfound` style too).
+    private func sendUnknownHost(_ host: String, pages: GardenPages, isHEAD: Bool) {
+        let body = sites.renderedPage(Self.pageKey("unknown", host, nil)) { pages.unknownHost(host) }
+        sendBody(.notFound, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
+    }
+
+    /// What a rendered censor page depends on: the page, the host, the teacher's note.
+    private static func pageKey(_ page: String, _ host: String, _ note: GardenPages.TeachersNote?) -> String {
+        guard let note else { return page + "\u{0}" + host }
+        return page + "\u{0}" + host + "\u{0}" + note.rule + "\u{0}" + note.reason + "\u{0}" + note.visitorClass
     }
 
     /// A refusal: the error page with its reason, optionally closing the connection.

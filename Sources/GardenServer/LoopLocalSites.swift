@@ -97,11 +97,27 @@ final class LoopLocalSites: @unchecked Sendable {
         return words
     }
 
+    /// The censor's pages (block page, 451, not-found, moved, sign-in) as rendered, by
+    /// the page and what it shows: a flood of refused requests renders each once.
+    /// Forgotten when the policy or its templates change.
+    private var renderedPages: [String: ByteBuffer] = [:]
+
+    /// The page for `key`, rendered by `render` the first time.
+    func renderedPage(_ key: String, render: () -> String) -> ByteBuffer {
+        refreshPolicy()
+        if let page = renderedPages[key] { return page }
+        if renderedPages.count >= 1024 { renderedPages.removeAll(keepingCapacity: true) }
+        let page = ByteBuffer(string: render())
+        renderedPages[key] = page
+        return page
+    }
+
     private func refreshPolicy() {
         if policies.generation != loadedPolicyGeneration {
             let current = policies.current()
             (loadedPolicyGeneration, cachedPolicy, cachedPages) = (current.generation, current.policy, current.pages)
             contentWordsCache.removeAll()
+            renderedPages.removeAll()
             if current.registry != registry {
                 registry = SiteRegistry(sites: current.registry.sites, portalHost: current.registry.portalHost)
                 generation = -1  // the contents are indexed by the registry's order: take them anew
