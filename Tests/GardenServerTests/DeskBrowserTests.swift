@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GardenPolicy
+import GardenServer
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -22,7 +23,8 @@ struct DeskBrowserTests {
         let base: String
         var session = ""
 
-        init() async throws {
+        /// - Parameter arguments: more command-line switches for Chromium (a PAC URL, say).
+        init(arguments: [String] = []) async throws {
             let port = Int.random(in: 20_000...40_000)
             base = "http://127.0.0.1:\(port)"
             driver.executableURL = URL(fileURLWithPath: DeskBrowserTests.chromedriver)
@@ -41,7 +43,7 @@ struct DeskBrowserTests {
                 "browserName": "chrome",
                 "goog:chromeOptions": [
                     "binary": DeskBrowserTests.chromium,
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"],
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"] + arguments,
                 ],
             ]]]
             let created = try await call("POST", "/session", capabilities)
@@ -84,6 +86,43 @@ struct DeskBrowserTests {
             if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)") }
             driver.terminate()
             try? await client.shutdown()
+        }
+    }
+
+    /// The browser set up only by the garden's PAC file, as a student would be: the
+    /// portal, a site and a censored page load through the garden by their real names.
+    @Test func aBrowserSetUpByThePACFileBrowsesTheGarden() async throws {
+        let room = try await DeskDashboardTests.Classroom()
+        let browser = try await Browser(arguments: ["--proxy-pac-url=http://127.0.0.1:\(room.citizenPort)/proxy.pac"])
+        defer {
+            Task {
+                await browser.quit()
+                await room.stop()
+            }
+        }
+        let pages: [(url: String, title: String, text: String, shot: String)] = [
+            ("http://kwangmyong.kp/", "Kwangmyong portal", "friend.com.kp", "portal.png"),
+            ("http://friend.com.kp/", "Feed", "동지", "friend.png"),
+            ("http://worldnews.example/", "Unavailable for legal reasons", "has been restricted by", "blocked.png"),
+        ]
+        for page in pages {
+            try await browser.open(page.url)
+            let title = try await browser.script("return document.title") as? String ?? ""
+            let text = try await browser.script("return document.body.innerText") as? String ?? ""
+            #expect(title.contains(page.title), "\(page.url): \(title)")
+            #expect(text.contains(page.text), "\(page.url)")
+            let png = try await browser.screenshot()
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            try png.write(to: room.folder.appendingPathComponent(page.shot))
+            if let keep = ProcessInfo.processInfo.environment["GARDEN_KEEP_SCREENSHOTS"] {
+                try? png.write(to: URL(fileURLWithPath: keep).appendingPathComponent(page.shot))
+            }
+        }
+        // The garden saw all three, as a citizen, through the proxy.
+        await room.server.audit.flush()
+        let seen = room.server.audit.feed.subscribe(history: 50).history.map(\.event)
+        for page in pages {
+            #expect(seen.contains { $0.url == page.url && $0.visitorClass == "citizen" }, "\(page.url)")
         }
     }
 
