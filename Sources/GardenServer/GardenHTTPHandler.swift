@@ -563,8 +563,12 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let sni = ByteToMessageHandler(SNIHandler { result in
             handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
         })
+        // A tunnel idle both ways for the idle timeout is closed, as a kept-alive
+        // connection would be: it must not hold its connection slot for ever.
+        let idle = IdleStateHandler(allTimeout: TimeAmount(garden.limits.idleTimeout))
         do {
-            try context.pipeline.syncOperations.addHandler(sni, position: .after(self))
+            try context.pipeline.syncOperations.addHandler(idle, position: .after(self))
+            try context.pipeline.syncOperations.addHandler(sni, position: .after(idle))
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(sni))
         } catch {
             upstream.close(promise: nil)

@@ -78,6 +78,12 @@ final class GlueHandler: ChannelDuplexHandler {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             partner?.partnerWriteEOF()
         }
+        if event is IdleStateHandler.IdleStateEvent {
+            // Nothing either way for the idle timeout: the tunnel is closed at both ends.
+            partner?.partnerCloseFull()
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

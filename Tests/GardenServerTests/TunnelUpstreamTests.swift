@@ -37,13 +37,13 @@ import Testing
     default: allow
     """
 
-    static func garden(echoPort: Int, allowLoopback: Bool = true) async throws -> TestGarden {
+    static func garden(echoPort: Int, allowLoopback: Bool = true, limits: ServerLimits = ServerLimits()) async throws -> TestGarden {
         var upstream = UpstreamSettings()
         upstream.mode = .direct
         if allowLoopback { upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!]) }
         return try await TestGarden(
-            policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), auditLog: AuditLogSettings(path: "audit.jsonl"),
-            tunnelPorts: [443, echoPort], upstream: upstream
+            limits: limits, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
+            auditLog: AuditLogSettings(path: "audit.jsonl"), tunnelPorts: [443, echoPort], upstream: upstream
         )
     }
 
@@ -112,6 +112,32 @@ import Testing
         let caught = try #require(events.first { $0.action == "reset" })
         #expect(caught.rule == "no-blocked")
         #expect(caught.url == "127.0.0.1:\(port) (SNI blocked.example)")
+    }
+
+    @Test func anIdleTunnelIsClosed() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        var limits = ServerLimits()
+        limits.idleTimeout = .milliseconds(300)
+        let garden = try await Self.garden(echoPort: port, limits: limits)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        let gardenPort = garden.port
+        let (echoed, closedAfter) = try await RawConnection.offPool { () -> ([UInt8], Double) in
+            let connection = try RawConnection(port: gardenPort, timeout: 5)
+            connection.send(Array("CONNECT 127.0.0.1:\(port) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8))
+            _ = connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+            // (At least a TLS record header's 5 bytes: the SNI check waits for that many.)
+            connection.send(Array("ping the far end".utf8))
+            let back = connection.receive { $0.count >= 16 }
+            // Then silence: the garden closes the tunnel after the idle timeout.
+            let start = ContinuousClock.now
+            let rest = connection.receive()
+            let elapsed = ContinuousClock.now - start
+            #expect(rest.closedByPeer)
+            return (back.bytes, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        #expect(echoed == Array("ping the far end".utf8))
+        #expect(closedAfter >= 0.2 && closedAfter < 2, "closed after \(closedAfter) s")
     }
 
     @Test func theGuardRefusesLoopbackUnlessAllowed() async throws {
