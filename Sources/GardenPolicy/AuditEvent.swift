@@ -86,6 +86,11 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     /// Whether the censor stood between the visitor and the page: every action but
     /// `allow` (a sign-in prompt included), and an allowed page that was rewritten.
     public var isCensored: Bool {
+        Self.isCensored(action: action, effects: effects)
+    }
+
+    /// `isCensored` from the two fields it reads (for callers that hold them apart).
+    public static func isCensored(action: String, effects: [String]) -> Bool {
         action != "allow" || effects.contains("rewrite")
     }
 
@@ -194,6 +199,27 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         JSONText.append(rule, to: &bytes)
         bytes.append(contentsOf: #","action":"#.utf8)
         JSONText.append(action, to: &bytes)
+        appendShadowEffectsAndStatus(to: &bytes)
+        bytes.append(contentsOf: #","bytes":"#.utf8)
+        JSONText.appendDecimal(self.bytes, to: &bytes)
+        bytes.append(contentsOf: #","duration_us":"#.utf8)
+        JSONText.appendDecimal(durationMicroseconds, to: &bytes)
+        bytes.append(contentsOf: #","decision_ns":"#.utf8)
+        JSONText.appendDecimal(decisionNanoseconds, to: &bytes)
+        if let referer {
+            bytes.append(contentsOf: #","referer":"#.utf8)
+            JSONText.append(referer, to: &bytes)
+        }
+        if let userAgent {
+            bytes.append(contentsOf: #","user_agent":"#.utf8)
+            JSONText.append(userAgent, to: &bytes)
+        }
+        bytes.append(contentsOf: "}\n".utf8)
+    }
+
+    /// `,"shadow":[...],"effects":[...],"status":N`: the part the log line and the feed
+    /// row share.
+    private func appendShadowEffectsAndStatus(to bytes: inout [UInt8]) {
         bytes.append(contentsOf: #","shadow":["#.utf8)
         for (index, match) in shadow.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -210,21 +236,6 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         }
         bytes.append(contentsOf: #"],"status":"#.utf8)
         JSONText.appendDecimal(status, to: &bytes)
-        bytes.append(contentsOf: #","bytes":"#.utf8)
-        JSONText.appendDecimal(self.bytes, to: &bytes)
-        bytes.append(contentsOf: #","duration_us":"#.utf8)
-        JSONText.appendDecimal(durationMicroseconds, to: &bytes)
-        bytes.append(contentsOf: #","decision_ns":"#.utf8)
-        JSONText.appendDecimal(decisionNanoseconds, to: &bytes)
-        if let referer {
-            bytes.append(contentsOf: #","referer":"#.utf8)
-            JSONText.append(referer, to: &bytes)
-        }
-        if let userAgent {
-            bytes.append(contentsOf: #","user_agent":"#.utf8)
-            JSONText.append(userAgent, to: &bytes)
-        }
-        bytes.append(contentsOf: "}\n".utf8)
     }
 
     /// Appends the fields a live-feed row shows, as one JSON object numbered `id`:
@@ -248,22 +259,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         JSONText.append(rule, to: &bytes)
         bytes.append(contentsOf: #","action":"#.utf8)
         JSONText.append(action, to: &bytes)
-        bytes.append(contentsOf: #","shadow":["#.utf8)
-        for (index, match) in shadow.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: #"{"rule":"#.utf8)
-            JSONText.append(match.rule, to: &bytes)
-            bytes.append(contentsOf: #","action":"#.utf8)
-            JSONText.append(match.action, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-        }
-        bytes.append(contentsOf: #"],"effects":["#.utf8)
-        for (index, effect) in effects.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONText.append(effect, to: &bytes)
-        }
-        bytes.append(contentsOf: #"],"status":"#.utf8)
-        JSONText.appendDecimal(status, to: &bytes)
+        appendShadowEffectsAndStatus(to: &bytes)
         bytes.append(UInt8(ascii: "}"))
     }
 

@@ -40,8 +40,10 @@ public enum RFC3339 {
 
     /// `2026-11-28T19:20:01.123Z`.
     public static func format(milliseconds: Int64) -> String {
-        let p = parts(milliseconds: milliseconds)
-        return "\(pad(p.year, 4))-\(pad(p.month, 2))-\(pad(p.day, 2))T\(pad(p.hour, 2)):\(pad(p.minute, 2)):\(pad(p.second, 2)).\(pad(p.millisecond, 3))Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(milliseconds: milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `2026-11-28T19:20:01.123Z` to `bytes`, digit by digit.

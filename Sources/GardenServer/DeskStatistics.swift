@@ -64,7 +64,7 @@ public final class DeskStatistics: Sendable {
                 let slot = Int(second % Int64(Self.window))
                 if state.buckets[slot].second != second { state.buckets[slot] = Bucket(second: second) }
                 // (Fields read one by one: `isCensored` on the stored event would copy it whole.)
-                let censored = record.event.action != "allow" || record.event.effects.contains("rewrite")
+                let censored = AuditEvent.isCensored(action: record.event.action, effects: record.event.effects)
                 state.buckets[slot].total.add(censored: censored)
                 state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
                 state.buckets[slot].bySite[record.event.host, default: Tally()].add(censored: censored)

@@ -269,13 +269,16 @@ public enum Probe {
         var firstByte: Double?
         var ending = Observation.Ending.closed
         var chunk = [UInt8](repeating: 0, count: 65536)
+        var expected: Int?
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 if firstByte == nil { firstByte = since() }
                 received.append(contentsOf: chunk[0..<count])
-                if let complete = completeLength(received), received.count >= complete {
+                // The answer's whole length, read once its head has arrived.
+                if expected == nil { expected = completeLength(received) }
+                if let complete = expected, received.count >= complete {
                     ending = .answered
                     break
                 }
@@ -287,7 +290,7 @@ public enum Probe {
                 continue
             }
             if count == 0 {
-                ending = completeLength(received).map { received.count >= $0 } == true ? .answered : .closed
+                ending = expected.map { received.count >= $0 } == true ? .answered : .closed
             } else if errno == ECONNRESET {
                 ending = .reset
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
