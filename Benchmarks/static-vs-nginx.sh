@@ -17,6 +17,7 @@ garden_port=18080
 nginx_port=18081
 
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 for tool in nginx wrk; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx wrk" >&2; exit 1; }
 done
@@ -79,11 +80,6 @@ size_nginx=$(curl -s -H "Host: $site" "http://127.0.0.1:$nginx_port$page" | wc -
 echo "page: http://$site$page — garden sends $size_garden bytes, nginx $size_nginx bytes"
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
 
-# wrk's p99 in milliseconds, whatever unit it printed.
-p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
-  if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }
-rps() { awk '/Requests\/sec/ { print $2 }'; }
-
 run() {
   wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "Host: $site" "http://127.0.0.1:$1$page" >"$work/out"
   echo "$(rps <"$work/out") $(p99_ms <"$work/out")"
@@ -101,9 +97,8 @@ for round in $(seq 1 "$rounds"); do
   printf "round %d  nginx  %10.0f req/s  p99 %7.2f ms\n" "$round" "$r" "$p"
 done
 
-median() { printf "%s\n" "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-g_r=$(median "${garden_rps[@]}"); n_r=$(median "${nginx_rps[@]}")
-g_p=$(median "${garden_p99[@]}"); n_p=$(median "${nginx_p99[@]}")
+g_r=$(median "${garden_rps[*]}"); n_r=$(median "${nginx_rps[*]}")
+g_p=$(median "${garden_p99[*]}"); n_p=$(median "${nginx_p99[*]}")
 echo
 printf "median   garden %10.0f req/s  p99 %7.2f ms\n" "$g_r" "$g_p"
 printf "median   nginx  %10.0f req/s  p99 %7.2f ms\n" "$n_r" "$n_p"
