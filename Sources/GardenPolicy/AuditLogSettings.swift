@@ -32,14 +32,7 @@ public struct AuditLogSettings: Sendable, Equatable {
             return nil
         }
         var settings = AuditLogSettings(path: path)
-        if let formatNode = keys["format"], let text = formatNode.string("format") {
-            if let format = Format(rawValue: text) {
-                settings.format = format
-            } else {
-                let names = Format.allCases.map(\.rawValue)
-                formatNode.error("unknown log format '\(text)'\(Suggestion.phrase(for: text, among: names)); formats are 'json' and 'combined'")
-            }
-        }
+        if let format: Format = keys["format"]?.oneOf("format", kind: "log format", plural: "formats") { settings.format = format }
         if let value = keys["max_size"]?.byteCount("max_size", in: 4096...(1 << 40)) { settings.maxBytes = value }
         if let value = keys["keep"]?.integer("keep", in: 0...1000) { settings.keep = value }
         if let value = keys["queue"]?.integer("queue", in: 16...10_000_000) { settings.queueCapacity = value }

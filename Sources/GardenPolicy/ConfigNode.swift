@@ -182,6 +182,18 @@ struct ConfigNode {
         }
     }
 
+    /// One of a fixed set of words (an enum's raw values); otherwise the error
+    /// `unknown KIND 'x' (did you mean 'y'?); PLURAL are 'a' and 'b'`.
+    func oneOf<Choice: RawRepresentable & CaseIterable>(_ what: String, kind: String, plural: String) -> Choice?
+    where Choice.RawValue == String {
+        guard let text = string(what) else { return nil }
+        if let choice = Choice(rawValue: text) { return choice }
+        let names = Choice.allCases.map { "'\($0.rawValue)'" }
+        let listed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
+        error("unknown \(kind) '\(text)'\(Suggestion.phrase(for: text, among: Choice.allCases.map(\.rawValue))); \(plural) are \(listed)")
+        return nil
+    }
+
     /// A switch's state: `on`/`off` (also `true`/`false`, `yes`/`no`).
     func switchState(_ what: String) -> Bool? {
         guard let text = string(what) else { return nil }

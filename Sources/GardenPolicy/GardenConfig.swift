@@ -258,14 +258,7 @@ public struct GardenConfig: Sendable, Equatable {
                 "site '\(host)'", allowed: ["title", "zone", "aliases", "folder"], required: ["zone"]
             ) ?? [:]
             var zone = Zone.intranet
-            if let node = settings["zone"], let text = node.string("zone") {
-                if let parsed = Zone(rawValue: text) {
-                    zone = parsed
-                } else {
-                    let names = Zone.allCases.map(\.rawValue)
-                    node.error("unknown zone '\(text)'\(Suggestion.phrase(for: text, among: names)); zones are 'intranet' and 'internet'")
-                }
-            }
+            if let parsed: Zone = settings["zone"]?.oneOf("zone", kind: "zone", plural: "zones") { zone = parsed }
             var aliases: [String] = []
             for aliasNode in settings["aliases"]?.list("aliases") ?? [] {
                 guard let text = aliasNode.string("an alias"), let alias = siteHostName(text, at: aliasNode) else { continue }

@@ -19,14 +19,7 @@ public struct UpstreamSettings: Sendable, Equatable {
     static func parse(_ node: ConfigNode) -> UpstreamSettings? {
         guard let keys = node.mapping("upstream", allowed: ["mode", "allow", "connect_timeout"], required: ["mode"]) else { return nil }
         var settings = UpstreamSettings()
-        if let modeNode = keys["mode"], let text = modeNode.string("mode") {
-            if let mode = Mode(rawValue: text) {
-                settings.mode = mode
-            } else {
-                let names = Mode.allCases.map(\.rawValue)
-                modeNode.error("unknown upstream mode '\(text)'\(Suggestion.phrase(for: text, among: names)); modes are 'off' and 'direct'")
-            }
-        }
+        if let mode: Mode = keys["mode"]?.oneOf("mode", kind: "upstream mode", plural: "modes") { settings.mode = mode }
         for item in keys["allow"]?.list("allow") ?? [] {
             guard let text = item.string("an allowed destination") else { continue }
             if let range = IPAddressRange(text) {
