@@ -113,7 +113,8 @@ public struct GardenConfig: Sendable, Equatable {
                let items = fields["ports"]?.list("ports") {
                 tunnelPorts = Set(items.compactMap { $0.integer("a tunnel port", in: 1...65535) })
             }
-            if let node = keys["upstream"], let settings = UpstreamSettings.parse(node) {
+            if let node = keys["upstream"],
+               let settings = UpstreamSettings.parse(node, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) {
                 upstream = settings
                 upstreamNode = node
             }

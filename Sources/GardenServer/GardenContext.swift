@@ -21,8 +21,10 @@ final class GardenContext: Sendable {
     let audit: AuditTrail
     /// Ports a CONNECT may ask for.
     let tunnelPorts: Set<Int>
-    /// Whether allowed tunnels may reach the real network, and the SSRF guard's allow-list.
-    let upstream: UpstreamSettings
+    /// Whether allowed tunnels and fetches may reach the real network, and the SSRF guard's allow-list.
+    let upstreamSettings: UpstreamSettings
+    /// Fetches allowed `http://` requests from the real network; nil unless `upstream: direct`.
+    let upstream: UpstreamClient?
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
@@ -30,10 +32,12 @@ final class GardenContext: Sendable {
 
     init(
         registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
-        audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443], upstream: UpstreamSettings = UpstreamSettings()
+        audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443], upstream: UpstreamSettings = UpstreamSettings(),
+        group: any EventLoopGroup
     ) {
         self.tunnelPorts = tunnelPorts
-        self.upstream = upstream
+        self.upstreamSettings = upstream
+        self.upstream = upstream.mode == .direct ? UpstreamClient(settings: upstream, group: group) : nil
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits

@@ -27,8 +27,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let garden: GardenContext
-    private let sites: LoopLocalSites
+    let garden: GardenContext
+    let sites: LoopLocalSites
     private let parser: RequestHeadParser
     /// The listener's persona, if it has one.
     private let persona: String?
@@ -37,25 +37,25 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The client's address bytes, for `clients` conditions.
     private var clientAddress: [UInt8]?
     /// `X-Garden-Rule: ...` for the answer being written, in teaching mode; else empty.
-    private var teachingHeader = ""
+    var teachingHeader = ""
     /// A `stall` decision holds the connection: the clocks leave it to the stall's timer.
     private var stalling = false
-    private var context: ChannelHandlerContext!
+    var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
     /// event loop's timer heap out of the per-request cost.
     private var clockTick: RepeatedTask?
     /// When the request being received sent its first byte; nil between requests.
-    private var requestStarted: NIODeadline?
+    var requestStarted: NIODeadline?
     /// When the connection last finished a request (or opened); the idle clock's start.
-    private var idleSince = NIODeadline.now()
+    var idleSince = NIODeadline.now()
     /// Bytes of a request head that has not arrived whole yet.
-    private var pending: ByteBuffer?
+    var pending: ByteBuffer?
     /// How far `pending` is known to hold no head end.
-    private var scannedBytes = 0
+    var scannedBytes = 0
     /// Answer no more requests; close once the current answer is written.
-    private var closing = false
-    private var needsFlush = false
+    var closing = false
+    var needsFlush = false
     private var cachedDate: (second: Int, line: String) = (0, "")
     /// Reused for the heads of file answers (see `sendFile`).
     private var headScratch = ByteBuffer()
@@ -65,24 +65,35 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var unsentAtLastTick = 0
     /// The listener's address and the client's, as the audit log names them.
     private let listener: String
-    private var clientText = "-"
+    var clientText = "-"
     /// The audit event of the request being answered; recorded when its answer is queued
     /// (or the connection cut), then cleared.
-    private var event: AuditRecord?
+    var event: AuditRecord?
     /// When the request being answered was taken up (for the event's duration).
     private var answerStarted: UInt64 = 0
     /// The status of the answer being written, for the event.
-    private var answerStatus = 0
+    var answerStatus = 0
     /// The throttle of the answer being written (the `throttle` effect), if any.
-    private var answerThrottle: Throttle?
+    var answerThrottle: Throttle?
     /// Paces this connection's answers once one has been throttled.
-    private var throttle: ThrottleHandler?
+    var throttle: ThrottleHandler?
     /// A request waits for its password to be checked off the event loop.
-    private var awaitingCredentialCheck = false
+    var awaitingCredentialCheck = false
     /// A tunnel is being connected: what the client sends meanwhile waits for it.
-    private var awaitingTunnel = false
+    var awaitingTunnel = false
     /// Reading stopped while a password check is pending.
-    private var readingPaused = false
+    var readingPaused = false
+    /// The real-network fetch being answered (`upstream: direct`); what the client sends
+    /// meanwhile waits for it.
+    var upstreamFetch: UpstreamFetch?
+    var awaitingUpstream: Bool { upstreamFetch != nil }
+    /// A request body being read before its request goes out to the real network.
+    var upstreamBody: UpstreamBodyCollection?
+    /// How the real host's answer is being passed on, once its head has come.
+    var upstreamAnswer: UpstreamAnswer?
+    /// The fetch answers a HEAD request / a browser speaking HTTP/1.x (x = this).
+    var upstreamAnswerIsHEAD = false
+    var upstreamClientMinorVersion = 1
 
     init(garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String) {
         self.garden = garden
@@ -111,6 +122,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The handler keeps its context for the clocks and the password checks; the two
     /// hold each other, so the link is cut here or every connection would stay in memory.
     func handlerRemoved(context: ChannelHandlerContext) {
+        upstreamFetch?.cancel()
+        upstreamFetch = nil
         clockTick?.cancel()
         clockTick = nil
         self.context = nil
@@ -122,20 +135,27 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        upstreamFetch?.cancel()
+        upstreamFetch = nil
         clockTick?.cancel()
         clockTick = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        // After the last request only its body, if it is being collected, is read.
+        guard !closing || upstreamBody != nil else { return }
         var buffer = unwrapInboundIn(data)
         if var earlier = pending {
             pending = nil
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
-        if awaitingCredentialCheck || awaitingTunnel {
+        if upstreamBody != nil {
+            takeUpstreamBody(from: &buffer)
+            if buffer.readableBytes == 0 { return }
+        }
+        if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
             // The request before is waiting for its password check (or its tunnel): keep what follows, and
             // stop reading if a client piles up more than a request head's worth.
             pending = buffer
@@ -150,7 +170,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Answers every whole request head in `buffer`, in order; keeps the rest for later.
-    private func process(_ buffer: inout ByteBuffer) {
+    func process(_ buffer: inout ByteBuffer) {
         while !closing, buffer.readableBytes > 0 {
             let outcome = buffer.withUnsafeReadableBytes { parser.parse($0, scanFrom: max(0, scannedBytes - 3)) }
             switch outcome {
@@ -161,11 +181,19 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .refused(let refusal):
                 refuse(refusal)
                 return
-            case .head(let head, let consumed):
+            case .head(var head, let consumed):
+                // A proxy request keeps its head's bytes: fetched from the real network,
+                // its other fields go on (a slice: no copy).
+                if head.target.utf8.first != UInt8(ascii: "/") { head.raw = buffer.getSlice(at: buffer.readerIndex, length: consumed) }
                 buffer.moveReaderIndex(forwardBy: consumed)
                 scannedBytes = 0
                 respond(to: head)
-                if awaitingCredentialCheck || awaitingTunnel {
+                if upstreamBody != nil {
+                    // Its body follows the head; the request goes out once it is whole.
+                    takeUpstreamBody(from: &buffer)
+                    if upstreamBody != nil { return }
+                }
+                if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
                     // Answered when the check completes (`resume`), or the bytes belong to
                     // the tunnel being opened; either way they wait.
                     if buffer.readableBytes > 0 { pending = buffer }
@@ -209,6 +237,11 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
+            if awaitingUpstream {
+                // A fetch in flight finishes its answer; the connection closes after it.
+                closing = true
+                return
+            }
             // Graceful shutdown. Requests are answered within the read that completes
             // them, so what may be in flight is the sending of answers: close once every
             // queued byte is written (an empty write completes after all before it).
@@ -254,6 +287,11 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         unsentAtLastTick = 0
+        if awaitingUpstream {
+            // The fetch has clocks of its own (connect and read timeouts).
+            idleSince = now
+            return
+        }
         if let started = requestStarted {
             if now - started >= TimeAmount(garden.limits.requestTimeout), !closing {
                 requestTimedOut()
@@ -274,7 +312,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// - Parameter checkedCredentials: the outcome of the password check this request
     ///   waited for, when it is being answered again after one (`resume`).
-    private func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
+    func respond(to head: RequestHead, checkedCredentials: CredentialChecker.Verdict? = nil) {
         let isHEAD = head.method == .head
         teachingHeader = ""
         answerThrottle = nil
@@ -321,7 +359,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // A tunnel reaches a simulated site only by its name: `localhost` and addresses
         // are not the portal there, but destinations out of the garden.
-        let site = isTunnel && sites.registry.site(named: target.host.name) == nil ? nil : sites.site(for: target.host)
+        // So does a proxy request for an address or `localhost` when the garden has a way
+        // out, unless it names the garden's own listener.
+        let leavesByAddress = isTunnel || (target.form == .absolute && garden.upstream != nil && !isGardenItself(target.host))
+        let site = leavesByAddress && sites.registry.site(named: target.host.name) == nil ? nil : sites.site(for: target.host)
         event?.event.host = target.host.name
         event?.event.zone = site?.zone.rawValue
 
@@ -445,7 +486,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
 
         if isTunnel {
-            if site == nil, garden.upstream.mode == .direct {
+            if site == nil, garden.upstreamSettings.letsOut(visitorClass) {
                 return openTunnel(to: target, facts: facts, policy: policy)
             }
             // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
@@ -455,11 +496,17 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
                     + (site != nil
                         ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
-                        : "it has no way out to the real internet (upstream is off in garden.yaml)"),
+                        : garden.upstreamSettings.mode == .direct
+                            ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
+                            : "it has no way out to the real internet (upstream is off in garden.yaml)"),
                 isHEAD: false, close: true
             )
         }
         guard let content = site?.content else {
+            // Not a simulated site: the real network, if the garden has a way out for this visitor.
+            if target.form == .absolute, let upstream = garden.upstream, upstream.settings.letsOut(visitorClass) {
+                return forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream)
+            }
             return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
         }
         guard head.method == .get || isHEAD else {
@@ -488,6 +535,19 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 sendPage(.notFound, html: pages.missingPage, isHEAD: isHEAD)
             }
         }
+    }
+
+    /// Whether `host` (from a proxy request's URL) is this listener's own address: the
+    /// portal, as when it is asked for without the proxy.
+    private func isGardenItself(_ host: HostName) -> Bool {
+        guard let local = context.channel.localAddress, (host.port ?? 80) == local.port else { return false }
+        if host.name == "localhost" { return true }
+        guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
+        let own = local.ipAddress.flatMap(IPAddressRange.parseAddress)
+        func isLoopback(_ bytes: [UInt8]) -> Bool {
+            bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+        }
+        return asked == own || (isLoopback(asked) && own.map(isLoopback) == true)
     }
 
     // MARK: - Rewriting
@@ -524,7 +584,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The upstream channel is made on this loop, so its end of the glue is used there only.
         let upstreamEnd = NIOLoopBound(upstreamGlue, eventLoop: eventLoop)
         TunnelDialer.connect(
-            host: target.host.name, port: target.host.port ?? 443, settings: garden.upstream, on: eventLoop
+            host: target.host.name, port: target.host.port ?? 443, settings: garden.upstreamSettings, on: eventLoop
         ) { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(upstreamEnd.value) }
         }.whenComplete { result in
@@ -636,14 +696,27 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         awaitingCredentialCheck = false
         guard context != nil, context.channel.isActive else { return }
         respond(to: head, checkedCredentials: verdict)
+        continueWithPending()
+    }
+
+    /// Goes on with the bytes that waited for a password check or a fetch: the body of
+    /// the request just answered first (if it is going out), then the requests behind it.
+    func continueWithPending() {
         idleSince = .now()
         requestStarted = pending != nil ? idleSince : nil
         if var rest = pending, !closing {
             pending = nil
-            scannedBytes = 0
-            process(&rest)
+            if upstreamBody != nil { takeUpstreamBody(from: &rest) }
+            if rest.readableBytes > 0 {
+                if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream || upstreamBody != nil {
+                    pending = rest
+                } else {
+                    scannedBytes = 0
+                    process(&rest)
+                }
+            }
         }
-        if readingPaused, !awaitingCredentialCheck {
+        if readingPaused, !awaitingCredentialCheck, !awaitingUpstream {
             readingPaused = false
             context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
             context.read()
@@ -737,12 +810,12 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// A refusal: the error page with its reason, optionally closing the connection.
-    private func sendError(_ status: HTTPStatusLine, reason: String, isHEAD: Bool, close: Bool, extraHeaders: String = "") {
+    func sendError(_ status: HTTPStatusLine, reason: String, isHEAD: Bool, close: Bool, extraHeaders: String = "") {
         if close { closing = true }
         sendPage(status, html: sites.pages.error(status: status, reason: reason), isHEAD: isHEAD, extraHeaders: extraHeaders)
     }
 
-    private func sendPage(_ status: HTTPStatusLine, html: String, isHEAD: Bool, extraHeaders: String = "") {
+    func sendPage(_ status: HTTPStatusLine, html: String, isHEAD: Bool, extraHeaders: String = "") {
         var body = context.channel.allocator.buffer(capacity: html.utf8.count)
         body.writeString(html)
         sendBody(
@@ -752,7 +825,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         )
     }
 
-    private func sendBody(_ status: HTTPStatusLine, headerLines: String, body: ByteBuffer, isHEAD: Bool) {
+    func sendBody(_ status: HTTPStatusLine, headerLines: String, body: ByteBuffer, isHEAD: Bool) {
         var buffer = startHead(status, capacity: 512 + headerLines.utf8.count)
         buffer.writeString(headerLines)
         buffer.writeString("Content-Length: \(body.readableBytes)\r\n")
@@ -786,25 +859,29 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         throttle?.nextPace = nil
         if closing {
-            let channel = context.channel
-            context.flush()
-            needsFlush = false
-            // Half-close once everything queued is sent, so the client reads the whole answer
-            // (a full close with unread request bytes would reset it); then release the
-            // socket even if the client never closes its side.
-            let sent = channel.eventLoop.makePromise(of: Void.self)
-            channel.close(mode: .output, promise: sent)
-            sent.futureResult.whenComplete { _ in
-                channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
-            }
+            endConnectionAfterAnswers()
         } else {
             needsFlush = true
         }
     }
 
+    /// Half-closes once everything queued is sent, so the client reads the whole answer
+    /// (a full close with unread request bytes would reset it); then releases the socket
+    /// even if the client never closes its side.
+    func endConnectionAfterAnswers() {
+        let channel = context.channel
+        context.flush()
+        needsFlush = false
+        let sent = channel.eventLoop.makePromise(of: Void.self)
+        channel.close(mode: .output, promise: sent)
+        sent.futureResult.whenComplete { _ in
+            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        }
+    }
+
     /// Puts a `ThrottleHandler` in front of this one (once per connection) and tells it
     /// how to pace the answer about to be written.
-    private func paceNextAnswer(_ settings: Throttle) {
+    func paceNextAnswer(_ settings: Throttle) {
         if throttle == nil {
             let handler = ThrottleHandler()
             do {
@@ -849,7 +926,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private static let throttleOnly = ["throttle"]
 
     /// Hands the event of the answer being queued to the audit trail.
-    private func recordEvent(bytes: Int, status: Int? = nil) {
+    func recordEvent(bytes: Int, status: Int? = nil) {
         guard let finished = event else { return }
         event = nil
         finished.event.status = status ?? answerStatus  // 0 when the connection was cut instead
@@ -879,7 +956,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// `Date: ...\r\n`, formatted at most once a second per connection.
-    private func dateLine() -> String {
+    func dateLine() -> String {
         let now = time(nil)
         if Int(now) != cachedDate.second {
             cachedDate = (Int(now), "Date: \(HTTPDate.format(Int(now)))\r\n")

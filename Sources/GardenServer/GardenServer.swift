@@ -40,7 +40,8 @@ public final class GardenServer: Sendable {
         }
         self.garden = GardenContext(
             registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger,
-            audit: audit ?? AuditTrail(logger: logger), tunnelPorts: config.tunnelPorts, upstream: config.upstream
+            audit: audit ?? AuditTrail(logger: logger), tunnelPorts: config.tunnelPorts, upstream: config.upstream,
+            group: group
         )
         self.listeners = config.listeners
         self.group = group
@@ -113,6 +114,7 @@ public final class GardenServer: Sendable {
         }
         try? await promise.futureResult.get()
         timeout.cancel()
+        await garden.upstream?.shutdown()
         await garden.credentials.shutdown()
         await garden.audit.shutdown()
     }

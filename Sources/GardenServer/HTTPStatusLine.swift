@@ -15,12 +15,16 @@ struct HTTPStatusLine: Sendable, Equatable {
     static let methodNotAllowed = HTTPStatusLine(code: 405, phrase: "Method Not Allowed")
     static let proxyAuthenticationRequired = HTTPStatusLine(code: 407, phrase: "Proxy Authentication Required")
     static let requestTimeout = HTTPStatusLine(code: 408, phrase: "Request Timeout")
+    static let lengthRequired = HTTPStatusLine(code: 411, phrase: "Length Required")
+    static let contentTooLarge = HTTPStatusLine(code: 413, phrase: "Content Too Large")
     static let uriTooLong = HTTPStatusLine(code: 414, phrase: "URI Too Long")
     static let rangeNotSatisfiable = HTTPStatusLine(code: 416, phrase: "Range Not Satisfiable")
     static let unavailableForLegalReasons = HTTPStatusLine(code: 451, phrase: "Unavailable For Legal Reasons")
     static let headersTooLarge = HTTPStatusLine(code: 431, phrase: "Request Header Fields Too Large")
     static let versionNotSupported = HTTPStatusLine(code: 505, phrase: "HTTP Version Not Supported")
+    static let notImplemented = HTTPStatusLine(code: 501, phrase: "Not Implemented")
     static let badGateway = HTTPStatusLine(code: 502, phrase: "Bad Gateway")
+    static let gatewayTimeout = HTTPStatusLine(code: 504, phrase: "Gateway Timeout")
     static let serviceUnavailable = HTTPStatusLine(code: 503, phrase: "Service Unavailable")
 
     /// `HTTP/1.1 404 Not Found\r\n`

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A request head with the fields the garden acts on; everything else is checked for
 /// syntax and dropped.
 struct RequestHead: Equatable, Sendable {
@@ -48,6 +50,15 @@ struct RequestHead: Equatable, Sendable {
     var referer: String?
     /// The request announces a body (`Content-Length` other than 0, or `Transfer-Encoding`).
     var hasBody = false
+    /// `Content-Length`, when given (Int.max when too large to hold).
+    var contentLength: Int?
+    /// `Transfer-Encoding` was sent: a body of unannounced length.
+    var hasTransferEncoding = false
+    /// `Expect: 100-continue`: the client waits for a go-ahead before its body.
+    var expectsContinue = false
+    /// The head's bytes as received, kept for proxy requests only (absolute-form), whose
+    /// other fields are forwarded when they are fetched from the real network.
+    var raw: ByteBuffer?
     var connectionClose = false
     var connectionKeepAlive = false
     /// Names and values plus 4 per field (": " and CRLF), as the limit counts them.
@@ -107,11 +118,15 @@ struct RequestHead: Equatable, Sendable {
                 return .badRequest("two different Content-Length values")
             }
             contentLength = length
+            self.contentLength = Int(length) ?? Int.max
             if length.utf8.contains(where: { $0 != UInt8(ascii: "0") }) { hasBody = true }
         case 17 where name.equalsIgnoringASCIICase("if-modified-since"):
             ifModifiedSince = text()
         case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
             hasBody = true
+            hasTransferEncoding = true
+        case 6 where name.equalsIgnoringASCIICase("expect"):
+            expectsContinue = value.equalsIgnoringASCIICase("100-continue")
         default:
             break
         }

@@ -26,37 +26,50 @@ enum TunnelDialer {
 
     /// Resolves `host`, checks every address, connects to the first allowed one that
     /// answers; `initializer` sets up the new channel (the tunnel's other glue end).
+    /// `connect_timeout` bounds the whole dial: every address tried shares it.
     static func connect(
         host: String, port: Int, settings: UpstreamSettings, on eventLoop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
-        resolve(host: host, port: port, on: eventLoop).flatMap { addresses -> EventLoopFuture<any Channel> in
-            guard !addresses.isEmpty else { return eventLoop.makeFailedFuture(Failure.cannotResolve(host)) }
-            // One forbidden address refuses the name: DNS answers can change between lookups.
+        let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
+        return guardedAddresses(host: host, port: port, settings: settings, on: eventLoop).flatMap { addresses in
+            attempt(addresses[...], host: host, deadline: deadline, on: eventLoop, initializer: initializer, lastError: nil)
+        }
+    }
+
+    /// The addresses of `host`, every one of them passed by the SSRF guard; fails with
+    /// `forbidden` if any is refused (DNS answers can change between lookups, so one
+    /// forbidden address refuses the name), or `cannotResolve` if there are none.
+    static func guardedAddresses(
+        host: String, port: Int, settings: UpstreamSettings, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[SocketAddress]> {
+        resolve(host: host, port: port, on: eventLoop).flatMapThrowing { addresses in
+            guard !addresses.isEmpty else { throw Failure.cannotResolve(host) }
             for address in addresses {
                 guard let bytes = address.ipAddress.flatMap(IPAddressRange.parseAddress) else { continue }
                 if let reason = settings.guardrail.refusal(for: bytes) {
-                    return eventLoop.makeFailedFuture(Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason))
+                    throw Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason)
                 }
             }
-            return attempt(addresses[...], host: host, settings: settings, on: eventLoop, initializer: initializer, lastError: nil)
+            return addresses
         }
     }
 
     private static func attempt(
-        _ addresses: ArraySlice<SocketAddress>, host: String, settings: UpstreamSettings, on eventLoop: any EventLoop,
+        _ addresses: ArraySlice<SocketAddress>, host: String, deadline: NIODeadline, on eventLoop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>, lastError: (any Error)?
     ) -> EventLoopFuture<any Channel> {
-        guard let address = addresses.first else {
+        let remaining = deadline - .now()
+        guard let address = addresses.first, remaining > .zero else {
             return eventLoop.makeFailedFuture(Failure.cannotConnect(host, lastError ?? ChannelError.connectTimeout(.zero)))
         }
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(TimeAmount(settings.connectTimeout))
+            .connectTimeout(remaining)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer(initializer)
             .connect(to: address)
             .flatMapError { error in
-                attempt(addresses.dropFirst(), host: host, settings: settings, on: eventLoop, initializer: initializer, lastError: error)
+                attempt(addresses.dropFirst(), host: host, deadline: deadline, on: eventLoop, initializer: initializer, lastError: error)
             }
     }
 

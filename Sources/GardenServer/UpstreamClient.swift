@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncHTTPClient
+import GardenPolicy
+import NIOCore
+import NIOHTTP1
+
+/// Fetches allowed `http://` requests from the real network (`upstream: direct`), with
+/// AsyncHTTPClient on the garden's own event loops.
+///
+/// The name is resolved and every address it resolves to put to the SSRF guard first
+/// (`TunnelDialer.guardedAddresses`); the client is then given the address itself, with
+/// the `Host` header naming the site, so nothing it connects to was not checked. Redirects
+/// are passed back to the browser, never followed here (each hop is a request the censor
+/// must see); bodies are not decompressed. Connections to the real hosts are kept alive
+/// and reused, as a browser's would be.
+final class UpstreamClient: Sendable {
+    let settings: UpstreamSettings
+    private let client: HTTPClient
+
+    /// Why a fetch failed before its answer began; the garden's status for each.
+    enum Failure: Error, CustomStringConvertible {
+        case forbidden(String)
+        case unreachable(String)
+        case timedOut(String)
+        case tooLarge(String)
+
+        var description: String {
+            switch self {
+            case .forbidden(let reason), .unreachable(let reason), .timedOut(let reason), .tooLarge(let reason): reason
+            }
+        }
+    }
+
+    init(settings: UpstreamSettings, group: any EventLoopGroup) {
+        self.settings = settings
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(settings.readTimeout)),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .http1Only
+        configuration.connectionPool.idleTimeout = .seconds(30)
+        // A refused connection is an answer: tell the browser at once (the garden tries the
+        // name's other addresses itself) rather than retry until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        self.client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+    }
+
+    /// Closes the kept-alive connections; fetches still running fail.
+    func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Starts a fetch of `request` for `host` (the name the browser asked for) at `port`.
+    /// The answer's parts go to `receiver` on `eventLoop`, where the fetch must be started.
+    func fetch(
+        _ request: UpstreamRequest, receiver: any UpstreamReceiver, on eventLoop: any EventLoop
+    ) -> UpstreamFetch {
+        let fetch = UpstreamFetch(request: request, receiver: receiver, eventLoop: eventLoop)
+        let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
+        let bound = NIOLoopBound(fetch, eventLoop: eventLoop)
+        let client = self.client
+        TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, on: eventLoop).whenComplete { result in
+            let fetch = bound.value
+            switch result {
+            case .success(let addresses):
+                fetch.attempt(addresses[...], client: client, deadline: deadline, lastError: nil)
+            case .failure(TunnelDialer.Failure.forbidden(let host, let address, let reason)):
+                fetch.fail(.forbidden("the garden does not connect to \(host): it resolves to \(address), \(reason)"))
+            case .failure(let error):
+                fetch.fail(.unreachable("\(error)"))
+            }
+        }
+        return fetch
+    }
+}
+
+/// Receives one fetch's answer on the connection's event loop. The futures it returns
+/// hold the next part back until the browser has taken this one (back-pressure); nil
+/// stops the fetch (the browser has gone, or the answer was refused).
+protocol UpstreamReceiver: AnyObject {
+    func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
+    func upstreamBody(_ part: ByteBuffer) -> EventLoopFuture<Void>?
+    func upstreamFinished()
+    /// Before the head: nothing has been sent, so the garden answers with an error page.
+    func upstreamFailed(_ failure: UpstreamClient.Failure)
+    /// After the head: the answer is cut short.
+    func upstreamBroken(_ error: any Error)
+}

@@ -1,0 +1,167 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A real HTTP/1.1 server on loopback standing in for a site on the real internet: the
+/// far end of `upstream: direct` fetches. It writes its answers byte by byte as given
+/// here (hop-by-hop fields, chunked bodies, silence), and remembers every request as it
+/// arrived, so tests can see what the garden sent on.
+final class LoopbackOrigin: Sendable {
+    let channel: any Channel
+    let port: Int
+    /// Each request as received: head and body, as text.
+    let received = Mutex<[String]>([])
+    /// Body bytes of `/flood/N` answers the kernel has taken so far (write completed).
+    var floodedBytes: Int { log.flooded.load(ordering: .relaxed) }
+    private let log: RequestLog
+
+    private init(channel: any Channel, log: RequestLog) {
+        self.channel = channel
+        self.log = log
+        self.port = channel.localAddress?.port ?? 0
+    }
+
+    static func start() async throws -> LoopbackOrigin {
+        let log = RequestLog()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler(log: log)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let origin = LoopbackOrigin(channel: channel, log: log)
+        log.origin.withLock { $0 = origin }
+        return origin
+    }
+
+    func stop() async {
+        try? await channel.close()
+    }
+
+    /// The last request the origin received, as text.
+    var lastRequest: String { received.withLock { $0.last ?? "" } }
+
+    /// Lets handlers made before the origin existed record into it.
+    final class RequestLog: Sendable {
+        let origin = Mutex<LoopbackOrigin?>(nil)
+        let flooded = Atomic<Int>(0)
+        func record(_ text: String) {
+            origin.withLock { $0 }?.received.withLock { $0.append(text) }
+        }
+    }
+
+    /// Reads requests (head + Content-Length body) and answers by path.
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        private var buffer = ByteBuffer()
+        private let log: RequestLog
+
+        init(log: RequestLog) { self.log = log }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var incoming = unwrapInboundIn(data)
+            buffer.writeBuffer(&incoming)
+            while let request = takeRequest() {
+                log.record(request.text)
+                answer(request, context: context)
+            }
+        }
+
+        private struct Request {
+            var method: String
+            var path: String
+            var text: String
+            var body: [UInt8]
+        }
+
+        private func takeRequest() -> Request? {
+            let bytes = Array(buffer.readableBytesView)
+            guard let end = bytes.indices.dropLast(3).first(where: { bytes[$0...$0 + 3] == [13, 10, 13, 10] }) else { return nil }
+            let head = String(decoding: bytes[..<end], as: UTF8.self)
+            var length = 0
+            for line in head.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, parts[0].lowercased() == "content-length" {
+                    length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+            guard bytes.count >= end + 4 + length else { return nil }
+            buffer.moveReaderIndex(forwardBy: end + 4 + length)
+            buffer.discardReadBytes()
+            let body = Array(bytes[(end + 4)..<(end + 4 + length)])
+            let requestLine = head.prefix(while: { $0 != "\r" }).split(separator: " ")
+            return Request(
+                method: String(requestLine.first ?? ""), path: requestLine.count > 1 ? String(requestLine[1]) : "/",
+                text: head + "\r\n\r\n" + String(decoding: body, as: UTF8.self), body: body
+            )
+        }
+
+        private func answer(_ request: Request, context: ChannelHandlerContext) {
+            let isHEAD = request.method == "HEAD"
+            func send(_ text: String, body: [UInt8] = []) {
+                var out = context.channel.allocator.buffer(capacity: text.utf8.count + body.count)
+                out.writeString(text)
+                if !isHEAD { out.writeBytes(body) }
+                context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            }
+            func plain(_ body: [UInt8], status: String = "200 OK", extra: String = "") {
+                send("HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(body.count)\r\n\(extra)\r\n", body: body)
+            }
+            let parts = request.path.split(separator: "/").map(String.init)
+            switch parts.first ?? "" {
+            case "hello":
+                plain(
+                    Array("hello from beyond the wall".utf8),
+                    extra: "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\nX-Origin: yes\r\n"
+                )
+            case "echo":
+                plain(Array(request.text.utf8))
+            case "chunked":
+                send("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+                if !isHEAD { send("4\r\none \r\n4\r\ntwo \r\n5\r\nthree\r\n0\r\n\r\n") }
+            case "big", "slow-big":
+                plain([UInt8](repeating: UInt8(ascii: "x"), count: Int(parts.last ?? "") ?? 0))
+            case "big-chunked":
+                send("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                guard !isHEAD else { return }
+                var left = Int(parts.last ?? "") ?? 0
+                let piece = [UInt8](repeating: UInt8(ascii: "y"), count: 16384)
+                while left > 0 {
+                    let count = min(left, piece.count)
+                    send(String(count, radix: 16) + "\r\n", body: Array(piece[0..<count]) + [13, 10])
+                    left -= count
+                }
+                send("0\r\n\r\n")
+            case "html":
+                let page = "<html><head><title>News</title></head><body><p>The \(parts.count > 1 ? parts[1] : "weather") today.</p>"
+                    + "<a href=\"http://elsewhere.example/\">away</a></body></html>"
+                send("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(page.utf8.count)\r\n\r\n", body: Array(page.utf8))
+            case "flood":
+                // Written as fast as the socket takes it, counted as each write completes.
+                let total = Int(parts.last ?? "") ?? 0
+                send("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: \(total)\r\n\r\n")
+                var piece = context.channel.allocator.buffer(capacity: 65536)
+                piece.writeRepeatingByte(UInt8(ascii: "z"), count: 65536)
+                let log = self.log
+                var left = total
+                while left > 0 {
+                    let count = min(left, 65536)
+                    context.write(wrapOutboundOut(piece.getSlice(at: 0, length: count)!)).whenSuccess {
+                        log.flooded.add(count, ordering: .relaxed)
+                    }
+                    left -= count
+                }
+                context.flush()
+            case "silent":
+                break
+            case "moved":
+                plain([], status: "302 Found", extra: "Location: http://elsewhere.example/\r\n")
+            case "nothing":
+                send("HTTP/1.1 204 No Content\r\n\r\n")
+            default:
+                plain(Array("no such page".utf8), status: "404 Not Found")
+            }
+        }
+    }
+}
