@@ -63,7 +63,30 @@ import Testing
         #expect(config.upstream.guardrail.allowed.map(\.description) == ["127.0.0.1/32", "0:0:0:0:0:0:0:1/128"])
         #expect(config.upstream.connectTimeout == .seconds(2))
         #expect(config.tunnelPorts == [443, 8443])
-        #expect(try Self.config(garden: "listeners: [127.0.0.1:8080]\nportal: portal.kp").upstream.mode == .off)
+        let defaults = try Self.config(garden: "listeners: [127.0.0.1:8080]\nportal: portal.kp").upstream
+        #expect(defaults.mode == .off && !defaults.letsOut("citizen"))
+        #expect(defaults.via && defaults.forwardedFor == .remove && defaults.classes == nil)
+        #expect(defaults.readTimeout == .seconds(30) && defaults.maxResponseBytes == 64 << 20 && defaults.maxRequestBodyBytes == 1 << 20)
+    }
+
+    @Test func fetchSettingsAreRead() throws {
+        let policy = "classes: {citizen: C., official: O.}\ndefault_class: citizen\ndefault: allow"
+        let upstream = try Self.config(garden: """
+            listeners: [127.0.0.1:8080]
+            portal: portal.kp
+            upstream:
+              mode: direct
+              read_timeout: 1m
+              max_response: 8MiB
+              max_request_body: 64KiB
+              via: false
+              forwarded_for: add
+              classes: [official]
+            """, policy: policy).upstream
+        #expect(upstream.readTimeout == .seconds(60))
+        #expect(upstream.maxResponseBytes == 8 << 20 && upstream.maxRequestBodyBytes == 64 << 10)
+        #expect(!upstream.via && upstream.forwardedFor == .add)
+        #expect(upstream.letsOut("official") && !upstream.letsOut("citizen"))
     }
 
     @Test(arguments: [
@@ -73,6 +96,14 @@ import Testing
          "garden.yaml:3:18: unknown upstream mode 'directly' (did you mean 'direct'?); modes are 'off' and 'direct'"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, allow: [localhost]}",
          "garden.yaml:3:34: 'localhost' is not an address range; write it as 127.0.0.1/32 or ::1/128"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, classes: [oficial]}",
+         "garden.yaml:3:36: 'oficial' is not a class in policy.yaml; classes are 'citizen'"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, forwarded_for: yes}",
+         "garden.yaml:3:41: unknown forwarded_for setting 'yes'; settings are 'remove', 'add' and 'keep'"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, max_response: 10}",
+         "garden.yaml:3:40: max_response must be between 1024 and 1099511627776 bytes, not 10"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, timeout: 5s}",
+         "garden.yaml:3:26: unknown key 'timeout' in upstream; known keys: 'mode', 'allow', 'connect_timeout', 'read_timeout', 'max_response', 'max_request_body', 'via', 'forwarded_for', 'classes'"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\ntunnels: {ports: [70000]}",
          "garden.yaml:3:19: a tunnel port must be between 1 and 65535, not 70000"),
     ])
