@@ -32,6 +32,10 @@ public struct UpstreamSettings: Sendable, Equatable {
     public var maxResponseBytes = 64 << 20
     /// Larger request bodies (a form, an upload) get 413 and are not sent out.
     public var maxRequestBodyBytes = 1 << 20
+    /// HTML pages up to this size are read whole before they are passed on, when the
+    /// policy looks at content (`content_keywords`) or rewrites the page; larger ones go
+    /// by unread, as a real censor lets through what it cannot afford to read. 0: none.
+    public var inspectLimitBytes = 2 << 20
     /// Add `Via: 1.1 walled-garden` to what goes out and what comes back (RFC 9110 §7.6.3).
     public var via = true
     public var forwardedFor: ForwardedFor = .remove
@@ -46,7 +50,7 @@ public struct UpstreamSettings: Sendable, Equatable {
     }
 
     static let keys = [
-        "mode", "allow", "connect_timeout", "read_timeout", "max_response", "max_request_body", "via", "forwarded_for", "classes",
+        "mode", "allow", "connect_timeout", "read_timeout", "max_response", "max_request_body", "inspect_limit", "via", "forwarded_for", "classes",
     ]
 
     /// - Parameter classes: the policy's visitor classes, to check `classes:` against (nil: unknown).
@@ -70,6 +74,7 @@ public struct UpstreamSettings: Sendable, Equatable {
         }
         if let value = keys["max_response"]?.byteCount("max_response", in: 1024...(1 << 40)) { settings.maxResponseBytes = value }
         if let value = keys["max_request_body"]?.byteCount("max_request_body", in: 0...(1 << 30)) { settings.maxRequestBodyBytes = value }
+        if let value = keys["inspect_limit"]?.byteCount("inspect_limit", in: 0...(64 << 20)) { settings.inspectLimitBytes = value }
         if let value = keys["via"]?.boolean("via") { settings.via = value }
         if let choice: ForwardedFor = keys["forwarded_for"]?.oneOf("forwarded_for", kind: "forwarded_for setting", plural: "settings") {
             settings.forwardedFor = choice

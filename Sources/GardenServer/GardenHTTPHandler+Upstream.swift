@@ -1,7 +1,9 @@
 import GardenPolicy
+import GardenRewrite
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A request body being read before its request goes out to the real network: the
 /// garden takes the whole body first (as nginx does by default), so a slow upload never
@@ -26,6 +28,18 @@ struct UpstreamAnswer {
     var bodyBytes = 0
 }
 
+/// A page from the real network held back while the censor reads it: for
+/// `content_keywords` rules (decided again with the page's words) and `rewrite` effects.
+struct UpstreamInspection {
+    var facts: RequestFacts
+    var policy: Policy
+    var decision: Decision
+    var target: RequestTarget
+    /// The real host's head, once it has come and the answer is a page worth reading.
+    var head: HTTPResponseHead?
+    var collected = ByteBuffer()
+}
+
 /// Allowed `http://` requests for hosts that are not simulated sites, fetched from the real
 /// network (`upstream: direct`) and streamed back to the browser.
 extension GardenHTTPHandler: UpstreamReceiver {
@@ -33,7 +47,10 @@ extension GardenHTTPHandler: UpstreamReceiver {
     /// cookies back to any page that asks (cross-site tracing).
     private static let forwardedMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-    func forwardUpstream(_ head: RequestHead, target: RequestTarget, isHEAD: Bool, upstream: UpstreamClient) {
+    func forwardUpstream(
+        _ head: RequestHead, target: RequestTarget, isHEAD: Bool, upstream: UpstreamClient, decision: Decision, facts: RequestFacts,
+        policy: Policy
+    ) {
         let settings = upstream.settings
         let method = head.method.description
         guard Self.forwardedMethods.contains(method) else {
@@ -66,11 +83,18 @@ extension GardenHTTPHandler: UpstreamReceiver {
                 isHEAD: isHEAD, close: true
             )
         }
-        let request = UpstreamRequest(
+        var request = UpstreamRequest(
             method: method, host: target.host.name, port: target.host.port ?? 80, pathAndQuery: target.pathAndQuery,
             headers: UpstreamRequest.forwardedFields(raw: raw, settings: settings, clientAddress: context.channel.remoteAddress?.ipAddress),
             body: nil
         )
+        // Pages the censor must read are asked for uncompressed.
+        let rewrites = decision.effects.contains { if case .rewrite = $0 { true } else { false } }
+        upstreamInspection = nil
+        if head.method == .get, settings.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || rewrites {
+            upstreamInspection = UpstreamInspection(facts: facts, policy: policy, decision: decision, target: target)
+            request.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
+        }
         guard length > 0 else { return startFetch(request, isHEAD: isHEAD, clientMinorVersion: head.minorVersion, upstream: upstream) }
         // The body will be read, not left behind: the connection may be kept.
         closing = !head.keepsAlive
@@ -126,6 +150,24 @@ extension GardenHTTPHandler: UpstreamReceiver {
             ))
             return nil
         }
+        if var inspection = upstreamInspection {
+            let encoding = head.headers.first(name: "content-encoding")?.lowercased() ?? "identity"
+            if code == 200, encoding == "identity", announced.map({ $0 <= settings.inspectLimitBytes }) ?? true,
+               head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/html") == true {
+                inspection.head = head
+                upstreamInspection = inspection
+                return context.eventLoop.makeSucceededVoidFuture()
+            }
+            upstreamInspection = nil  // not a page it can read: passed on as it comes
+        }
+        passOn(head, settings: settings)
+        return context.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Writes the head of the real host's answer, framed for the browser; its body follows as it comes.
+    private func passOn(_ head: HTTPResponseHead, settings: UpstreamSettings) {
+        let code = Int(head.status.code)
+        let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
         let bodiless = upstreamAnswerIsHEAD || code == 204 || code == 304 || code < 200
         var framing = ""
         var chunked = false
@@ -152,11 +194,23 @@ extension GardenHTTPHandler: UpstreamReceiver {
         upstreamAnswer = UpstreamAnswer(chunked: chunked, bodiless: bodiless, status: code, sent: buffer.readableBytes)
         if let settings = answerThrottle { paceNextAnswer(settings) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        return context.eventLoop.makeSucceededVoidFuture()
     }
 
     func upstreamBody(_ part: ByteBuffer) -> EventLoopFuture<Void>? {
-        guard let context, context.channel.isActive, var answer = upstreamAnswer, let upstream = garden.upstream else { return nil }
+        guard let context, context.channel.isActive, let upstream = garden.upstream else { return nil }
+        if var inspection = upstreamInspection, let held = inspection.head {
+            var part = part
+            inspection.collected.writeBuffer(&part)
+            guard inspection.collected.readableBytes > upstream.settings.inspectLimitBytes else {
+                upstreamInspection = inspection
+                return context.eventLoop.makeSucceededVoidFuture()
+            }
+            // Longer than it said, or than the censor reads: passed on unread after all.
+            upstreamInspection = nil
+            passOn(held, settings: upstream.settings)
+            return upstreamBody(inspection.collected)
+        }
+        guard var answer = upstreamAnswer else { return nil }
         guard !answer.bodiless, part.readableBytes > 0 else { return context.eventLoop.makeSucceededVoidFuture() }
         answer.bodyBytes += part.readableBytes
         if answer.bodyBytes > upstream.settings.maxResponseBytes {
@@ -184,6 +238,10 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     func upstreamFinished() {
+        if let inspection = upstreamInspection, let held = inspection.head {
+            upstreamInspection = nil
+            return inspect(inspection, head: held)
+        }
         guard context != nil, var answer = upstreamAnswer else { return }
         upstreamFetch = nil
         upstreamAnswer = nil
@@ -229,6 +287,104 @@ extension GardenHTTPHandler: UpstreamReceiver {
         recordEvent(bytes: answer?.sent ?? 0, status: answer?.status ?? 0)
         closing = true
         context.close(promise: nil)
+    }
+
+    // MARK: - The censor reads the page
+
+    /// What the censor made of a page it read.
+    private enum Reading: Sendable {
+        /// Its words decided against it: this decision is carried out instead.
+        case censored(Decision)
+        /// Passed on, rewritten or as it came.
+        case page([UInt8]?, Decision)
+    }
+
+    /// Reads the page off the event loop (libxml2: its words, the decision again with
+    /// them, and the rewrite), then answers: the censor's page if its words are
+    /// forbidden, else the page, rewritten if the decision says so.
+    private func inspect(_ inspection: UpstreamInspection, head: HTTPResponseHead) {
+        guard let context, let upstream = garden.upstream else { return }
+        let settings = upstream.settings
+        let leaves = settings.letsOut(inspection.facts.visitorClass)
+        let registry = sites.registry
+        let pages = sites.pages
+        let page = Array(inspection.collected.readableBytesView)
+        let original = inspection.decision
+        let policy = inspection.policy
+        var facts = inspection.facts
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> Reading in
+            var decision = original
+            if !policy.contentKeywords.isEmpty {
+                facts.contentWords = WordMatcher(finding: policy.contentKeywords).words(in: HTMLInspector.inspect(page).text)
+                decision = policy.decide(facts, tracing: false)
+                if decision.action != .allow { return .censored(decision) }
+            }
+            guard let rewrite = PageRewrite(decision: decision, facts: facts, policy: policy, pages: pages, portalHost: registry.portalHost) else {
+                return .page(nil, decision)
+            }
+            let html = HTMLRewriter.rewrite(
+                page, plan: rewrite.plan,
+                isReachable: PageRewrite.reachability(policy: policy, facts: facts, leavesGarden: leaves) { registry.site(for: $0)?.zone }
+            ).html
+            return .page(html, decision)
+        }.whenComplete { result in
+            let handler = handler.value
+            guard handler.context != nil, handler.context.channel.isActive else { return }
+            handler.upstreamFetch = nil
+            switch result {
+            case .success(.censored(let decision)):
+                handler.noteContentDecision(decision, replacing: original)
+                _ = handler.carryOut(decision, target: inspection.target, policy: policy, isHEAD: false, isProxyRequest: true)
+                handler.finishInspected()
+            case .success(.page(let rewritten, let decision)):
+                handler.noteContentDecision(decision, replacing: original)
+                let body = rewritten.map { ByteBuffer(bytes: $0) } ?? inspection.collected
+                handler.sendInspected(head, body: body, rewritten: rewritten != nil, settings: settings)
+            case .failure:
+                handler.sendError(.badGateway, reason: "the page could not be read", isHEAD: false, close: handler.closing)
+                handler.finishInspected()
+            }
+        }
+    }
+
+    /// The audit event names the rule that decided on the page's words, when it differs.
+    private func noteContentDecision(_ decision: Decision, replacing original: Decision) {
+        guard decision.ruleID != original.ruleID, let record = event else { return }
+        record.event.rule = decision.ruleID
+        record.event.action = decision.action.name
+        record.event.effects = decision.effects.map(\.name)
+    }
+
+    /// The read page, whole, with its length.
+    private func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
+        var fields = UpstreamRequest.returnedFieldLines(head.headers, via: settings.via)
+        if rewritten {
+            // Another representation than the real host's: its validators no longer hold.
+            fields = fields.split(separator: "\r\n", omittingEmptySubsequences: true)
+                .filter { !$0.lowercased().hasPrefix("etag:") && !$0.lowercased().hasPrefix("content-md5:") }
+                .map { $0 + "\r\n" }.joined()
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 1024)
+        buffer.writeString("HTTP/1.1 200 \(Self.safePhrase(head.status.reasonPhrase, code: 200))\r\n")
+        buffer.writeString(fields)
+        if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
+        buffer.writeString("Content-Length: \(body.readableBytes)\r\n")
+        if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
+        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+        answerStatus = 200
+        write(buffer, body: body)
+        finishInspected()
+    }
+
+    /// After an inspected page's answer: on with the connection.
+    private func finishInspected() {
+        guard context != nil else { return }
+        upstreamFetch = nil
+        if closing { return }  // `write` has ended the connection
+        context.flush()
+        needsFlush = false
+        continueWithPending()
     }
 
     /// A reason phrase fit to repeat: printable ASCII only, else the standard one.

@@ -91,6 +91,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     var upstreamBody: UpstreamBodyCollection?
     /// How the real host's answer is being passed on, once its head has come.
     var upstreamAnswer: UpstreamAnswer?
+    /// The page of the fetch being read whole for the censor, when it is one.
+    var upstreamInspection: UpstreamInspection?
     /// The fetch answers a HEAD request / a browser speaking HTTP/1.x (x = this).
     var upstreamAnswerIsHEAD = false
     var upstreamClientMinorVersion = 1
@@ -424,6 +426,83 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 record.event.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
             }
         }
+        if carryOut(decision, target: target, policy: policy, isHEAD: isHEAD, isProxyRequest: isProxyRequest) { return }
+        let pages = sites.pages
+        if isTunnel {
+            if site == nil, garden.upstreamSettings.letsOut(visitorClass) {
+                return openTunnel(to: target, facts: facts, policy: policy)
+            }
+            // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
+            // http, and without an upstream the garden has no way out.
+            return sendError(
+                .badGateway,
+                reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
+                    + (site != nil
+                        ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
+                        : garden.upstreamSettings.mode == .direct
+                            ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
+                            : "it has no way out to the real internet (upstream is off in garden.yaml)"),
+                isHEAD: false, close: true
+            )
+        }
+        guard let content = site?.content else {
+            // Not a simulated site: the real network, if the garden has a way out for this visitor.
+            if target.form == .absolute, let upstream = garden.upstream, upstream.settings.letsOut(visitorClass) {
+                return forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream, decision: decision, facts: facts, policy: policy)
+            }
+            return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
+        }
+        guard head.method == .get || isHEAD else {
+            return sendError(
+                .methodNotAllowed, reason: "\(head.method) is not allowed; the garden only serves pages",
+                isHEAD: false, close: closing, extraHeaders: "Allow: GET, HEAD\r\n"
+            )
+        }
+
+        switch resolution ?? content.resolve(path) {
+        case .file(let file):
+            if decision.effects.contains(where: { if case .rewrite = $0 { true } else { false } }),
+               file.contentType.hasPrefix("text/html"),
+               let rewrite = sites.pageRewrite(
+                   decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
+               ) {
+                return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
+            }
+            sendFile(file, head: head, isHEAD: isHEAD)
+        case .redirect(let location):
+            sendPage(.movedPermanently, html: pages.moved(to: location), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
+        case .notFound(let page):
+            if let page {
+                sendBody(.notFound, headerLines: page.validatorLines, body: page.body, isHEAD: isHEAD)
+            } else {
+                sendPage(.notFound, html: pages.missingPage, isHEAD: isHEAD)
+            }
+        }
+    }
+
+    /// Whether `host` (from a proxy request's URL) is this listener's own address: the
+    /// portal, as when it is asked for without the proxy.
+    private func isGardenItself(_ host: HostName) -> Bool {
+        guard let local = context.channel.localAddress, (host.port ?? 80) == local.port else { return false }
+        if host.name == "localhost" { return true }
+        guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
+        let own = local.ipAddress.flatMap(IPAddressRange.parseAddress)
+        func isLoopback(_ bytes: [UInt8]) -> Bool {
+            bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+        }
+        return asked == own || (isLoopback(asked) && own.map(isLoopback) == true)
+    }
+
+    /// Carries out the decision's censor style (block page, 451, drop, ...); false when
+    /// the decision lets the request through, which is then answered by the caller. Sets
+    /// the teaching header either way.
+    func carryOut(_ decision: Decision, target: RequestTarget, policy: Policy, isHEAD: Bool, isProxyRequest: Bool) -> Bool {
+        var allowed = false
+        censor(decision, target: target, policy: policy, isHEAD: isHEAD, isProxyRequest: isProxyRequest, allowed: &allowed)
+        return !allowed
+    }
+
+    private func censor(_ decision: Decision, target: RequestTarget, policy: Policy, isHEAD: Bool, isProxyRequest: Bool, allowed: inout Bool) {
         let pages = sites.pages
         var note: GardenPages.TeachersNote?
         if policy.explainBlocks {
@@ -437,7 +516,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch decision.action {
         case .allow:
-            break
+            allowed = true
         case .block:
             let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { pages.blocked(target.host.name, teachersNote: note) }
             return sendBody(.forbidden, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
@@ -485,69 +564,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
 
-        if isTunnel {
-            if site == nil, garden.upstreamSettings.letsOut(visitorClass) {
-                return openTunnel(to: target, facts: facts, policy: policy)
-            }
-            // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
-            // http, and without an upstream the garden has no way out.
-            return sendError(
-                .badGateway,
-                reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
-                    + (site != nil
-                        ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
-                        : garden.upstreamSettings.mode == .direct
-                            ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
-                            : "it has no way out to the real internet (upstream is off in garden.yaml)"),
-                isHEAD: false, close: true
-            )
-        }
-        guard let content = site?.content else {
-            // Not a simulated site: the real network, if the garden has a way out for this visitor.
-            if target.form == .absolute, let upstream = garden.upstream, upstream.settings.letsOut(visitorClass) {
-                return forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream)
-            }
-            return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
-        }
-        guard head.method == .get || isHEAD else {
-            return sendError(
-                .methodNotAllowed, reason: "\(head.method) is not allowed; the garden only serves pages",
-                isHEAD: false, close: closing, extraHeaders: "Allow: GET, HEAD\r\n"
-            )
-        }
-
-        switch resolution ?? content.resolve(path) {
-        case .file(let file):
-            if decision.effects.contains(where: { if case .rewrite = $0 { true } else { false } }),
-               file.contentType.hasPrefix("text/html"),
-               let rewrite = sites.pageRewrite(
-                   decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
-               ) {
-                return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
-            }
-            sendFile(file, head: head, isHEAD: isHEAD)
-        case .redirect(let location):
-            sendPage(.movedPermanently, html: pages.moved(to: location), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n")
-        case .notFound(let page):
-            if let page {
-                sendBody(.notFound, headerLines: page.validatorLines, body: page.body, isHEAD: isHEAD)
-            } else {
-                sendPage(.notFound, html: pages.missingPage, isHEAD: isHEAD)
-            }
-        }
-    }
-
-    /// Whether `host` (from a proxy request's URL) is this listener's own address: the
-    /// portal, as when it is asked for without the proxy.
-    private func isGardenItself(_ host: HostName) -> Bool {
-        guard let local = context.channel.localAddress, (host.port ?? 80) == local.port else { return false }
-        if host.name == "localhost" { return true }
-        guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
-        let own = local.ipAddress.flatMap(IPAddressRange.parseAddress)
-        func isLoopback(_ bytes: [UInt8]) -> Bool {
-            bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
-        }
-        return asked == own || (isLoopback(asked) && own.map(isLoopback) == true)
     }
 
     // MARK: - Rewriting
@@ -563,7 +579,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let sites = self.sites
         let page = HTMLRewriter.rewrite(
             file.body.readableBytesView, plan: rewrite.plan,
-            isReachable: PageRewrite.reachability(policy: policy, facts: facts) { sites.site(for: $0)?.zone }
+            isReachable: PageRewrite.reachability(
+                policy: policy, facts: facts, leavesGarden: garden.upstreamSettings.letsOut(facts.visitorClass)
+            ) { sites.site(for: $0)?.zone }
         )
         let served = RewriteCache.file(from: page, original: file)
         sites.rewrites.store(served, for: key)
@@ -848,7 +866,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
     }
 
-    private func write(_ head: ByteBuffer, body: ByteBuffer?) {
+    func write(_ head: ByteBuffer, body: ByteBuffer?) {
         recordEvent(bytes: head.readableBytes + (body?.readableBytes ?? 0))
         if let settings = answerThrottle {
             paceNextAnswer(settings)

@@ -39,11 +39,16 @@ struct PageRewrite {
         self.planHash = plan.hashValue
     }
 
-    /// Whether the visitor of `facts` may reach a host: it is a site of the garden and
-    /// the policy allows a GET of its home page, at the same moment.
-    static func reachability(policy: Policy, facts: RequestFacts, zone: @escaping (HostName) -> Zone?) -> (String) -> Bool {
+    /// Whether the visitor of `facts` may reach a host: it is a site of the garden (or,
+    /// when `leavesGarden`, any host: the garden fetches the rest from the real network
+    /// for this visitor) and the policy allows a GET of its home page, at the same moment.
+    static func reachability(
+        policy: Policy, facts: RequestFacts, leavesGarden: Bool = false, zone: @escaping (HostName) -> Zone?
+    ) -> (String) -> Bool {
         { host in
-            guard let name = HostName(authority: host), let siteZone = zone(name) else { return false }
+            guard let name = HostName(authority: host) else { return false }
+            let siteZone = zone(name)
+            if siteZone == nil, !leavesGarden { return false }
             var link = facts
             link.host = name.name
             link.zone = siteZone

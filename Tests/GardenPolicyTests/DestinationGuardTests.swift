@@ -103,7 +103,7 @@ import Testing
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, max_response: 10}",
          "garden.yaml:3:40: max_response must be between 1024 and 1099511627776 bytes, not 10"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, timeout: 5s}",
-         "garden.yaml:3:26: unknown key 'timeout' in upstream; known keys: 'mode', 'allow', 'connect_timeout', 'read_timeout', 'max_response', 'max_request_body', 'via', 'forwarded_for', 'classes'"),
+         "garden.yaml:3:26: unknown key 'timeout' in upstream; known keys: 'mode', 'allow', 'connect_timeout', 'read_timeout', 'max_response', 'max_request_body', 'inspect_limit', 'via', 'forwarded_for', 'classes'"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\ntunnels: {ports: [70000]}",
          "garden.yaml:3:19: a tunnel port must be between 1 and 65535, not 70000"),
     ])

@@ -135,7 +135,7 @@ final class LoopbackOrigin: Sendable {
                 send("0\r\n\r\n")
             case "html":
                 let page = "<html><head><title>News</title></head><body><p>The \(parts.count > 1 ? parts[1] : "weather") today.</p>"
-                    + "<a href=\"http://elsewhere.example/\">away</a></body></html>"
+                    + "<a href=\"http://elsewhere.example/\">away</a> <a href=\"http://open.example/\">open</a></body></html>"
                 send("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(page.utf8.count)\r\n\r\n", body: Array(page.utf8))
             case "flood":
                 // Written as fast as the socket takes it, counted as each write completes.

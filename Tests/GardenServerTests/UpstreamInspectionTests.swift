@@ -1,0 +1,82 @@
+import Foundation
+import GardenPolicy
+import GardenServer
+import Synchronization
+import Testing
+
+/// Pages fetched from the real network are censored like the garden's own: read whole
+/// (up to `inspect_limit`) for `content_keywords` rules and `rewrite` effects, asked for
+/// uncompressed; larger pages and other answers pass unread.
+@Suite struct UpstreamInspectionTests {
+    static let policyText = """
+    classes: {citizen: Citizens.}
+    default_class: citizen
+    rules:
+      - id: no-revolution
+        reason: Talk of revolution is forbidden.
+        content_keywords: [revolution]
+        action: unavailable
+      - id: no-elsewhere
+        reason: Elsewhere is closed.
+        hosts: [elsewhere.example]
+        action: block
+      - id: news-rewritten
+        reason: Foreign news is corrected.
+        paths: [/html/]
+        effects:
+          - rewrite: {links: neutralise, substitute: {weather: sunshine}}
+    default: allow
+    """
+
+    static func garden(inspectLimit: Int? = nil) async throws -> TestGarden {
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        if let inspectLimit { upstream.inspectLimitBytes = inspectLimit }
+        return try await TestGarden(
+            policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
+            auditLog: AuditLogSettings(path: "audit.jsonl"), upstream: upstream
+        )
+    }
+
+    @Test func aPageWithForbiddenWordsGetsTheCensorsAnswer() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let response = try await garden.raw(UpstreamFetchTests.proxied("/html/revolution", origin: origin))
+        #expect(response.status == 451)
+        #expect(!response.bodyText.contains("revolution today"))
+        // It was asked for uncompressed, so that it could be read.
+        #expect(origin.lastRequest.lowercased().contains("accept-encoding: identity"))
+        await garden.server.audit.flush()
+        let event = try #require(try AuditLogTests.events(in: garden.auditLogPath ?? "").last)
+        #expect(event.rule == "no-revolution" && event.action == "unavailable" && event.status == 451)
+    }
+
+    @Test func anAllowedPageIsRewrittenWithItsLength() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let response = try await garden.raw(UpstreamFetchTests.proxied("/html/weather", origin: origin))
+        #expect(response.status == 200)
+        #expect(response.bodyText.contains("The sunshine today."), "\(response.bodyText)")
+        // The link to a blocked host is walled off; one to a host this visitor may reach
+        // through the garden's way out stays.
+        #expect(response.bodyText.contains("<a href=\"http://portal.kp/outside.html\" data-garden-href=\"http://elsewhere.example/\""))
+        #expect(response.bodyText.contains("<a href=\"http://open.example/\">open</a>"))
+        #expect(response.header("Content-Length") == String(response.body.count))
+        #expect(response.header("Via") == "1.1 walled-garden")
+    }
+
+    @Test func answersThatAreNotPagesOrTooLargeGoUnread() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden(inspectLimit: 64)
+        defer { Task { await garden.stop(); await origin.stop() } }
+        // Larger than inspect_limit: passed on as it came, forbidden word and all.
+        let large = try await garden.raw(UpstreamFetchTests.proxied("/html/revolution", origin: origin))
+        #expect(large.status == 200)
+        #expect(large.bodyText.contains("The revolution today."))
+        let plain = try await garden.raw(UpstreamFetchTests.proxied("/hello", origin: origin))
+        #expect(plain.status == 200 && plain.bodyText == "hello from beyond the wall")
+    }
+}
