@@ -28,6 +28,9 @@ final class GardenContext: Sendable {
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
+    /// The ports the garden listens on, once bound: a proxy request for one of them on a
+    /// local address is for the garden itself, never fetched through its way out.
+    let listenerPorts = Mutex<Set<Int>>([])
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(

@@ -480,17 +480,18 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Whether `host` (from a proxy request's URL) is this listener's own address: the
-    /// portal, as when it is asked for without the proxy.
+    /// Whether `host` (from a proxy request's URL) is the garden's own address: one of
+    /// its listeners' ports on `localhost`, a loopback address or this listener's
+    /// address. Shown the portal, as when asked for without the proxy; never fetched
+    /// through the way out (which would ask the garden of itself).
     private func isGardenItself(_ host: HostName) -> Bool {
-        guard let local = context.channel.localAddress, (host.port ?? 80) == local.port else { return false }
+        let port = host.port ?? 80
+        guard port == context.channel.localAddress?.port || garden.listenerPorts.withLock({ $0.contains(port) }) else { return false }
         if host.name == "localhost" { return true }
         guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
-        let own = local.ipAddress.flatMap(IPAddressRange.parseAddress)
-        func isLoopback(_ bytes: [UInt8]) -> Bool {
-            bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
-        }
-        return asked == own || (isLoopback(asked) && own.map(isLoopback) == true)
+        let own = context.channel.localAddress?.ipAddress.flatMap(IPAddressRange.parseAddress)
+        let isLoopback = asked.count == 4 ? asked[0] == 127 : asked == [UInt8](repeating: 0, count: 15) + [1]
+        return isLoopback || asked == own
     }
 
     /// Carries out the decision's censor style (block page, 451, drop, ...); false when

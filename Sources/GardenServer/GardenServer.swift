@@ -62,7 +62,10 @@ public final class GardenServer: Sendable {
             do {
                 let channel = try await bootstrap(persona: listener.persona, listener: "\(address)").bind(host: address.host, port: address.port).get()
                 channels.append(channel)
-                if let local = channel.localAddress { bound.append(local) }
+                if let local = channel.localAddress {
+                    bound.append(local)
+                    if let port = local.port { garden.listenerPorts.withLock { _ = $0.insert(port) } }
+                }
             } catch {
                 for channel in channels.all { try? await channel.close() }
                 throw GardenServerError.cannotListen(address: address, underlying: error)

@@ -99,7 +99,7 @@ public enum Probe {
                 String(format: "throttled: the first byte after %.2f s, %.1f KB/s", firstByte, rate / 1024)
             case .rewritten(let changes): "rewritten: " + (changes.isEmpty ? "the page was changed" : changes.joined(separator: "; "))
             case .unreachable(let why): "the garden could not be reached: \(why)"
-            case .noControl(let status): "no page to compare: the site store has none" + (status.map { " (the garden answered \($0))" } ?? "")
+            case .noControl(let status): "no page to compare: neither the site store nor the real host has it" + (status.map { " (the garden answered \($0))" } ?? "")
             }
         }
     }
@@ -220,10 +220,21 @@ public enum Probe {
         }
     }
 
-    /// GETs `url` through the garden at `proxyHost:proxyPort` as an HTTP proxy, watching
+    /// The control for a host the garden has no site for: the page straight from the real
+    /// host, not through the garden (nil when it cannot be reached or gives no answer).
+    /// Blocking: run it off any event loop.
+    public static func directControl(url: String, timeout: Double) -> Control? {
+        guard case .success(let target) = RequestTarget.parse(method: "GET", uri: url, host: nil, requiresHost: false) else { return nil }
+        let seen = fetch(url: url, proxyHost: target.host.name, proxyPort: target.host.port ?? 80, proxyAuthorization: nil, timeout: timeout, direct: true)
+        guard seen.ending == .answered || seen.ending == .closed, let status = seen.status else { return nil }
+        return Control(status: status, body: seen.body)
+    }
+
+    /// GETs `url` through the garden at `proxyHost:proxyPort` as an HTTP proxy (or, when
+    /// `direct`, from `proxyHost:proxyPort` as the host itself, in origin-form), watching
     /// how the connection ends. Blocking: run it off any event loop.
     public static func fetch(
-        url: String, proxyHost: String, proxyPort: Int, proxyAuthorization: String?, timeout: Double
+        url: String, proxyHost: String, proxyPort: Int, proxyAuthorization: String?, timeout: Double, direct: Bool = false
     ) -> Observation {
         let start = ContinuousClock.now
         func since() -> Double {
@@ -250,12 +261,15 @@ public enum Probe {
             return Observation(ending: .unreachable("\(proxyHost):\(proxyPort): \(reason)"), status: nil, headers: [], body: [], firstByte: nil, total: since())
         }
         let host: String
+        var requestTarget = url
         if case .success(let target) = RequestTarget.parse(method: "GET", uri: url, host: nil, requiresHost: false) {
-            host = target.host.name + (target.host.port.map { ":\($0)" } ?? "")
+            let name = target.host.name.contains(":") ? "[\(target.host.name)]" : target.host.name
+            host = name + (target.host.port.map { ":\($0)" } ?? "")
+            if direct { requestTarget = target.pathAndQuery }
         } else {
             host = "-"
         }
-        var request = "GET \(url) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: walled-garden-probe\r\nConnection: close\r\n"
+        var request = "GET \(requestTarget) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: walled-garden-probe\r\nConnection: close\r\n"
         if let proxyAuthorization { request += "Proxy-Authorization: \(proxyAuthorization)\r\n" }
         request += "\r\n"
         let bytes = Array(request.utf8)
@@ -270,6 +284,7 @@ public enum Probe {
         var ending = Observation.Ending.closed
         var chunk = [UInt8](repeating: 0, count: 65536)
         var expected: Int?
+        var chunked = false
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -277,7 +292,17 @@ public enum Probe {
                 if firstByte == nil { firstByte = since() }
                 received.append(contentsOf: chunk[0..<count])
                 // The answer's whole length, read once its head has arrived.
-                if expected == nil { expected = completeLength(received) }
+                if expected == nil, !chunked {
+                    expected = completeLength(received)
+                    // Chunked (no length): whole once the last chunk and empty trailer have come.
+                    if expected == nil, let end = headEnd(received) {
+                        chunked = parse(Array(received[..<end])).1.contains { $0.name.lowercased() == "transfer-encoding" }
+                    }
+                }
+                if chunked, received.suffix(5).elementsEqual("0\r\n\r\n".utf8) {
+                    ending = .answered
+                    break
+                }
                 if let complete = expected, received.count >= complete {
                     ending = .answered
                     break
@@ -330,6 +355,26 @@ public enum Probe {
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return (status, headers, Array(bytes[end...]))
+        var body = Array(bytes[end...])
+        if headers.contains(where: { $0.name.lowercased() == "transfer-encoding" && $0.value.lowercased().contains("chunked") }) {
+            body = dechunked(body)
+        }
+        return (status, headers, body)
+    }
+
+    /// A chunked body's content (as far as it arrived whole).
+    static func dechunked(_ bytes: [UInt8]) -> [UInt8] {
+        var body: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            guard let lineEnd = (index..<(bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) else { break }
+            let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size > 0 else { break }
+            let start = lineEnd + 2
+            let end = min(start + size, bytes.count)
+            body += bytes[start..<end]
+            index = end + 2
+        }
+        return body
     }
 }

@@ -10,8 +10,9 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Fetch a page through the garden and directly, and name the censorship observed.",
         discussion: """
-        The control is the page as its site in Sites/ has it; the measurement is a GET through
-        the garden as an HTTP proxy. The verdict is one of: none, block page, 451, fake
+        The control is the page as its site in Sites/ has it (for any other host, the page
+        fetched directly from the real host); the measurement is a GET through the garden as
+        an HTTP proxy. The verdict is one of: none, block page, 451, fake
         not-found, redirect, sign-in demanded, drop, reset, stall, throttled, rewritten.
         Examples (with the garden running):
           walled-garden probe http://worldnews.example/
@@ -66,7 +67,9 @@ struct ProbeCommand: ParsableCommand {
             address = first.address
         }
         let authorization = user.map { "Basic " + Data($0.utf8).base64EncodedString() }
-        let control = Probe.control(url: written, config: gardenConfig, sitesDirectory: sites)
+        // The control: the site store's page, or for other hosts the real host's, fetched directly.
+        let stored = Probe.control(url: written, config: gardenConfig, sitesDirectory: sites)
+        let control = stored ?? Probe.directControl(url: written, timeout: timeout)
         // With a password, once first: the garden checks it (slowly, by design) and then
         // remembers it, so the measured fetch is not mistaken for throttling.
         if authorization != nil {
@@ -76,9 +79,9 @@ struct ProbeCommand: ParsableCommand {
         let verdict = Probe.classify(seen, control: control)
         print("Probe of \(written) through http://\(address)")
         if let control {
-            print("  control (the site store): \(control.status), \(control.body.count) bytes")
+            print("  control (\(stored != nil ? "the site store" : "the real host, directly")): \(control.status), \(control.body.count) bytes")
         } else {
-            print("  control: the garden has no site for this address")
+            print("  control: the garden has no site for this address, and the real host gave no answer")
         }
         var line = "  through the garden: "
         switch seen.ending {

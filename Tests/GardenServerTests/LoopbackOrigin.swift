@@ -65,6 +65,13 @@ final class LoopbackOrigin: Sendable {
             while let request = takeRequest() {
                 log.record(request.text)
                 answer(request, context: context)
+                if request.text.lowercased().contains("\r\nconnection: close\r\n") {
+                    let channel = context.channel
+                    context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                        channel.close(promise: nil)
+                    }
+                    return
+                }
             }
         }
 

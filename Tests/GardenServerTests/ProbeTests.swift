@@ -90,6 +90,41 @@ import Testing
         #expect(try await Self.verdict("/nope.html", garden: garden) == .noControl(status: 404))
     }
 
+    /// A host the garden has no site for: the control is fetched from the real host
+    /// directly, and compared with what the garden's way out brought.
+    @Test func theRealHostIsTheControlForTheRealWeb() async throws {
+        let origin = try await LoopbackOrigin.start()
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        let policy = try Policy.parse(.init(file: "policy.yaml", text: """
+            classes: {citizen: Citizens.}
+            default_class: citizen
+            rules:
+              - id: corrected
+                reason: Corrected.
+                paths: [/html/]
+                effects: [{rewrite: {substitute: {weather: sunshine}}}]
+            default: allow
+            """))
+        let garden = try await TestGarden(policy: policy, upstream: upstream)
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let port = garden.port
+        func verdict(_ path: String) async throws -> Probe.Verdict {
+            let url = "http://127.0.0.1:\(origin.port)\(path)"
+            #expect(Probe.control(url: url, config: garden.config, sitesDirectory: garden.sitesDirectory.path) == nil)
+            return try await RawConnection.offPool {
+                let control = Probe.directControl(url: url, timeout: 2)
+                let seen = Probe.fetch(url: url, proxyHost: "127.0.0.1", proxyPort: port, proxyAuthorization: nil, timeout: 2)
+                return Probe.classify(seen, control: control)
+            }
+        }
+        #expect(try await verdict("/hello") == .none)
+        // Chunked on both paths, in different chunks: compared by content.
+        #expect(try await verdict("/chunked") == .none)
+        #expect(try await verdict("/html/weather") == .rewritten(changes: ["“weather” → “sunshine”"]))
+    }
+
     @Test func anUnreachableGardenIsSaidSo() throws {
         let seen = Probe.fetch(url: "http://alpha.kp/", proxyHost: "127.0.0.1", proxyPort: 1, proxyAuthorization: nil, timeout: 1)
         guard case .unreachable(let why) = Probe.classify(seen, control: nil) else {
