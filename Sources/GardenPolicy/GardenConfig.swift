@@ -139,6 +139,12 @@ public struct GardenConfig: Sendable, Equatable {
         return config
     }
 
+    /// The garden's own ports when it has a way out to the real network (nil when it has
+    /// none): a proxy request for an address on another port leaves the garden.
+    public var portsBesideWayOut: Set<Int>? {
+        upstream.mode == .direct ? Set(listeners.map(\.address.port)) : nil
+    }
+
     /// Why this configuration would be an open proxy, or nil: a way out to the real
     /// network, on an address others can reach, with no rule telling visitors apart.
     public var openProxyProblem: String? {

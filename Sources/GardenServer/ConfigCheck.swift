@@ -125,7 +125,8 @@ public struct ConfigCheck: Sendable {
             account: testCase.account, persona: persona, clientAddress: testCase.clientAddress
         ).visitorClass
         guard var facts = RequestFacts.forURL(
-            testCase.url, method: testCase.method, visitorClass: visitorClass, clientAddress: testCase.clientAddress, sites: config.sites
+            testCase.url, method: testCase.method, visitorClass: visitorClass, clientAddress: testCase.clientAddress, sites: config.sites,
+            wayOutBeside: config.portsBesideWayOut
         ) else {
             return .failure(TestFailure(message: "'\(testCase.url)' is not an address the garden can read"))
         }

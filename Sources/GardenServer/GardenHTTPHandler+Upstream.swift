@@ -350,10 +350,14 @@ extension GardenHTTPHandler: UpstreamReceiver {
 
     /// The audit event names the rule that decided on the page's words, when it differs.
     private func noteContentDecision(_ decision: Decision, replacing original: Decision) {
-        guard decision.ruleID != original.ruleID, let record = event else { return }
-        record.event.rule = decision.ruleID
-        record.event.action = decision.action.name
-        record.event.effects = decision.effects.map(\.name)
+        guard let record = event else { return }
+        if decision.ruleID != original.ruleID {
+            record.event.rule = decision.ruleID
+            record.event.action = decision.action.name
+            record.event.effects = decision.effects.map(\.name)
+        }
+        // Shadow rules on the page's words would have acted too.
+        record.event.shadow = decision.shadowMatches.map { AuditEvent.Shadow(rule: $0.ruleID, action: $0.action.name) }
     }
 
     /// The read page, whole, with its length.

@@ -361,10 +361,11 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // A tunnel reaches a simulated site only by its name: `localhost` and addresses
         // are not the portal there, but destinations out of the garden.
-        // So does a proxy request for an address or `localhost` when the garden has a way
-        // out, unless it names the garden's own listener.
-        let leavesByAddress = isTunnel || (target.form == .absolute && garden.upstream != nil && !isGardenItself(target.host))
-        let site = leavesByAddress && sites.registry.site(named: target.host.name) == nil ? nil : sites.site(for: target.host)
+        // Nor is a proxy request for an address or `localhost` when the garden has a way
+        // out, unless it names the garden itself.
+        let addressLeaves = target.form == .absolute && garden.upstream != nil
+            && (target.host.isIPLiteral || target.host.name == "localhost") && !isGardenItself(target.host)
+        let site = addressLeaves || (isTunnel && sites.registry.site(named: target.host.name) == nil) ? nil : sites.site(for: target.host)
         event?.event.host = target.host.name
         event?.event.zone = site?.zone.rawValue
 

@@ -63,7 +63,8 @@ public struct Replay: Sendable {
                 visitorClass = policy.visitorClass(account: nil, persona: nil, clientAddress: address).visitorClass
             }
             guard var facts = RequestFacts.forURL(
-                event.url, method: event.method, visitorClass: visitorClass, clientAddress: address, sites: candidate.sites
+                event.url, method: event.method, visitorClass: visitorClass, clientAddress: address, sites: candidate.sites,
+                wayOutBeside: candidate.portsBesideWayOut
             ) else { continue }
             replay.replayed += 1
             facts.account = event.account

@@ -16,16 +16,23 @@ extension RequestFacts {
 
     /// Facts for an address typed by a teacher (`check`'s tests, `explain`); nil when it is
     /// not an http address the garden can read (or, for CONNECT, `host:port`). The zone
-    /// comes from `sites`.
+    /// comes from `sites`, as the data plane finds the site: a tunnel reaches a site by
+    /// its name only, and so does a proxy request for an address or `localhost` when the
+    /// garden has a way out (`wayOutBeside`: the garden's own ports, which still show the portal).
     public static func forURL(
-        _ url: String, method: String, visitorClass: String, clientAddress: [UInt8]?, sites: SiteRegistry
+        _ url: String, method: String, visitorClass: String, clientAddress: [UInt8]?, sites: SiteRegistry,
+        wayOutBeside gardenPorts: Set<Int>? = nil
     ) -> RequestFacts? {
         guard case .success(let target) = RequestTarget.parse(method: method, uri: url, host: nil, requiresHost: false),
               case .success(let path) = RequestPath.parse(target.form == .authority ? "/" : target.pathAndQuery)
         else { return nil }
+        let addressLeaves = target.form == .absolute && (target.host.isIPLiteral || target.host.name == "localhost")
+            && gardenPorts.map { !$0.contains(target.host.port ?? 80) } == true
+        let zone = addressLeaves || (target.form == .authority && sites.site(named: target.host.name) == nil)
+            ? nil : sites.site(for: target.host)?.zone
         var facts = RequestFacts(
             visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path,
-            zone: sites.site(for: target.host)?.zone, method: method
+            zone: zone, method: method
         )
         // A tunnel's path travels inside its encryption: the censor cannot see it.
         if target.form == .authority { facts.path = "" }

@@ -27,7 +27,8 @@ public struct Reveal: Sendable {
         let policy = config.policy
         let identity = policy.visitorClass(account: account, named: visitorClass, clientAddress: clientAddress)
         guard var facts = RequestFacts.forURL(
-            url, method: "GET", visitorClass: identity.visitorClass, clientAddress: clientAddress, sites: config.sites
+            url, method: "GET", visitorClass: identity.visitorClass, clientAddress: clientAddress, sites: config.sites,
+            wayOutBeside: config.portsBesideWayOut
         ) else { throw Failure(description: "'\(url)' is not an http:// address the garden can read") }
         facts.account = account
         facts.time = time

@@ -131,7 +131,8 @@ extension TeacherDesk {
             let config = currentConfig()
             let address = IPAddressRange.parseAddress(event.client)
             if var facts = RequestFacts.forURL(
-                event.url, method: event.method, visitorClass: event.visitorClass, clientAddress: address, sites: config.sites
+                event.url, method: event.method, visitorClass: event.visitorClass, clientAddress: address, sites: config.sites,
+                wayOutBeside: config.portsBesideWayOut
             ) {
                 facts.account = event.account
                 facts.time = event.time / 1000

@@ -50,7 +50,8 @@ struct Explain: ParsableCommand {
         let visitor = try visitorOptions.visitor(in: policy)
         let identity = policy.visitorClass(account: visitor.account, named: visitor.visitorClass, clientAddress: visitor.clientAddress)
         guard var facts = RequestFacts.forURL(
-            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites
+            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites,
+            wayOutBeside: gardenConfig.portsBesideWayOut
         ) else {
             throw ValidationError(isTunnel
                 ? "'\(url)' is not a host:port the garden can explain (CONNECT asks for e.g. worldnews.example:443)"
@@ -59,12 +60,31 @@ struct Explain: ParsableCommand {
         facts.account = visitor.account
         facts.time = visitor.time
         facts.contentWords = ContentWords.loadingSite(of: written, config: gardenConfig, sitesDirectory: sites)
+        let decision = policy.decide(facts)
         let explanation = Explanation(
-            policy: policy, request: facts, decision: policy.decide(facts),
+            policy: policy, request: facts, decision: decision,
             howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,
             url: written
         )
         print(explanation.lines.joined(separator: "\n"))
+        // An allowed request for a host without a site: where it goes depends on the way out.
+        if decision.action == .allow, facts.zone == nil {
+            let upstream = gardenConfig.upstream
+            let what = isTunnel ? "the tunnel" : "the page"
+            if upstream.letsOut(facts.visitorClass) {
+                var line = "Then: \(what) comes from the real host (upstream: direct), if the SSRF guard lets its address through"
+                if !isTunnel, !policy.contentKeywords.isEmpty || decision.effects.contains(where: { $0.name == "rewrite" }) {
+                    line += "; an HTML page up to \(upstream.inspectLimitBytes / 1024) KiB is read by the censor first"
+                }
+                print(line + ".")
+            } else if upstream.mode == .direct {
+                print("Then: the garden has no way out for \(facts.visitorClass) visitors (upstream classes in garden.yaml): "
+                    + (isTunnel ? "502 Bad Gateway." : "the in-world page \"this address does not exist\" (404)."))
+            } else {
+                print("Then: the garden has no way out (upstream is off in garden.yaml): "
+                    + (isTunnel ? "502 Bad Gateway." : "the in-world page \"this address does not exist\" (404)."))
+            }
+        }
     }
 
     /// `https://host[:port]/...` as the `host:port` a browser's CONNECT asks for.

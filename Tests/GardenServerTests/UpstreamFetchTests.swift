@@ -350,6 +350,26 @@ import Testing
         #expect(seconds > 0.75 && seconds < 2.5, "took \(seconds) s")
     }
 
+    /// `explain`, `check`, `replay` and the desk find the site as the data plane does:
+    /// with a way out, an address or `localhost` on another port than the garden's is
+    /// the real network, not the portal.
+    @Test(arguments: [
+        ("http://127.0.0.1:9999/", [8080] as [Int]?, nil as Zone?),
+        ("http://127.0.0.1:8080/", [8080], .intranet),
+        ("http://localhost:9999/", [8080], nil),
+        ("http://alpha.kp.localhost/", [8080], .intranet),
+        ("http://outside.example/", [8080], .internet),
+        ("http://127.0.0.1:9999/", nil, .intranet),
+    ])
+    func teachingToolsFindTheSiteAsTheGardenDoes(url: String, gardenPorts: [Int]?, zone: Zone?) async throws {
+        let garden = try await TestGarden()
+        defer { Task { await garden.stop() } }
+        let facts = try #require(RequestFacts.forURL(
+            url, method: "GET", visitorClass: "visitor", clientAddress: nil, sites: garden.config.sites, wayOutBeside: gardenPorts.map(Set.init)
+        ))
+        #expect(facts.zone == zone)
+    }
+
     /// A port nothing listens on (bound, then closed).
     static func unusedPort() async throws -> Int {
         let origin = try await LoopbackOrigin.start()
