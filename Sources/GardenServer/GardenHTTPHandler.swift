@@ -640,9 +640,18 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let client = context.channel
+        // The name must show within the request timeout: a client that sends a few bytes
+        // and waits would otherwise hold the check (and the tunnel) until the idle timeout.
+        let named = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
         let sni = ByteToMessageHandler(SNIHandler { result in
-            handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
+            named.value = true
+            return handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
         })
+        context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
+            guard !named.value, client.isActive else { return }
+            upstream.close(promise: nil)
+            client.close(promise: nil)
+        }
         // A tunnel idle both ways for the idle timeout is closed, as a kept-alive
         // connection would be: it must not hold its connection slot for ever.
         let idle = IdleStateHandler(allTimeout: TimeAmount(garden.limits.idleTimeout))

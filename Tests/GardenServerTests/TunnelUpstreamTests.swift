@@ -140,6 +140,30 @@ import Testing
         #expect(closedAfter >= 0.2 && closedAfter < 2, "closed after \(closedAfter) s")
     }
 
+    /// Fewer bytes than a TLS record header, then silence: the server-name check does not
+    /// wait for ever; the tunnel is closed after the request timeout.
+    @Test func aTunnelThatNeverNamesItsServerIsClosed() async throws {
+        let echo = try await Self.echoServer()
+        let port = echo.localAddress!.port!
+        var limits = ServerLimits()
+        limits.requestTimeout = .milliseconds(300)
+        let garden = try await Self.garden(echoPort: port, limits: limits)
+        defer { Task { await garden.stop(); try? await echo.close() } }
+        let gardenPort = garden.port
+        let (closed, seconds) = try await RawConnection.offPool { () -> (Bool, Double) in
+            let connection = try RawConnection(port: gardenPort, timeout: 5)
+            connection.send(Array("CONNECT 127.0.0.1:\(port) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8))
+            _ = connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+            let start = ContinuousClock.now
+            connection.send([0x16, 0x03, 0x01])
+            let rest = connection.receive()
+            let elapsed = ContinuousClock.now - start
+            return (rest.closedByPeer, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        #expect(closed)
+        #expect(seconds >= 0.2 && seconds < 2, "closed after \(seconds) s")
+    }
+
     @Test func theGuardRefusesLoopbackUnlessAllowed() async throws {
         let echo = try await Self.echoServer()
         let port = echo.localAddress!.port!
