@@ -6,6 +6,8 @@
 #   nginx          the page straight from nginx (the reference)
 #   squid          GET http://worldnews.example/index.html through Squid → nginx
 #   garden         the same through the garden (its simulated site, from memory)
+#   garden-upstream  the page through the garden fetched from nginx (`upstream: direct`,
+#                  AsyncHTTPClient): what Squid does, proxying to a real server
 #   squid-denied   a host on the blocklist: Squid's 403
 #   garden-denied  the same host: the garden's 403 block page
 #
@@ -83,6 +85,7 @@ cp "$work/blocked.txt" "$work/Config/lists/blocked.txt"
 cat >"$work/Config/garden.yaml" <<YAML
 listeners: [127.0.0.1:18297]
 portal: kwangmyong.kp
+upstream: {mode: direct, allow: [127.0.0.1/32]}
 YAML
 cat >"$work/Config/policy.yaml" <<YAML
 classes: {visitor: Everyone.}
@@ -105,6 +108,7 @@ check() {  # expected-status curl-arguments...
 check 200 -H "Host: $site" "http://127.0.0.1:18299$page"
 check 200 -x http://127.0.0.1:18298 "http://$site$page"
 check 200 -x http://127.0.0.1:18297 "http://$site$page"
+check 200 -x http://127.0.0.1:18297 "http://127.0.0.1:18299$page"
 check 403 -x http://127.0.0.1:18298 "http://$blocked/"
 check 403 -x http://127.0.0.1:18297 "http://$blocked/"
 
@@ -113,6 +117,11 @@ cat >"$work/allowed.lua" <<LUA
 wrk.method = "GET"
 wrk.path = "http://$site$page"
 wrk.headers["Host"] = "$site"
+LUA
+cat >"$work/upstream.lua" <<LUA
+wrk.method = "GET"
+wrk.path = "http://127.0.0.1:18299$page"
+wrk.headers["Host"] = "127.0.0.1:18299"
 LUA
 cat >"$work/denied.lua" <<LUA
 wrk.method = "GET"
@@ -125,11 +134,12 @@ load() {  # name
     nginx) wrk -t1 -c"$connections" -d"$2" --latency -H "Host: $site" "http://127.0.0.1:18299$page" ;;
     squid) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/allowed.lua" http://127.0.0.1:18298 ;;
     garden) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/allowed.lua" http://127.0.0.1:18297 ;;
+    garden-upstream) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/upstream.lua" http://127.0.0.1:18297 ;;
     squid-denied) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/denied.lua" http://127.0.0.1:18298 ;;
     garden-denied) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/denied.lua" http://127.0.0.1:18297 ;;
   esac
 }
-names=(nginx squid garden squid-denied garden-denied)
+names=(nginx squid garden garden-upstream squid-denied garden-denied)
 for name in "${names[@]}"; do load "$name" 2s >/dev/null; done
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
 declare -A r p
@@ -138,16 +148,18 @@ for round in $(seq 1 "$rounds"); do
     load "$name" "${seconds}s" >"$work/out"
     rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out")
     r[$name]+="$rate "; p[$name]+="$tail "
-    printf "round %d  %-14s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$rate" "$tail"
+    printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$rate" "$tail"
   done
 done
 echo
 nginx_rate=$(median "${r[nginx]}")
 for name in "${names[@]}"; do
   m=$(median "${r[$name]}"); t=$(median "${p[$name]}")
-  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" 'BEGIN { printf "median   %-14s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx\n", n, m, t, m / ref }'
+  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" 'BEGIN { printf "median   %-16s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx\n", n, m, t, m / ref }'
 done
 g=$(median "${r[garden]}"); s=$(median "${r[squid]}")
 awk -v g="$g" -v s="$s" 'BEGIN { printf "garden / squid (allowed): %.1fx\n", g / s }'
+gu=$(median "${r[garden-upstream]}")
+awk -v g="$gu" -v s="$s" 'BEGIN { printf "garden-upstream / squid:  %.1fx\n", g / s }'
 gd=$(median "${r[garden-denied]}"); sd=$(median "${r[squid-denied]}")
 awk -v g="$gd" -v s="$sd" 'BEGIN { printf "garden / squid (denied):  %.1fx\n", g / s }'
