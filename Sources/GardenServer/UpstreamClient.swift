@@ -11,13 +11,19 @@ import NIOHTTP1
 ///
 /// The name is resolved and every address it resolves to put to the SSRF guard first
 /// (`TunnelDialer.guardedAddresses`); the client is then given the address itself, with
-/// the `Host` header naming the site, so nothing it connects to was not checked. Redirects
+/// the `Host` header naming the site, so nothing it connects to was not checked. There is
+/// one client per event loop, each with its own pool of kept-alive connections on that
+/// loop (as each nginx worker keeps its own): a fetch and its browser's connection never
+/// hand work across threads. Redirects
 /// are passed back to the browser, never followed here (each hop is a request the censor
 /// must see); bodies are not decompressed. Connections to the real hosts are kept alive
 /// and reused, as a browser's would be.
 final class UpstreamClient: Sendable {
     let settings: UpstreamSettings
-    private let client: HTTPClient
+    /// A client per event loop of the group, by the loop's identity.
+    private let clients: [ObjectIdentifier: HTTPClient]
+    /// For a loop outside the group (not expected): shared by all.
+    private let fallback: HTTPClient
 
     /// Why a fetch failed before its answer began; the garden's status for each.
     enum Failure: Error, CustomStringConvertible {
@@ -42,15 +48,24 @@ final class UpstreamClient: Sendable {
         )
         configuration.httpVersion = .http1Only
         configuration.connectionPool.idleTimeout = .seconds(30)
+        // As many kept-alive connections per host as browsers' fetches need at once (the
+        // default, 8, queues a classroom's requests to one popular host behind each other).
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         // A refused connection is an answer: tell the browser at once (the garden tries the
         // name's other addresses itself) rather than retry until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
-        self.client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        var clients: [ObjectIdentifier: HTTPClient] = [:]
+        for loop in group.makeIterator() {
+            clients[ObjectIdentifier(loop)] = HTTPClient(eventLoopGroupProvider: .shared(loop), configuration: configuration)
+        }
+        self.clients = clients
+        self.fallback = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
     }
 
     /// Closes the kept-alive connections; fetches still running fail.
     func shutdown() async {
-        try? await client.shutdown()
+        for client in clients.values { try? await client.shutdown() }
+        try? await fallback.shutdown()
     }
 
     /// Starts a fetch of `request` for `host` (the name the browser asked for) at `port`.
@@ -61,7 +76,7 @@ final class UpstreamClient: Sendable {
         let fetch = UpstreamFetch(request: request, receiver: receiver, eventLoop: eventLoop)
         let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
         let bound = NIOLoopBound(fetch, eventLoop: eventLoop)
-        let client = self.client
+        let client = clients[ObjectIdentifier(eventLoop)] ?? fallback
         TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, on: eventLoop).whenComplete { result in
             let fetch = bound.value
             switch result {

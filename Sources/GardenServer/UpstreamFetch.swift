@@ -51,7 +51,10 @@ final class UpstreamFetch {
             return fail(.unreachable("the request cannot be sent on (\(error))"))
         }
         let delegate = UpstreamResponseDelegate(fetch: NIOLoopBound(self, eventLoop: eventLoop))
-        let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegateAndChannel(on: eventLoop))
+        // The callbacks come on this connection's loop; the connection to the real host may
+        // be a kept-alive one from another loop (requiring this loop's would open and close
+        // a connection per fetch: AsyncHTTPClient does not pool such "overflow" connections).
+        let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegate(on: eventLoop))
         self.task = task
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         task.futureResult.hop(to: eventLoop).whenFailure { error in
