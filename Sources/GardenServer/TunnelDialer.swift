@@ -4,6 +4,7 @@ import Glibc
 import GardenPolicy
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Connects an allowed tunnel to the real host: the name resolved off the event loop,
 /// every address it resolves to put to the SSRF guard (so a name pointing at 127.0.0.1
@@ -73,13 +74,37 @@ enum TunnelDialer {
             }
     }
 
+    /// Answers of recent lookups, kept `cacheLifetime` (getaddrinfo gives no TTL), as
+    /// Squid's ipcache does: a page's twenty images from one host cost one lookup, not
+    /// twenty. Addresses from here are put to the SSRF guard like fresh ones.
+    private static let cache = Mutex<[String: (addresses: [SocketAddress], expires: NIODeadline)]>([:])
+    private static let cacheLifetime = TimeAmount.seconds(30)
+    private static let cacheCapacity = 4096
+
     /// The addresses of `host` (an IP literal is its own), resolved on a thread pool.
     static func resolve(host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
         let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         if let address = try? SocketAddress(ipAddress: literal, port: port) {
             return eventLoop.makeSucceededFuture([address])
         }
-        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+        let key = "\(host):\(port)"
+        let now = NIODeadline.now()
+        if let known = cache.withLock({ $0[key] }), known.expires > now {
+            return eventLoop.makeSucceededFuture(known.addresses)
+        }
+        return lookUp(host: host, port: port, on: eventLoop).map { addresses in
+            if !addresses.isEmpty {
+                cache.withLock { entries in
+                    if entries.count >= cacheCapacity { entries = entries.filter { $0.value.expires > now } }
+                    if entries.count < cacheCapacity { entries[key] = (addresses, now + cacheLifetime) }
+                }
+            }
+            return addresses
+        }
+    }
+
+    private static func lookUp(host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             hints.ai_family = AF_UNSPEC

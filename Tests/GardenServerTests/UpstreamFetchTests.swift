@@ -171,6 +171,20 @@ import Testing
         #expect(text.hasSuffix("hello from beyond the wall"), "\(text)")
     }
 
+    /// `OPTIONS` with `Max-Forwards: 0` asks the proxy itself (RFC 9110 §7.6.2).
+    @Test func optionsWithNoForwardsLeftIsAnsweredByTheGarden() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let own = try await garden.raw(Self.proxied("/echo", origin: origin, method: "OPTIONS", headers: ["Max-Forwards: 0"]))
+        #expect(own.status == 200)
+        #expect(own.header("Allow")?.contains("GET") == true)
+        #expect(origin.received.withLock { $0.isEmpty })
+        let forwarded = try await garden.raw(Self.proxied("/echo", origin: origin, method: "OPTIONS", headers: ["Max-Forwards: 1"]))
+        #expect(forwarded.bodyText.hasPrefix("OPTIONS /echo HTTP/1.1"))
+        #expect(forwarded.bodyText.lowercased().contains("max-forwards: 0"))
+    }
+
     @Test func expectContinueGetsTheGoAhead() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
