@@ -377,6 +377,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
         if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
         buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
         answerStatus = 200
+        answerRewritten = rewritten
         write(buffer, body: body)
         finishInspected()
     }

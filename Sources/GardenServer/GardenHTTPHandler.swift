@@ -73,6 +73,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var answerStarted: UInt64 = 0
     /// The status of the answer being written, for the event.
     var answerStatus = 0
+    /// The answer being written is a rewritten page: only then does its audit event list
+    /// the `rewrite` effect (a 404 page, a stylesheet or a page passed on unread is not).
+    var answerRewritten = false
     /// The throttle of the answer being written (the `throttle` effect), if any.
     var answerThrottle: Throttle?
     /// Paces this connection's answers once one has been throttled.
@@ -304,6 +307,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func requestTimedOut() {
+        upstreamBody = nil  // a body that did not arrive in time is not sent on
         startEvent(method: "-", url: "-", host: "-")
         garden.logger.debug("request timed out", metadata: ["client": "\(context.remoteAddress?.description ?? "?")"])
         sendError(.requestTimeout, reason: "the request did not arrive in time", isHEAD: false, close: true)
@@ -318,6 +322,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let isHEAD = head.method == .head
         teachingHeader = ""
         answerThrottle = nil
+        answerRewritten = false
         // An origin-form target gets its host in the writer (`AuditRecord.complete`).
         let isOriginForm = head.target.utf8.first == UInt8(ascii: "/")
         startEvent(method: head.method.description, url: head.target, host: head.host ?? "-", originHost: isOriginForm ? head.host ?? "-" : nil)
@@ -467,6 +472,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
                ) {
+                answerRewritten = true
                 return sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
             }
             sendFile(file, head: head, isHEAD: isHEAD)
@@ -960,6 +966,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         event = nil
         finished.event.status = status ?? answerStatus  // 0 when the connection was cut instead
         finished.event.bytes = bytes
+        if !answerRewritten, finished.event.effects.contains("rewrite") {
+            finished.event.effects.removeAll { $0 == "rewrite" }
+        }
         finished.event.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
         answerStatus = 0
         garden.audit.record(finished)

@@ -203,6 +203,31 @@ import Testing
         #expect(!text.lowercased().contains("expect:"))
     }
 
+    /// A body that does not arrive within the request timeout gets 408 and is never sent
+    /// on, even if its last bytes come later.
+    @Test func aSlowBodyTimesOutAndIsNotSentOn() async throws {
+        let origin = try await LoopbackOrigin.start()
+        var limits = ServerLimits()
+        limits.requestTimeout = .milliseconds(300)
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        let garden = try await TestGarden(limits: limits, upstream: upstream)
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let port = garden.port
+        let authority = "127.0.0.1:\(origin.port)"
+        let text = try await RawConnection.offPool { () -> String in
+            let connection = try RawConnection(port: port, timeout: 5)
+            connection.send(Array("POST http://\(authority)/echo HTTP/1.1\r\nHost: \(authority)\r\nContent-Length: 10\r\n\r\nhalf ".utf8))
+            let answer = connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+            connection.send(Array("late!".utf8))
+            return String(decoding: answer.bytes, as: UTF8.self)
+        }
+        #expect(text.hasPrefix("HTTP/1.1 408"))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(origin.received.withLock { $0.isEmpty })
+    }
+
     @Test func bodiesTheGardenDoesNotSendOnAreRefused() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden { $0.maxRequestBodyBytes = 10 }

@@ -28,13 +28,18 @@ import Testing
     default: allow
     """
 
+    static let files: [String: String] = TestGarden.defaultFiles.merging([
+        "alpha.kp/html/page.html": "<html><head><title>Alpha</title></head><body><p>Fine weather.</p></body></html>",
+        "alpha.kp/html/style.css": "p { color: grey; } /* weather */",
+    ]) { $1 }
+
     static func garden(inspectLimit: Int? = nil) async throws -> TestGarden {
         var upstream = UpstreamSettings()
         upstream.mode = .direct
         upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
         if let inspectLimit { upstream.inspectLimitBytes = inspectLimit }
         return try await TestGarden(
-            policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
+            files: files, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
             auditLog: AuditLogSettings(path: "audit.jsonl"), upstream: upstream
         )
     }
@@ -66,6 +71,27 @@ import Testing
         #expect(response.bodyText.contains("<a href=\"http://open.example/\">open</a>"))
         #expect(response.header("Content-Length") == String(response.body.count))
         #expect(response.header("Via") == "1.1 walled-garden")
+        await garden.server.audit.flush()
+        let event = try #require(try AuditLogTests.events(in: garden.auditLogPath ?? "").last)
+        #expect(event.action == "allow" && event.effects == ["rewrite"])
+    }
+
+    /// The log lists `rewrite` only for answers that were rewritten: not a stylesheet or
+    /// a missing page under the same rule, nor a real page passed on unread.
+    @Test func theLogNamesRewritesThatHappened() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden(inspectLimit: 64)
+        defer { Task { await garden.stop(); await origin.stop() } }
+        _ = try await garden.raw(UpstreamFetchTests.proxied("/html/weather", origin: origin))  // larger than 64 bytes: unread
+        for path in ["/html/page.html", "/html/style.css", "/html/missing.html"] {
+            _ = try await garden.raw("GET http://alpha.kp\(path) HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n")
+        }
+        await garden.server.audit.flush()
+        let events = try AuditLogTests.events(in: garden.auditLogPath ?? "")
+        try #require(events.count == 4)
+        #expect(events.map(\.action) == Array(repeating: "allow", count: 4))
+        #expect(events.map(\.status) == [200, 200, 200, 404])
+        #expect(events.map(\.effects) == [[], ["rewrite"], [], []])
     }
 
     @Test func answersThatAreNotPagesOrTooLargeGoUnread() async throws {
