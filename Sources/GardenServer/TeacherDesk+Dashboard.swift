@@ -182,9 +182,10 @@ extension TeacherDesk {
     // MARK: - Policy
 
     func policyPage(session: TeacherSessions.Session) -> Response {
-        let policy = currentConfig().policy
+        let config = currentConfig()
+        let policy = config.policy
         let hits = audit?.statistics.ruleHits ?? [:]
-        var body = ""
+        var body = "<p>\(Self.wayOut(config.upstream))</p>"
         if let reloader {
             let errors = reloader.lastErrors
             if let last = reloader.lastReload {
@@ -223,6 +224,18 @@ extension TeacherDesk {
             <table class="grid"><tr><th>Rule</th><th>Applies when</th><th>Does</th><th>Reason</th><th>State</th><th>hits</th><th>shadow hits</th></tr>\(rows)</table>
             """
         return Self.page(status: .ok, title: "Policy", session: session, body: body)
+    }
+
+    /// Whether allowed requests for hosts without a site reach the real internet, in words.
+    static func wayOut(_ upstream: UpstreamSettings) -> String {
+        guard upstream.mode == .direct else {
+            return "Way out: <strong>none</strong> — hosts without a site do not exist for anyone (upstream is off in garden.yaml)."
+        }
+        let who = upstream.classes.map { "for " + $0.sorted().map(escape).joined(separator: ", ") } ?? "for every class the rules let out"
+        let reading = upstream.inspectLimitBytes > 0
+            ? "pages up to \(upstream.inspectLimitBytes / 1024) KiB are read by the censor when a rule looks at words or rewrites"
+            : "pages from outside are not read"
+        return "Way out: <strong>the real internet</strong>, \(who); \(reading)."
     }
 
     // MARK: - Switches

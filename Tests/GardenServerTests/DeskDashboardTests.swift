@@ -1,6 +1,6 @@
 import Foundation
 import GardenPolicy
-import GardenServer
+@testable import GardenServer
 import GardenSites
 import Logging
 import NIOCore
@@ -164,6 +164,18 @@ import Testing
         let officials = try #require(policy.components(separatedBy: "<tr>").first { $0.hasPrefix("<td>officials-everywhere</td>") })
         #expect(officials.contains("<td class=\"n\">1</td>"))
         #expect(policy.contains("off (switch exam-day)"))
+        #expect(policy.contains("Way out: <strong>none</strong>"))
+    }
+
+    @Test func thePolicyPageSaysWhoMayLeave() {
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        upstream.classes = ["official", "foreigner"]
+        #expect(TeacherDesk.wayOut(upstream) == "Way out: <strong>the real internet</strong>, for foreigner, official; "
+            + "pages up to 2048 KiB are read by the censor when a rule looks at words or rewrites.")
+        upstream.classes = nil
+        upstream.inspectLimitBytes = 0
+        #expect(TeacherDesk.wayOut(upstream).contains("for every class the rules let out; pages from outside are not read"))
     }
 
     @Test func aSwitchWritesTheOverlayAndChangesWhatStudentsGet() async throws {
