@@ -823,7 +823,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func sendProxyAutoConfig(head: RequestHead, isHEAD: Bool) {
         // The address the browser used, so its answer names a reachable proxy.
         let proxy = head.host ?? context.channel.localAddress.map { "\($0.ipAddress ?? "127.0.0.1"):\($0.port ?? 0)" } ?? "127.0.0.1:8080"
-        let text = ProxyAutoConfig.file(proxy: proxy, registry: sites.registry)
+        let text = ProxyAutoConfig.file(proxy: proxy, registry: sites.registry, everything: garden.upstream != nil)
         var body = context.channel.allocator.buffer(capacity: text.utf8.count)
         body.writeString(text)
         sendBody(

@@ -411,6 +411,17 @@ import Testing
         #expect(facts.zone == zone)
     }
 
+    /// With a way out, the PAC file sends every address through the garden, so the censor
+    /// sees the real web too (without one, the rest goes direct: TunnelTests).
+    @Test func thePACFileSendsEverythingThroughAGardenWithAWayOut() async throws {
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop() } }
+        let pac = try await garden.get("/proxy.pac", host: "127.0.0.1:\(garden.port)").bodyText
+        #expect(pac.contains("every address through the garden"))
+        #expect(pac.contains("  return garden;\n}"))
+        #expect(!pac.contains("DIRECT"))
+    }
+
     /// A port nothing listens on (bound, then closed).
     static func unusedPort() async throws -> Int {
         let origin = try await LoopbackOrigin.start()
