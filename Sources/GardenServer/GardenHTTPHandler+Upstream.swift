@@ -94,6 +94,10 @@ extension GardenHTTPHandler: UpstreamReceiver {
         if head.method == .get, settings.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || rewrites {
             upstreamInspection = UpstreamInspection(facts: facts, policy: policy, decision: decision, target: target)
             request.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
+            // A part of a page cannot be read as a page: asking for a range would slip
+            // forbidden words past the censor, so the whole page is asked for.
+            request.headers.remove(name: "Range")
+            request.headers.remove(name: "If-Range")
         }
         guard length > 0 else { return startFetch(request, isHEAD: isHEAD, clientMinorVersion: head.minorVersion, upstream: upstream) }
         // The body will be read, not left behind: the connection may be kept.

@@ -143,6 +143,17 @@ final class LoopbackOrigin: Sendable {
             case "html":
                 let page = "<html><head><title>News</title></head><body><p>The \(parts.count > 1 ? parts[1] : "weather") today.</p>"
                     + "<a href=\"http://elsewhere.example/\">away</a> <a href=\"http://open.example/\">open</a></body></html>"
+                // `Range: bytes=0-N` is honoured (206), as real servers do.
+                if let range = request.text.range(of: "\r\nRange: bytes=0-", options: .caseInsensitive) {
+                    let digits = request.text[range.upperBound...].prefix { $0.isNumber }
+                    let part = Array(page.utf8.prefix((Int(digits) ?? 0) + 1))
+                    send(
+                        "HTTP/1.1 206 Partial Content\r\nContent-Type: text/html; charset=utf-8\r\n"
+                            + "Content-Range: bytes 0-\(part.count - 1)/\(page.utf8.count)\r\nContent-Length: \(part.count)\r\n\r\n",
+                        body: part
+                    )
+                    return
+                }
                 send("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(page.utf8.count)\r\n\r\n", body: Array(page.utf8))
             case "flood":
                 // Written as fast as the socket takes it, counted as each write completes.

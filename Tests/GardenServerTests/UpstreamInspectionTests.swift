@@ -58,6 +58,22 @@ import Testing
         #expect(event.rule == "no-revolution" && event.action == "unavailable" && event.status == 451)
     }
 
+    /// Asking for a part of the page (a range) does not slip the words past the censor:
+    /// it asks the real host for the whole page and reads it.
+    @Test func aRangeDoesNotSlipPastTheCensor() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop(); await origin.stop() } }
+        // The origin honours ranges: asked directly, it gives the words in a 206.
+        let direct = try await RawConnection.exchange(
+            port: origin.port, send: Array("GET /html/revolution HTTP/1.1\r\nHost: x\r\nRange: bytes=0-80\r\nConnection: close\r\n\r\n".utf8), timeout: 5
+        )
+        #expect(direct.status == 206 && direct.bodyText.contains("revolution"))
+        let response = try await garden.raw(UpstreamFetchTests.proxied("/html/revolution", origin: origin, headers: ["Range: bytes=0-80"]))
+        #expect(response.status == 451)
+        #expect(!origin.lastRequest.lowercased().contains("range:"))
+    }
+
     @Test func anAllowedPageIsRewrittenWithItsLength() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
