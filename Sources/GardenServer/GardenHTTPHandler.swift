@@ -186,13 +186,20 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .refused(let refusal):
                 refuse(refusal)
                 return
-            case .head(var head, let consumed):
-                // A proxy request keeps its head's bytes: fetched from the real network,
-                // its other fields go on (a slice: no copy).
-                if head.target.utf8.first != UInt8(ascii: "/") { head.raw = buffer.getSlice(at: buffer.readerIndex, length: consumed) }
-                buffer.moveReaderIndex(forwardBy: consumed)
-                scannedBytes = 0
-                respond(to: head)
+            case .head(let head, let consumed):
+                if garden.upstream != nil, head.target.utf8.first != UInt8(ascii: "/") {
+                    // With a way out, a proxy request keeps its head's bytes: fetched from
+                    // the real network, its other fields go on (a slice: no copy).
+                    var proxied = head
+                    proxied.raw = buffer.getSlice(at: buffer.readerIndex, length: consumed)
+                    buffer.moveReaderIndex(forwardBy: consumed)
+                    scannedBytes = 0
+                    respond(to: proxied)
+                } else {
+                    buffer.moveReaderIndex(forwardBy: consumed)
+                    scannedBytes = 0
+                    respond(to: head)
+                }
                 if upstreamBody != nil {
                     // Its body follows the head; the request goes out once it is whole.
                     takeUpstreamBody(from: &buffer)
@@ -511,7 +518,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func censor(_ decision: Decision, target: RequestTarget, policy: Policy, isHEAD: Bool, isProxyRequest: Bool, allowed: inout Bool) {
-        let pages = sites.pages
         var note: GardenPages.TeachersNote?
         if policy.explainBlocks {
             // Rule ids come from the config: keep only characters safe in a header.
@@ -522,6 +528,11 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             teachingHeader = "X-Garden-Rule: \(safeID)\r\n"
             note = GardenPages.TeachersNote(rule: decision.ruleID, reason: decision.reason, visitorClass: visitorClass)
         }
+        if decision.action == .allow {
+            allowed = true
+            return
+        }
+        let pages = sites.pages
         switch decision.action {
         case .allow:
             allowed = true
