@@ -135,6 +135,16 @@ public final class LiveFeed: Sendable {
     /// Viewers connected now.
     public var viewerCount: Int { state.withLock { $0.viewers.count } }
 
+    /// Ends every viewer's stream (the desk is stopping): their responses end, so the
+    /// desk's server has no open stream to wait on.
+    func finishAll() {
+        let viewers = state.withLock { state in
+            defer { state.viewers = [:] }
+            return state.viewers
+        }
+        for viewer in viewers.values { viewer.finish() }
+    }
+
     /// A recent event by its feed number, while it is still in the history.
     public func entry(_ id: Int) -> Entry? {
         state.withLock { state in

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// The teacher's desk: the admin plane (Hummingbird), behind a password.
 ///
@@ -63,7 +64,18 @@ public final class TeacherDesk: Sendable {
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        try await app.run()
+        // Stopping (cancelling this task) shuts the desk down gracefully: the live feeds'
+        // streams are ended, requests in flight finish, then the server stops. Cancelling
+        // the server itself would cut open connections and log each as an error.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let running = Task { try await group.run() }
+        let feed = audit?.feed
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            feed?.finishAll()
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     // MARK: - Routes

@@ -4,6 +4,7 @@ import GardenPolicy
 import GardenSites
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 /// The desk's dashboard over real sockets, attached to a real garden serving the shipped
@@ -22,7 +23,7 @@ import Testing
         let citizenPort: Int
         let officialPort: Int
 
-        init() async throws {
+        init(deskLogger: Logger? = nil) async throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("classroom-\(UUID().uuidString)")
             configFolder = folder.appendingPathComponent("Config")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -45,7 +46,7 @@ import Testing
             let server = self.server
             desk = try await TeacherDeskTests.Desk(
                 audit: server.audit, reloader: reloader, configDirectory: configFolder.path, sitesDirectory: sites,
-                openConnections: { server.openConnections }
+                openConnections: { server.openConnections }, logger: deskLogger
             ) { reloader.runningConfig }
         }
 
@@ -99,6 +100,51 @@ import Testing
         #expect(line.contains("\"action\":\"unavailable\""))
         #expect(line.contains("\"class\":\"citizen\""))
         #expect(seconds < 1, "the event took \(seconds) s")
+    }
+
+    /// Records what is logged at `error` or above.
+    struct ErrorRecorder: LogHandler {
+        let recorded: RecordedMessages
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .error
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            recorded.messages.withLock { $0.append("\(event.level): \(event.message)") }
+        }
+    }
+
+    /// Stopping the desk ends the feed's open streams at once and shuts down gracefully:
+    /// the viewer's connection closes, and nothing is logged as an error (cancelling the
+    /// server under open connections logged "Waiting on child channel" for each).
+    @Test func stoppingTheDeskEndsOpenFeeds() async throws {
+        let box = RecordedMessages()
+        let room = try await Classroom(deskLogger: Logger(label: "desk") { _ in ErrorRecorder(recorded: box) })
+        defer { Task { await room.stop() } }
+        let (cookie, _) = try await room.session()
+        let port = room.desk.port
+        let desk = room.desk
+        let (closed, seconds) = try await RawConnection.offPool { () -> (Bool, Double) in
+            let connection = try RawConnection(port: port, timeout: 10)
+            connection.send(Array("GET /feed/events HTTP/1.1\r\nHost: desk\r\nCookie: \(cookie)\r\n\r\n".utf8))
+            _ = connection.receive { String(decoding: $0, as: UTF8.self).contains("retry: 2000") }
+            let stopped = ContinuousClock.now
+            desk.stop()
+            let rest = connection.receive()
+            let elapsed = ContinuousClock.now - stopped
+            return (rest.closedByPeer, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        #expect(closed)
+        #expect(seconds < 2, "the feed stayed open \(seconds) s after the desk stopped")
+        await desk.task.value
+        #expect(box.messages.withLock { $0 } == [])
+    }
+
+    /// A shared list of messages for `ErrorRecorder`s (log handlers are copied).
+    final class RecordedMessages: Sendable {
+        let messages = Mutex<[String]>([])
     }
 
     @Test func aFloodIsThinnedForTheScreenAndCounted() async throws {

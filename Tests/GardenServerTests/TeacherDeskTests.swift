@@ -24,11 +24,12 @@ import Testing
         /// A desk attached to a garden's audit trail and reloader.
         init(
             audit: AuditTrail? = nil, reloader: ConfigReloader? = nil, configDirectory: String? = nil, sitesDirectory: String,
-            openConnections: @escaping @Sendable () -> Int = { 0 }, currentConfig: @escaping @Sendable () -> GardenConfig
+            openConnections: @escaping @Sendable () -> Int = { 0 }, logger given: Logger? = nil,
+            currentConfig: @escaping @Sendable () -> GardenConfig
         ) async throws {
             let settings = TeacherSettings(address: ListenAddress("127.0.0.1:0")!, passwordHash: try PasswordHash.parse(TeacherDeskTests.hash).get())
-            var logger = Logger(label: "desk-test")
-            logger.logLevel = .critical
+            var logger = given ?? Logger(label: "desk-test")
+            if given == nil { logger.logLevel = .critical }
             let desk = TeacherDesk(
                 settings: settings, sitesDirectory: sitesDirectory, logger: logger, audit: audit, reloader: reloader,
                 configDirectory: configDirectory, openConnections: openConnections, currentConfig: currentConfig
