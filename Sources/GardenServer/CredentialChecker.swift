@@ -27,6 +27,9 @@ final class CredentialChecker: Sendable {
     private let cacheKey = SymmetricKey(size: .bits256)
     private let remembered = NIOLockedValueBox<[Data: NIODeadline]>([:])
     private let queued = NIOLockedValueBox(0)
+    private let checksPerformed = NIOLockedValueBox(0)
+    /// Passwords put to scrypt so far (a remembered one is not): for tests and the curious.
+    var performed: Int { checksPerformed.withLockedValue { $0 } }
     let maxQueued: Int
     let rememberFor: TimeAmount
     private static let maxRemembered = 4096
@@ -71,6 +74,7 @@ final class CredentialChecker: Sendable {
         let hash = account?.passwordHash ?? decoy
         return pool.runIfActive(eventLoop: eventLoop) { [self] () -> Verdict in
             defer { queued.withLockedValue { $0 -= 1 } }
+            checksPerformed.withLockedValue { $0 += 1 }
             guard let hash, hash.verify(credentials.password), let account else { return .rejected }
             remember(credentials, hash: hash)
             return .signedIn(account: account.name)

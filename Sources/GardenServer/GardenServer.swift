@@ -100,6 +100,9 @@ public final class GardenServer: Sendable {
     /// The audit events: log, live feed, statistics and metrics.
     public var audit: AuditTrail { garden.audit }
 
+    /// How many passwords have been put to scrypt (a remembered password is not checked again).
+    public var passwordChecksPerformed: Int { garden.credentials.performed }
+
     /// Open client connections now (for tests and the dashboard).
     public var openConnections: Int { connections.count }
 
