@@ -94,9 +94,7 @@ import Testing
     /// directly, and compared with what the garden's way out brought.
     @Test func theRealHostIsTheControlForTheRealWeb() async throws {
         let origin = try await LoopbackOrigin.start()
-        var upstream = UpstreamSettings()
-        upstream.mode = .direct
-        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        let upstream = UpstreamSettings.directToLoopback()
         let policy = try Policy.parse(.init(file: "policy.yaml", text: """
             classes: {citizen: Citizens.}
             default_class: citizen

@@ -127,3 +127,15 @@ final class TestGarden: @unchecked Sendable {
         return try await raw("GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\(extra)Connection: close\r\n\r\n", port: port)
     }
 }
+
+extension UpstreamSettings {
+    /// A way out to the real network (`upstream: direct`) whose SSRF guard lets 127.0.0.1
+    /// through, where the tests' stand-ins for real hosts listen — or, with
+    /// `allowingLoopback: false`, the guard as shipped.
+    static func directToLoopback(allowingLoopback: Bool = true) -> UpstreamSettings {
+        var upstream = UpstreamSettings()
+        upstream.mode = .direct
+        if allowingLoopback { upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!]) }
+        return upstream
+    }
+}

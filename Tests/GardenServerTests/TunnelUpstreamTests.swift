@@ -38,9 +38,7 @@ import Testing
     """
 
     static func garden(echoPort: Int, allowLoopback: Bool = true, limits: ServerLimits = ServerLimits()) async throws -> TestGarden {
-        var upstream = UpstreamSettings()
-        upstream.mode = .direct
-        if allowLoopback { upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!]) }
+        let upstream = UpstreamSettings.directToLoopback(allowingLoopback: allowLoopback)
         return try await TestGarden(
             limits: limits, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
             auditLog: AuditLogSettings(path: "audit.jsonl"), tunnelPorts: [443, echoPort], upstream: upstream

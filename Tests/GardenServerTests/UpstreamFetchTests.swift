@@ -28,9 +28,7 @@ import Testing
     static func garden(
         allowLoopback: Bool = true, personas: [String?] = [nil], configure: (inout UpstreamSettings) -> Void = { _ in }
     ) async throws -> TestGarden {
-        var upstream = UpstreamSettings()
-        upstream.mode = .direct
-        if allowLoopback { upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!]) }
+        var upstream = UpstreamSettings.directToLoopback(allowingLoopback: allowLoopback)
         configure(&upstream)
         return try await TestGarden(
             policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), personas: personas,
@@ -209,9 +207,7 @@ import Testing
         let origin = try await LoopbackOrigin.start()
         var limits = ServerLimits()
         limits.requestTimeout = .milliseconds(300)
-        var upstream = UpstreamSettings()
-        upstream.mode = .direct
-        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        let upstream = UpstreamSettings.directToLoopback()
         let garden = try await TestGarden(limits: limits, upstream: upstream)
         defer { Task { await garden.stop(); await origin.stop() } }
         let port = garden.port

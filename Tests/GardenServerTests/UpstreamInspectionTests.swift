@@ -34,9 +34,7 @@ import Testing
     ]) { $1 }
 
     static func garden(inspectLimit: Int? = nil) async throws -> TestGarden {
-        var upstream = UpstreamSettings()
-        upstream.mode = .direct
-        upstream.guardrail = DestinationGuard(allowed: [IPAddressRange("127.0.0.1/32")!])
+        var upstream = UpstreamSettings.directToLoopback()
         if let inspectLimit { upstream.inspectLimitBytes = inspectLimit }
         return try await TestGarden(
             files: files, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
