@@ -179,26 +179,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public func appendJSONLine(to bytes: inout [UInt8]) {
         bytes.append(contentsOf: #"{"time":""#.utf8)
         RFC3339.append(milliseconds: time, to: &bytes)
-        bytes.append(contentsOf: #"","listener":"#.utf8)
-        JSONText.append(listener, to: &bytes)
-        bytes.append(contentsOf: #","client":"#.utf8)
-        JSONText.append(client, to: &bytes)
-        bytes.append(contentsOf: #","class":"#.utf8)
-        JSONText.append(visitorClass, to: &bytes)
-        bytes.append(contentsOf: #","account":"#.utf8)
-        JSONText.append(account, to: &bytes)
-        bytes.append(contentsOf: #","method":"#.utf8)
-        JSONText.append(method, to: &bytes)
-        bytes.append(contentsOf: #","url":"#.utf8)
-        JSONText.append(url, to: &bytes)
-        bytes.append(contentsOf: #","host":"#.utf8)
-        JSONText.append(host, to: &bytes)
-        bytes.append(contentsOf: #","zone":"#.utf8)
-        JSONText.append(zone, to: &bytes)
-        bytes.append(contentsOf: #","rule":"#.utf8)
-        JSONText.append(rule, to: &bytes)
-        bytes.append(contentsOf: #","action":"#.utf8)
-        JSONText.append(action, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendField(#","listener":"#, listener, to: &bytes)
+        JSONText.appendField(#","client":"#, client, to: &bytes)
+        appendRequestFields(to: &bytes, zone: true)
         appendShadowEffectsAndStatus(to: &bytes)
         bytes.append(contentsOf: #","bytes":"#.utf8)
         JSONText.appendDecimal(self.bytes, to: &bytes)
@@ -206,15 +190,22 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         JSONText.appendDecimal(durationMicroseconds, to: &bytes)
         bytes.append(contentsOf: #","decision_ns":"#.utf8)
         JSONText.appendDecimal(decisionNanoseconds, to: &bytes)
-        if let referer {
-            bytes.append(contentsOf: #","referer":"#.utf8)
-            JSONText.append(referer, to: &bytes)
-        }
-        if let userAgent {
-            bytes.append(contentsOf: #","user_agent":"#.utf8)
-            JSONText.append(userAgent, to: &bytes)
-        }
+        if let referer { JSONText.appendField(#","referer":"#, referer, to: &bytes) }
+        if let userAgent { JSONText.appendField(#","user_agent":"#, userAgent, to: &bytes) }
         bytes.append(contentsOf: "}\n".utf8)
+    }
+
+    /// `,"class":...` to `,"action":...`: who asked for what, and what the censor did (the
+    /// log line names the zone too; the feed row does not).
+    private func appendRequestFields(to bytes: inout [UInt8], zone withZone: Bool) {
+        JSONText.appendField(#","class":"#, visitorClass, to: &bytes)
+        JSONText.appendField(#","account":"#, account, to: &bytes)
+        JSONText.appendField(#","method":"#, method, to: &bytes)
+        JSONText.appendField(#","url":"#, url, to: &bytes)
+        JSONText.appendField(#","host":"#, host, to: &bytes)
+        if withZone { JSONText.appendField(#","zone":"#, zone, to: &bytes) }
+        JSONText.appendField(#","rule":"#, rule, to: &bytes)
+        JSONText.appendField(#","action":"#, action, to: &bytes)
     }
 
     /// `,"shadow":[...],"effects":[...],"status":N`: the part the log line and the feed
@@ -245,20 +236,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         JSONText.appendDecimal(id, to: &bytes)
         bytes.append(contentsOf: #","time":""#.utf8)
         RFC3339.append(milliseconds: time, to: &bytes)
-        bytes.append(contentsOf: #"","class":"#.utf8)
-        JSONText.append(visitorClass, to: &bytes)
-        bytes.append(contentsOf: #","account":"#.utf8)
-        JSONText.append(account, to: &bytes)
-        bytes.append(contentsOf: #","method":"#.utf8)
-        JSONText.append(method, to: &bytes)
-        bytes.append(contentsOf: #","url":"#.utf8)
-        JSONText.append(url, to: &bytes)
-        bytes.append(contentsOf: #","host":"#.utf8)
-        JSONText.append(host, to: &bytes)
-        bytes.append(contentsOf: #","rule":"#.utf8)
-        JSONText.append(rule, to: &bytes)
-        bytes.append(contentsOf: #","action":"#.utf8)
-        JSONText.append(action, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        appendRequestFields(to: &bytes, zone: false)
         appendShadowEffectsAndStatus(to: &bytes)
         bytes.append(UInt8(ascii: "}"))
     }
@@ -296,6 +275,12 @@ extension String {
 
 /// JSON string literals and numbers, written by hand into bytes for the audit log.
 enum JSONText {
+    /// `key` as written (e.g. `,"host":`), then `value` as JSON.
+    static func appendField(_ key: StaticString, _ value: String?, to bytes: inout [UInt8]) {
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        append(value, to: &bytes)
+    }
+
     static func append(_ value: String?, to bytes: inout [UInt8]) {
         guard var text = value else {
             bytes.append(contentsOf: "null".utf8)

@@ -19,6 +19,11 @@ public enum Effect: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A `rewrite` effect (of whatever settings).
+    public var isRewrite: Bool {
+        if case .rewrite = self { true } else { false }
+    }
+
     public var description: String {
         switch self {
         case .monitor: "monitor"

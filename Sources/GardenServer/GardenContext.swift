@@ -21,9 +21,8 @@ final class GardenContext: Sendable {
     let audit: AuditTrail
     /// Ports a CONNECT may ask for.
     let tunnelPorts: Set<Int>
-    /// Whether allowed tunnels and fetches may reach the real network, and the SSRF guard's allow-list.
-    let upstreamSettings: UpstreamSettings
-    /// Fetches allowed `http://` requests from the real network; nil unless `upstream: direct`.
+    /// The way out to the real network, with its settings (who may leave, the SSRF
+    /// guard's allow-list, limits); nil unless `upstream: direct`.
     let upstream: UpstreamClient?
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
@@ -39,7 +38,6 @@ final class GardenContext: Sendable {
         group: any EventLoopGroup
     ) {
         self.tunnelPorts = tunnelPorts
-        self.upstreamSettings = upstream
         self.upstream = upstream.mode == .direct ? UpstreamClient(settings: upstream, group: group) : nil
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library

@@ -89,7 +89,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
             body: nil
         )
         // Pages the censor must read are asked for uncompressed.
-        let rewrites = decision.effects.contains { if case .rewrite = $0 { true } else { false } }
+        let rewrites = decision.effects.contains(where: \.isRewrite)
         upstreamInspection = nil
         if head.method == .get, settings.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || rewrites {
             upstreamInspection = UpstreamInspection(facts: facts, policy: policy, decision: decision, target: target)
@@ -187,13 +187,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
                 closing = true
             }
         }
-        var buffer = context.channel.allocator.buffer(capacity: 1024)
-        buffer.writeString("HTTP/1.1 \(code) \(Self.safePhrase(head.status.reasonPhrase, code: code))\r\n")
-        buffer.writeString(UpstreamRequest.returnedFieldLines(head.headers, via: settings.via))
-        if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
-        buffer.writeString(framing)
-        if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
-        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+        let buffer = answerHead(head, fields: UpstreamRequest.returnedFieldLines(head.headers, via: settings.via), framing: framing)
         answerStatus = code
         upstreamAnswer = UpstreamAnswer(chunked: chunked, bodiless: bodiless, status: code, sent: buffer.readableBytes)
         if let settings = answerThrottle { paceNextAnswer(settings) }
@@ -274,11 +268,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
         case .timedOut: .gatewayTimeout
         }
         sendError(status, reason: failure.description, isHEAD: upstreamAnswerIsHEAD, close: closing)
-        if !closing {
-            context.flush()
-            needsFlush = false
-            continueWithPending()
-        }
+        fetchAnswered()
     }
 
     func upstreamBroken(_ error: any Error) {
@@ -340,14 +330,14 @@ extension GardenHTTPHandler: UpstreamReceiver {
             case .success(.censored(let decision)):
                 handler.noteContentDecision(decision, replacing: original)
                 _ = handler.carryOut(decision, target: inspection.target, policy: policy, isHEAD: false, isProxyRequest: true)
-                handler.finishInspected()
+                handler.fetchAnswered()
             case .success(.page(let rewritten, let decision)):
                 handler.noteContentDecision(decision, replacing: original)
                 let body = rewritten.map { ByteBuffer(bytes: $0) } ?? inspection.collected
                 handler.sendInspected(head, body: body, rewritten: rewritten != nil, settings: settings)
             case .failure:
                 handler.sendError(.badGateway, reason: "the page could not be read", isHEAD: false, close: handler.closing)
-                handler.finishInspected()
+                handler.fetchAnswered()
             }
         }
     }
@@ -366,31 +356,35 @@ extension GardenHTTPHandler: UpstreamReceiver {
 
     /// The read page, whole, with its length.
     private func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
-        var fields = UpstreamRequest.returnedFieldLines(head.headers, via: settings.via)
-        if rewritten {
-            // Another representation than the real host's: its validators no longer hold.
-            fields = fields.split(separator: "\r\n", omittingEmptySubsequences: true)
-                .filter { !$0.lowercased().hasPrefix("etag:") && !$0.lowercased().hasPrefix("content-md5:") }
-                .map { $0 + "\r\n" }.joined()
-        }
-        var buffer = context.channel.allocator.buffer(capacity: 1024)
-        buffer.writeString("HTTP/1.1 200 \(Self.safePhrase(head.status.reasonPhrase, code: 200))\r\n")
-        buffer.writeString(fields)
-        if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
-        buffer.writeString("Content-Length: \(body.readableBytes)\r\n")
-        if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
-        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
-        answerStatus = 200
+        // A rewritten page is another representation than the real host's: its validators no longer hold.
+        let fields = UpstreamRequest.returnedFieldLines(head.headers, via: settings.via, omitting: rewritten ? ["etag", "content-md5"] : [])
+        let buffer = answerHead(head, fields: fields, framing: "Content-Length: \(body.readableBytes)\r\n")
+        answerStatus = Int(head.status.code)
         answerRewritten = rewritten
         write(buffer, body: body)
-        finishInspected()
+        fetchAnswered()
     }
 
-    /// After an inspected page's answer: on with the connection.
-    private func finishInspected() {
+    /// The head of an answer from the real host: its status, `fields`, a `Date` if it
+    /// sent none, the body's `framing`, the teaching header and the connection's fate.
+    private func answerHead(_ head: HTTPResponseHead, fields: String, framing: String) -> ByteBuffer {
+        let code = Int(head.status.code)
+        var buffer = context.channel.allocator.buffer(capacity: 1024)
+        buffer.writeString("HTTP/1.1 \(code) \(Self.safePhrase(head.status.reasonPhrase, code: code))\r\n")
+        buffer.writeString(fields)
+        if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
+        buffer.writeString(framing)
+        if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
+        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+        return buffer
+    }
+
+    /// The fetch's answer (or the error page in its place) is queued: on with the
+    /// connection, unless `write` has already ended it.
+    private func fetchAnswered() {
         guard context != nil else { return }
         upstreamFetch = nil
-        if closing { return }  // `write` has ended the connection
+        if closing { return }
         context.flush()
         needsFlush = false
         continueWithPending()

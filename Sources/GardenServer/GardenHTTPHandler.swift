@@ -161,8 +161,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             if buffer.readableBytes == 0 { return }
         }
         if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
-            // The request before is waiting for its password check (or its tunnel): keep what follows, and
-            // stop reading if a client piles up more than a request head's worth.
+            // The request before is waiting for its password check, its tunnel or its fetch:
+            // keep what follows, and stop reading if a client piles up more than a request
+            // head's worth.
             pending = buffer
             if buffer.readableBytes > garden.limits.maxHeaderBytes + garden.limits.maxURIBytes {
                 context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
@@ -187,17 +188,17 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 refuse(refusal)
                 return
             case .head(let head, let consumed):
-                if garden.upstream != nil, head.target.utf8.first != UInt8(ascii: "/") {
-                    // With a way out, a proxy request keeps its head's bytes: fetched from
-                    // the real network, its other fields go on (a slice: no copy).
+                // With a way out, a proxy request keeps its head's bytes: fetched from the
+                // real network, its other fields go on (a slice: no copy).
+                let raw = garden.upstream != nil && head.target.utf8.first != UInt8(ascii: "/")
+                    ? buffer.getSlice(at: buffer.readerIndex, length: consumed) : nil
+                buffer.moveReaderIndex(forwardBy: consumed)
+                scannedBytes = 0
+                if let raw {
                     var proxied = head
-                    proxied.raw = buffer.getSlice(at: buffer.readerIndex, length: consumed)
-                    buffer.moveReaderIndex(forwardBy: consumed)
-                    scannedBytes = 0
+                    proxied.raw = raw
                     respond(to: proxied)
                 } else {
-                    buffer.moveReaderIndex(forwardBy: consumed)
-                    scannedBytes = 0
                     respond(to: head)
                 }
                 if upstreamBody != nil {
@@ -206,8 +207,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     if upstreamBody != nil { return }
                 }
                 if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
-                    // Answered when the check completes (`resume`), or the bytes belong to
-                    // the tunnel being opened; either way they wait.
+                    // Answered when the check completes (`resume`) or the fetch ends, or the
+                    // bytes belong to the tunnel being opened; either way they wait.
                     if buffer.readableBytes > 0 { pending = buffer }
                     return
                 }
@@ -351,7 +352,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         let isTunnel = head.method == .connect
         if isTunnel {
-            // Tunnels are not opened yet; the censor still decides on the host and port.
+            // A tunnel is the connection's last request; the censor decides on host and port.
             closing = true
             guard let port = target.host.port, garden.tunnelPorts.contains(port) else {
                 return sendError(
@@ -442,8 +443,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if carryOut(decision, target: target, policy: policy, isHEAD: isHEAD, isProxyRequest: isProxyRequest) { return }
         let pages = sites.pages
         if isTunnel {
-            if site == nil, garden.upstreamSettings.letsOut(visitorClass) {
-                return openTunnel(to: target, facts: facts, policy: policy)
+            if site == nil, let upstream = garden.upstream, upstream.settings.letsOut(visitorClass) {
+                return openTunnel(to: target, facts: facts, policy: policy, settings: upstream.settings)
             }
             // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
             // http, and without an upstream the garden has no way out.
@@ -452,7 +453,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
                     + (site != nil
                         ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
-                        : garden.upstreamSettings.mode == .direct
+                        : garden.upstream != nil
                             ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
                             : "it has no way out to the real internet (upstream is off in garden.yaml)"),
                 isHEAD: false, close: true
@@ -474,7 +475,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
         switch resolution ?? content.resolve(path) {
         case .file(let file):
-            if decision.effects.contains(where: { if case .rewrite = $0 { true } else { false } }),
+            if decision.effects.contains(where: \.isRewrite),
                file.contentType.hasPrefix("text/html"),
                let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: pages, portalHost: sites.registry.portalHost
@@ -512,12 +513,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// the decision lets the request through, which is then answered by the caller. Sets
     /// the teaching header either way.
     func carryOut(_ decision: Decision, target: RequestTarget, policy: Policy, isHEAD: Bool, isProxyRequest: Bool) -> Bool {
-        var allowed = false
-        censor(decision, target: target, policy: policy, isHEAD: isHEAD, isProxyRequest: isProxyRequest, allowed: &allowed)
-        return !allowed
-    }
-
-    private func censor(_ decision: Decision, target: RequestTarget, policy: Policy, isHEAD: Bool, isProxyRequest: Bool, allowed: inout Bool) {
         var note: GardenPages.TeachersNote?
         if policy.explainBlocks {
             // Rule ids come from the config: keep only characters safe in a header.
@@ -528,14 +523,19 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             teachingHeader = "X-Garden-Rule: \(safeID)\r\n"
             note = GardenPages.TeachersNote(rule: decision.ruleID, reason: decision.reason, visitorClass: visitorClass)
         }
-        if decision.action == .allow {
-            allowed = true
-            return
-        }
+        guard decision.action != .allow else { return false }
+        answerCensored(decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest)
+        return true
+    }
+
+    /// The answer of a censor style other than `allow`.
+    private func answerCensored(
+        _ decision: Decision, target: RequestTarget, policy: Policy, note: GardenPages.TeachersNote?, isHEAD: Bool, isProxyRequest: Bool
+    ) {
         let pages = sites.pages
         switch decision.action {
         case .allow:
-            allowed = true
+            break  // answered by the caller (`carryOut` does not come here)
         case .block:
             let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { pages.blocked(target.host.name, teachersNote: note) }
             return sendBody(.forbidden, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
@@ -563,14 +563,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .reset:
             closing = true
             recordEvent(bytes: 0)
-            // SO_LINGER with a zero timeout makes close send a TCP RST instead of a FIN.
-            let channel = context.channel
-            if let socket = channel as? any SocketOptionProvider {
-                socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                channel.close(promise: nil)
-            }
-            return
+            Self.reset(context.channel)
         case .authenticate:
             return challenge(host: target.host.name, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: nil, teachersNote: note)
         case .stall(let duration):
@@ -580,9 +573,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Stalls are rare: a timer of their own ends them on time, whatever the clock tick.
             let channel = context.channel
             context.eventLoop.scheduleTask(in: TimeAmount(duration)) { channel.close(promise: nil) }
-            return
         }
-
     }
 
     // MARK: - Rewriting
@@ -599,7 +590,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let page = HTMLRewriter.rewrite(
             file.body.readableBytesView, plan: rewrite.plan,
             isReachable: PageRewrite.reachability(
-                policy: policy, facts: facts, leavesGarden: garden.upstreamSettings.letsOut(facts.visitorClass)
+                policy: policy, facts: facts, leavesGarden: garden.upstream?.settings.letsOut(facts.visitorClass) ?? false
             ) { sites.site(for: $0)?.zone }
         )
         let served = RewriteCache.file(from: page, original: file)
@@ -613,7 +604,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// connections once it answers — after the TLS ClientHello's server name (SNI) has
     /// been put to the censor too, so that `CONNECT allowed:443` carrying SNI `blocked`
     /// is caught, as the Great Firewall does.
-    private func openTunnel(to target: RequestTarget, facts: RequestFacts, policy: Policy) {
+    private func openTunnel(to target: RequestTarget, facts: RequestFacts, policy: Policy, settings: UpstreamSettings) {
         awaitingTunnel = true
         let (clientGlue, upstreamGlue) = GlueHandler.matchedPair()
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -621,7 +612,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The upstream channel is made on this loop, so its end of the glue is used there only.
         let upstreamEnd = NIOLoopBound(upstreamGlue, eventLoop: eventLoop)
         TunnelDialer.connect(
-            host: target.host.name, port: target.host.port ?? 443, settings: garden.upstreamSettings, on: eventLoop
+            host: target.host.name, port: target.host.port ?? 443, settings: settings, on: eventLoop
         ) { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(upstreamEnd.value) }
         }.whenComplete { result in
@@ -718,12 +709,18 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         ))
         garden.audit.record(record)
         upstream.close(promise: nil)
-        if let socket = client as? any SocketOptionProvider {
-            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in client.close(promise: nil) }
-        } else {
-            client.close(promise: nil)
-        }
+        Self.reset(client)
         return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+    }
+
+    /// Closes `channel` with a TCP RST instead of a FIN (SO_LINGER with a zero timeout):
+    /// the `reset` censor style, and a tunnel caught by its server name.
+    private static func reset(_ channel: any Channel) {
+        if let socket = channel as? any SocketOptionProvider {
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
     }
 
     // MARK: - Accounts

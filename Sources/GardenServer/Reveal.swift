@@ -63,7 +63,7 @@ public struct Reveal: Sendable {
             return Reveal(lines: lines, original: original, filtered: original)
         }
         let rewriters = decision.trace.compactMap { check -> String? in
-            guard case .addedEffects(let effects) = check.outcome, effects.contains(where: { if case .rewrite = $0 { true } else { false } })
+            guard case .addedEffects(let effects) = check.outcome, effects.contains(where: \.isRewrite)
             else { return nil }
             return check.ruleID
         }

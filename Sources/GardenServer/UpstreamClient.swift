@@ -82,10 +82,12 @@ final class UpstreamClient: Sendable {
             switch result {
             case .success(let addresses):
                 fetch.attempt(addresses[...], client: client, deadline: deadline, lastError: nil)
-            case .failure(TunnelDialer.Failure.forbidden(let host, let address, let reason)):
-                fetch.fail(.forbidden("the garden does not connect to \(host): it resolves to \(address), \(reason)"))
             case .failure(let error):
-                fetch.fail(.unreachable("\(error)"))
+                if case TunnelDialer.Failure.forbidden = error {
+                    fetch.fail(.forbidden("\(error)"))
+                } else {
+                    fetch.fail(.unreachable("\(error)"))
+                }
             }
         }
         return fetch

@@ -51,9 +51,10 @@ final class UpstreamFetch {
             return fail(.unreachable("the request cannot be sent on (\(error))"))
         }
         let delegate = UpstreamResponseDelegate(fetch: NIOLoopBound(self, eventLoop: eventLoop))
-        // The callbacks come on this connection's loop; the connection to the real host may
-        // be a kept-alive one from another loop (requiring this loop's would open and close
-        // a connection per fetch: AsyncHTTPClient does not pool such "overflow" connections).
+        // `client` is this loop's own (see UpstreamClient), so the callbacks and the
+        // connection share the loop. Requiring the loop instead (`.delegateAndChannel`)
+        // would open and close a connection per fetch: AsyncHTTPClient does not pool such
+        // "overflow" connections.
         let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegate(on: eventLoop))
         self.task = task
         let bound = NIOLoopBound(self, eventLoop: eventLoop)

@@ -69,14 +69,16 @@ struct UpstreamRequest: Sendable {
 
     /// The header lines of the real host's answer to pass to the browser: hop-by-hop
     /// fields and those named in its `Connection` left out, `Via` added when asked for.
-    /// `Content-Length` is left to the caller, which frames the body.
-    static func returnedFieldLines(_ headers: HTTPHeaders, via: Bool) -> String {
+    /// `Content-Length` is left to the caller, which frames the body; `omitting` names
+    /// further fields (lower-case) to leave out.
+    static func returnedFieldLines(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = []) -> String {
         let fields = headers.map { (name: $0.name, value: $0.value) }
         let named = connectionOptions(fields)
         var lines = ""
         for (name, value) in fields {
             let lowered = name.lowercased()
-            if responseFieldsNotForwarded.contains(lowered) || named.contains(lowered) || lowered == "content-length" { continue }
+            if responseFieldsNotForwarded.contains(lowered) || named.contains(lowered) || lowered == "content-length"
+                || omitting.contains(lowered) { continue }
             lines += "\(name): \(value)\r\n"
         }
         if via { lines += "Via: \(viaValue)\r\n" }

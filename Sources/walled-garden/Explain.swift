@@ -73,15 +73,14 @@ struct Explain: ParsableCommand {
             let what = isTunnel ? "the tunnel" : "the page"
             if upstream.letsOut(facts.visitorClass) {
                 var line = "Then: \(what) comes from the real host (upstream: direct), if the SSRF guard lets its address through"
-                if !isTunnel, !policy.contentKeywords.isEmpty || decision.effects.contains(where: { $0.name == "rewrite" }) {
+                if !isTunnel, upstream.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || decision.effects.contains(where: \.isRewrite) {
                     line += "; an HTML page up to \(upstream.inspectLimitBytes / 1024) KiB is read by the censor first"
                 }
                 print(line + ".")
-            } else if upstream.mode == .direct {
-                print("Then: the garden has no way out for \(facts.visitorClass) visitors (upstream classes in garden.yaml): "
-                    + (isTunnel ? "502 Bad Gateway." : "the in-world page \"this address does not exist\" (404)."))
             } else {
-                print("Then: the garden has no way out (upstream is off in garden.yaml): "
+                let why = upstream.mode == .direct
+                    ? "for \(facts.visitorClass) visitors (upstream classes in garden.yaml)" : "(upstream is off in garden.yaml)"
+                print("Then: the garden has no way out \(why): "
                     + (isTunnel ? "502 Bad Gateway." : "the in-world page \"this address does not exist\" (404)."))
             }
         }
