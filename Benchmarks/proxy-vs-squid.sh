@@ -85,7 +85,7 @@ cp "$work/blocked.txt" "$work/Config/lists/blocked.txt"
 cat >"$work/Config/garden.yaml" <<YAML
 listeners: [127.0.0.1:18297]
 portal: kwangmyong.kp
-upstream: {mode: direct, allow: [127.0.0.1/32]}
+upstream: {mode: direct, allow: [127.0.0.1/32], classes: [visitor]}
 YAML
 cat >"$work/Config/policy.yaml" <<YAML
 classes: {visitor: Everyone.}

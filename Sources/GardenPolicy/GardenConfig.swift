@@ -224,7 +224,7 @@ public struct GardenConfig: Sendable, Equatable {
     }
 
     private static func parseLimits(_ node: ConfigNode, into limits: inout ServerLimits) {
-        let allowed = ["max_uri", "max_headers", "request_timeout", "idle_timeout", "max_connections", "shutdown_grace"]
+        let allowed = ["max_uri", "max_headers", "request_timeout", "idle_timeout", "max_connections", "max_connections_per_client", "shutdown_grace"]
         guard let keys = node.mapping("limits", allowed: allowed) else { return }
         if let value = keys["max_uri"]?.byteCount("max_uri", in: 256...(1 << 20)) { limits.maxURIBytes = value }
         if let value = keys["max_headers"]?.byteCount("max_headers", in: 1024...(1 << 20)) { limits.maxHeaderBytes = value }
@@ -235,6 +235,9 @@ public struct GardenConfig: Sendable, Equatable {
             limits.idleTimeout = value
         }
         if let value = keys["max_connections"]?.integer("max_connections", in: 1...1_000_000) { limits.maxConnections = value }
+        if let value = keys["max_connections_per_client"]?.integer("max_connections_per_client", in: 1...1_000_000) {
+            limits.maxConnectionsPerClient = value
+        }
         if let value = keys["shutdown_grace"]?.duration("shutdown_grace", in: .zero...(.seconds(600))) {
             limits.shutdownGrace = value
         }

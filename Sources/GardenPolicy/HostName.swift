@@ -39,8 +39,11 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
         if bytes.first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return nil }
             let literal = bytes[1..<close]
+            // An IPv6 address, strictly (RFC 3986's IP-literal; IPvFuture and zone
+            // identifiers are not accepted): `[::::::]` is no host.
             guard literal.count <= 45, literal.contains(UInt8(ascii: ":")),
-                  literal.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+                  literal.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
+                  IPAddressRange.parseAddress(String(decoding: literal, as: UTF8.self))?.count == 16
             else { return nil }
             if close + 1 < bytes.count {
                 guard bytes[close + 1] == UInt8(ascii: ":"), let parsed = Self.port(bytes[(close + 2)...]) else { return nil }

@@ -40,11 +40,16 @@ public struct RequestTarget: Sendable, Equatable {
     /// The path and query exactly as sent (still percent-encoded), always starting with `/`;
     /// `*` for asterisk-form and empty for authority-form.
     public var pathAndQuery: String
+    /// An absolute-form target with the `https` scheme. The teaching tools read such URLs
+    /// as the page they name; the data plane refuses them (a browser asks a proxy for
+    /// https pages with CONNECT, and fetching one over http would downgrade it).
+    public var isHTTPS: Bool
 
-    public init(form: Form, host: HostName, pathAndQuery: String) {
+    public init(form: Form, host: HostName, pathAndQuery: String, isHTTPS: Bool = false) {
         self.form = form
         self.host = host
         self.pathAndQuery = pathAndQuery
+        self.isHTTPS = isHTTPS
     }
 
     /// Reads a target from the request line and the `Host` header values.
@@ -88,6 +93,6 @@ public struct RequestTarget: Sendable, Equatable {
         var rest = String(afterScheme[authorityEnd...])
         if let fragment = rest.firstIndex(of: "#") { rest = String(rest[..<fragment]) }
         if rest.first != "/" { rest = "/" + rest }
-        return .success(RequestTarget(form: .absolute, host: host, pathAndQuery: rest))
+        return .success(RequestTarget(form: .absolute, host: host, pathAndQuery: rest, isHTTPS: scheme == "https"))
     }
 }

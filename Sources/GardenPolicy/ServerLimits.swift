@@ -13,6 +13,11 @@ public struct ServerLimits: Sendable, Equatable {
     public var idleTimeout: Duration = .seconds(60)
     /// Open client connections at once; further connections get 503 and are closed.
     public var maxConnections: Int = 1024
+    /// Open connections from one client address at once; further ones get 503 and are
+    /// closed. Room for a teacher's three browsers on loopback (a browser keeps up to 32
+    /// connections to a proxy), far below `maxConnections`, so that one student's client
+    /// cannot hold every connection.
+    public var maxConnectionsPerClient: Int = 128
     /// Time in-flight requests get to finish after SIGINT/SIGTERM.
     public var shutdownGrace: Duration = .seconds(10)
 

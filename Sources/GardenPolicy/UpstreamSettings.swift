@@ -39,7 +39,10 @@ public struct UpstreamSettings: Sendable, Equatable {
     /// Add `Via: 1.1 walled-garden` to what goes out and what comes back (RFC 9110 §7.6.3).
     public var via = true
     public var forwardedFor: ForwardedFor = .remove
-    /// The visitor classes that may leave the garden; nil: every class the policy lets out.
+    /// The visitor classes that may leave the garden. garden.yaml must name them with
+    /// `mode: direct` (a shipped rule set that keeps citizens off the simulated outside
+    /// sites would otherwise let them reach the real web); nil only in code: every class
+    /// the policy lets out.
     public var classes: Set<String>?
 
     public init() {}
@@ -93,6 +96,14 @@ public struct UpstreamSettings: Sendable, Equatable {
                 named.insert(name)
             }
             settings.classes = named
+        } else if settings.mode == .direct, let modeNode = keys["mode"] {
+            // Who may leave is said, never implied: a policy written for the simulated
+            // sites says nothing of the real web.
+            let example = known.map { " (classes are \($0.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")))" } ?? ""
+            modeNode.error(
+                "upstream: direct needs `classes:`, the visitor classes that may leave for the real internet, "
+                    + "e.g. classes: [official, foreigner]\(example)"
+            )
         }
         return settings
     }

@@ -74,6 +74,7 @@ final class CredentialChecker: Sendable {
         let hash = account?.passwordHash ?? decoy
         return pool.runIfActive(eventLoop: eventLoop) { [self] () -> Verdict in
             defer { queued.withLockedValue { $0 -= 1 } }
+            PasswordVerifier.lowerThisThreadsPriority()  // the event loops come first
             checksPerformed.withLockedValue { $0 += 1 }
             guard let hash, hash.verify(credentials.password), let account else { return .rejected }
             remember(credentials, hash: hash)

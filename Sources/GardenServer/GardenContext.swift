@@ -27,9 +27,10 @@ final class GardenContext: Sendable {
     /// Connection handlers alive in memory: back to zero once every connection has
     /// closed (a test holds the server to that, so no connection can leak).
     let liveHandlers = Atomic<Int>(0)
-    /// The ports the garden listens on, once bound: a proxy request for one of them on a
-    /// local address is for the garden itself, never fetched through its way out.
-    let listenerPorts = Mutex<Set<Int>>([])
+    /// The ports the garden listens on (its listeners, once bound, and the teacher's
+    /// desk): on a local address they are the garden itself, never fetched or tunnelled
+    /// to through its way out.
+    let itself: GardenItself
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(
@@ -38,7 +39,9 @@ final class GardenContext: Sendable {
         group: any EventLoopGroup
     ) {
         self.tunnelPorts = tunnelPorts
-        self.upstream = upstream.mode == .direct ? UpstreamClient(settings: upstream, group: group) : nil
+        let itself = GardenItself()
+        self.itself = itself
+        self.upstream = upstream.mode == .direct ? UpstreamClient(settings: upstream, itself: itself, group: group) : nil
         self.policies = PolicyStore(policy, pages: pages, registry: registry)
         self.library = library
         self.limits = limits

@@ -100,8 +100,22 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     var upstreamAnswerIsHEAD = false
     var upstreamClientMinorVersion = 1
 
-    init(garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String) {
+    /// The connection's slot: told when the connection is idle, so that a full garden
+    /// closes idle connections first.
+    private let ticket: ConnectionLimiter.Ticket?
+    /// Answering stopped because the client does not read its answers: more than a
+    /// high-water mark of them is unsent. Reading and answering go on below the low mark.
+    private var backedUp = false
+    /// Unsent answer bytes above which a connection's further requests wait (nginx and
+    /// NIO's pipelining handler stop reading likewise), and below which they go on: the
+    /// channel's write-buffer water marks, and the same for what a throttle holds back.
+    static let unsentHighWater = 256 * 1024
+    static let unsentLowWater = 64 * 1024
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: unsentLowWater, high: unsentHighWater)
+
+    init(garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String, ticket: ConnectionLimiter.Ticket? = nil) {
         self.garden = garden
+        self.ticket = ticket
         self.listener = listener
         self.sites = sites
         self.persona = persona
@@ -151,6 +165,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // After the last request only its body, if it is being collected, is read.
         guard !closing || upstreamBody != nil else { return }
         var buffer = unwrapInboundIn(data)
+        ticket?.markBusy()
         if var earlier = pending {
             pending = nil
             earlier.writeBuffer(&buffer)
@@ -160,10 +175,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             takeUpstreamBody(from: &buffer)
             if buffer.readableBytes == 0 { return }
         }
-        if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
-            // The request before is waiting for its password check, its tunnel or its fetch:
-            // keep what follows, and stop reading if a client piles up more than a request
-            // head's worth.
+        if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream || backedUp {
+            // The request before is waiting for its password check, its tunnel or its fetch,
+            // or the client is not reading its answers: keep what follows, and stop reading
+            // if a client piles up more than a request head's worth.
             pending = buffer
             if buffer.readableBytes > garden.limits.maxHeaderBytes + garden.limits.maxURIBytes {
                 context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
@@ -216,6 +231,13 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 // unless the next request has begun in the same bytes.
                 idleSince = .now()
                 requestStarted = buffer.readableBytes > 0 ? idleSince : nil
+                if !context.channel.isWritable || (throttle?.queuedBytes ?? 0) > Self.unsentHighWater {
+                    // The client sends requests faster than it reads their answers (a
+                    // pipelined flood): what it sent waits, and so does the socket, until
+                    // the answers drain below the low-water mark.
+                    holdBackForUnreadAnswers(keeping: buffer)
+                    return
+                }
             }
         }
     }
@@ -225,6 +247,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             needsFlush = false
             context.flush()
         }
+        // Answered, and the answers taken by the socket: waiting for the next request.
+        if let ticket, requestStarted == nil, isIdle { ticket.markIdle(since: idleSince) }
         context.fireChannelReadComplete()
     }
 
@@ -249,6 +273,16 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let eviction = event as? EvictIdleConnection {
+            // The garden is full and this connection has waited longest for a request.
+            if isIdle {
+                ticket?.markBusy()  // its slot is gone: never chosen again
+                context.close(promise: nil)
+            } else {
+                eviction.readmit()
+            }
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             if awaitingUpstream {
                 // A fetch in flight finishes its answer; the connection closes after it.
@@ -289,7 +323,11 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // take minutes. Only a client that reads nothing for a whole idle timeout is dropped
         // (nginx's send_timeout).
         // Bytes a throttle holds back are being sent too, slowly.
-        let unsent = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) + (throttle?.queuedBytes ?? 0)
+        let unsent = unsentBytes
+        if backedUp, unsent <= Self.unsentLowWater {
+            // A throttle drains without a writability change: the clock notices.
+            resumeAfterUnreadAnswers()
+        }
         if unsent > 0 {
             if unsent != unsentAtLastTick {
                 unsentAtLastTick = unsent
@@ -311,7 +349,52 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         } else if now - idleSince >= TimeAmount(garden.limits.idleTimeout) {
             context.close(promise: nil)
+        } else if isIdle {
+            ticket?.markIdle(since: idleSince)
         }
+    }
+
+    /// Answer bytes not yet taken by the client's socket: queued in the channel, or held
+    /// back by a throttle.
+    var unsentBytes: Int {
+        ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) + (throttle?.queuedBytes ?? 0)
+    }
+
+    /// Whether the connection only waits for a request: nothing being received, answered,
+    /// fetched, checked or sent. Such a connection may be closed to make room for another.
+    private var isIdle: Bool {
+        requestStarted == nil && pending == nil && !stalling && !awaitingCredentialCheck && !awaitingTunnel
+            && !awaitingUpstream && upstreamBody == nil && !backedUp && unsentBytes == 0
+    }
+
+    // MARK: - Back-pressure
+
+    /// Stops answering and reading: `rest` (the requests not yet answered) waits.
+    private func holdBackForUnreadAnswers(keeping rest: ByteBuffer) {
+        backedUp = true
+        if rest.readableBytes > 0 { pending = rest }
+        if !readingPaused {
+            readingPaused = true
+            context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+        }
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    /// The client has read its answers down to the low-water mark: the requests that
+    /// waited are answered and reading goes on.
+    private func resumeAfterUnreadAnswers() {
+        backedUp = false
+        continueWithPending()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if backedUp, context.channel.isWritable, unsentBytes <= Self.unsentLowWater {
+            resumeAfterUnreadAnswers()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func requestTimedOut() {
@@ -348,6 +431,13 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         ) {
         case .success(let parsed): target = parsed
         case .failure(let problem): return sendError(.badRequest, reason: problem.description, isHEAD: isHEAD, close: true)
+        }
+        if target.isHTTPS {
+            // Never a silent downgrade: https goes through a tunnel or not at all.
+            return sendError(
+                .badRequest, reason: "the garden's proxy fetches http:// URLs only; a browser asks for https:// pages with CONNECT",
+                isHEAD: isHEAD, close: closing
+            )
         }
 
         let isTunnel = head.method == .connect
@@ -501,7 +591,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// through the way out (which would ask the garden of itself).
     private func isGardenItself(_ host: HostName) -> Bool {
         let port = host.port ?? 80
-        guard port == context.channel.localAddress?.port || garden.listenerPorts.withLock({ $0.contains(port) }) else { return false }
+        guard port == context.channel.localAddress?.port || garden.itself.isListener(port: port) else { return false }
         if host.name == "localhost" { return true }
         guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
         let own = context.channel.localAddress?.ipAddress.flatMap(IPAddressRange.parseAddress)
@@ -612,7 +702,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The upstream channel is made on this loop, so its end of the glue is used there only.
         let upstreamEnd = NIOLoopBound(upstreamGlue, eventLoop: eventLoop)
         TunnelDialer.connect(
-            host: target.host.name, port: target.host.port ?? 443, settings: settings, on: eventLoop
+            host: target.host.name, port: target.host.port ?? 443, settings: settings, itself: garden.itself, on: eventLoop
         ) { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(upstreamEnd.value) }
         }.whenComplete { result in
@@ -708,14 +798,17 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             host: named.host, zone: named.zone?.rawValue, rule: decision.ruleID, action: "reset", status: 0, bytes: 0
         ))
         garden.audit.record(record)
-        upstream.close(promise: nil)
+        // The browser's side first: closing the real host's side first would close the
+        // browser's through the glue, normally (FIN), before the reset is set.
         Self.reset(client)
+        upstream.close(promise: nil)
         return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
     }
 
     /// Closes `channel` with a TCP RST instead of a FIN (SO_LINGER with a zero timeout):
     /// the `reset` censor style, and a tunnel caught by its server name.
     private static func reset(_ channel: any Channel) {
+        // (On the channel's loop the option is set at once, before the close.)
         if let socket = channel as? any SocketOptionProvider {
             socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
         } else {
@@ -759,7 +852,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
-        if readingPaused, !awaitingCredentialCheck, !awaitingUpstream {
+        if readingPaused, !awaitingCredentialCheck, !awaitingUpstream, !backedUp {
             readingPaused = false
             context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
             context.read()

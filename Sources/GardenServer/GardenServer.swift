@@ -45,7 +45,7 @@ public final class GardenServer: Sendable {
         )
         self.listeners = config.listeners
         self.group = group
-        self.connections = ConnectionLimiter(limit: config.limits.maxConnections)
+        self.connections = ConnectionLimiter(limit: config.limits.maxConnections, perClient: config.limits.maxConnectionsPerClient)
         self.quiesce = ServerQuiescingHelper(group: group)
         self.channels = ListeningChannels()
     }
@@ -64,7 +64,7 @@ public final class GardenServer: Sendable {
                 channels.append(channel)
                 if let local = channel.localAddress {
                     bound.append(local)
-                    if let port = local.port { garden.listenerPorts.withLock { _ = $0.insert(port) } }
+                    if let port = local.port { garden.itself.addListener(port: port) }
                 }
             } catch {
                 for channel in channels.all { try? await channel.close() }
@@ -97,6 +97,12 @@ public final class GardenServer: Sendable {
         garden.policies.replace(with: config.policy, pages: pages, registry: config.sites)
     }
 
+    /// Tells the garden that its teacher's desk listens at `port`: never reached through
+    /// the garden's way out, whatever the SSRF guard's allow-list says.
+    public func deskListens(at port: Int) {
+        garden.itself.addDesk(port: port)
+    }
+
     /// The audit events: log, live feed, statistics and metrics.
     public var audit: AuditTrail { garden.audit }
 
@@ -105,6 +111,9 @@ public final class GardenServer: Sendable {
 
     /// Open client connections now (for tests and the dashboard).
     public var openConnections: Int { connections.count }
+
+    /// Client addresses with a connection open now.
+    public var connectedClients: Int { connections.clients }
 
     /// Connection handlers still in memory; zero once every connection has closed.
     public var liveConnectionHandlers: Int { garden.liveHandlers.load(ordering: .relaxed) }
@@ -141,15 +150,24 @@ public final class GardenServer: Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: GardenHTTPHandler.writeBufferWaterMark)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard connections.admit() else {
+                    let ticket: ConnectionLimiter.Ticket
+                    switch connections.admit(client: channel.remoteAddress?.ipAddress ?? "-", channel: channel) {
+                    case .admitted(let admitted):
+                        ticket = admitted
+                    case .tooManyFromClient:
+                        let message = "Too many connections from your address (at most \(connections.perClient)); close some and try again.\n"
+                        try channel.pipeline.syncOperations.addHandler(OverloadHandler(message: message))
+                        return
+                    case .full:
                         try channel.pipeline.syncOperations.addHandler(OverloadHandler())
                         return
                     }
-                    channel.closeFuture.whenComplete { _ in connections.release() }
+                    channel.closeFuture.whenComplete { _ in connections.release(ticket) }
                     let handler = GardenHTTPHandler(
-                        garden: garden, sites: garden.sites(on: channel.eventLoop), persona: persona, listener: listener
+                        garden: garden, sites: garden.sites(on: channel.eventLoop), persona: persona, listener: listener, ticket: ticket
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -174,8 +192,14 @@ final class OverloadHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private let message: String
+
+    init(message: String = "The garden is busy; try again in a moment.\n") {
+        self.message = message
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        let body = "The garden is busy; try again in a moment.\n"
+        let body = message
         var buffer = context.channel.allocator.buffer(capacity: 256)
         buffer.writeString(
             "HTTP/1.1 503 Service Unavailable\r\nServer: walled-garden\r\nRetry-After: 1\r\n"

@@ -49,14 +49,15 @@ extension TeacherDesk {
             return try await flipSwitch(request, session: session)
         }
         router.get("metrics") { [self] request, context in
-            let client = context.remoteAddress?.ipAddress ?? "unknown"
             if session(of: request) == nil {
-                // Password guesses here back off like those on the login page.
-                if let wait = sessions.waitBeforeLogin(client: client) {
+                switch await metricsCredentials(request, client: context.remoteAddress?.ipAddress ?? "unknown") {
+                case .good:
+                    break
+                case .wait(let wait):
                     return Response(status: .tooManyRequests, headers: [.retryAfter: "\(Int(wait.components.seconds) + 1)"])
-                }
-                guard try await metricsCredentialsAreGood(request) else {
-                    if request.headers[.authorization] != nil { sessions.recordFailure(client: client) }
+                case .busy:
+                    return Response(status: .serviceUnavailable, headers: [.retryAfter: "1"])
+                case .bad:
                     return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"teacher\", charset=\"UTF-8\""])
                 }
             }
@@ -297,16 +298,29 @@ extension TeacherDesk {
 
     // MARK: - Metrics
 
-    /// `Authorization: Basic` with any name and the teacher's password.
-    func metricsCredentialsAreGood(_ request: Request) async throws -> Bool {
+    /// What a `/metrics` request's credentials come to.
+    enum MetricsCredentials {
+        case good
+        case bad
+        /// Too many wrong guesses from this address: wait this long.
+        case wait(Duration)
+        /// The desk's password thread has too much waiting.
+        case busy
+    }
+
+    /// `Authorization: Basic` with any name and the teacher's password. Guesses back off
+    /// like those on the login page, counted before the password is hashed.
+    func metricsCredentials(_ request: Request, client: String) async -> MetricsCredentials {
         guard let field = request.headers[.authorization], let credentials = BasicCredentials(fieldValue: field),
               let hash = settings.passwordHash
-        else { return false }
-        if checkedMetricsCredentials.knows(field) { return true }
-        let password = credentials.password
-        let good = try await NIOThreadPool.singleton.runIfActive { hash.verify(password) }
-        if good { checkedMetricsCredentials.remember(field) }
-        return good
+        else { return .bad }
+        if checkedMetricsCredentials.knows(field) { return .good }
+        if let wait = sessions.reserveLoginAttempt(client: client) { return .wait(wait) }
+        guard let good = await passwords.verify(credentials.password, against: hash) else { return .busy }
+        guard good else { return .bad }
+        sessions.forgiveAttempts(client: client)
+        checkedMetricsCredentials.remember(field)
+        return .good
     }
 }
 

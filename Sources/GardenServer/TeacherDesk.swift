@@ -37,6 +37,9 @@ public final class TeacherDesk: Sendable {
     /// HTTP Basic credentials for `/metrics` already checked, so a scraper costs one
     /// scrypt, not one per scrape: an HMAC of the header under a per-process key.
     let checkedMetricsCredentials = MetricsCredentialMemo()
+    /// The desk's own scrypt thread: a flood of wrong logins waits here, never on the
+    /// pool that resolves the way out's names, and never ahead of the event loops.
+    let passwords = PasswordVerifier(threads: 1, maxWaiting: 8)
 
     static let sessionCookie = "garden_teacher"
     static let loginCookie = "garden_login"
@@ -76,12 +79,15 @@ public final class TeacherDesk: Sendable {
             feed?.finishAll()
             Task { await group.triggerGracefulShutdown() }
         }
+        await passwords.shutdown()
     }
 
     // MARK: - Routes
 
     func makeRouter() -> Router<TeacherRequestContext> {
-        let router = Router(context: TeacherRequestContext.self)
+        // HEAD is answered for every page (as GET without the body).
+        let router = Router(context: TeacherRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: DeskResponseHeaders())
         router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("login") { [self] request, _ in loginPage(problem: nil, status: .ok) }
         router.post("login") { [self] request, context in try await login(request, context: context) }
@@ -104,12 +110,6 @@ public final class TeacherDesk: Sendable {
 
     func login(_ request: Request, context: TeacherRequestContext) async throws -> Response {
         let client = context.remoteAddress?.ipAddress ?? "unknown"
-        if let wait = sessions.waitBeforeLogin(client: client) {
-            let seconds = Int((Double(wait.components.seconds) + 1).rounded(.down))
-            var response = loginPage(problem: "Too many failed logins; try again in \(seconds) s.", status: .tooManyRequests)
-            response.headers[.retryAfter] = "\(seconds)"
-            return response
-        }
         let form = try await Self.form(request)
         // The login form's token must be one we handed out, and match its cookie.
         guard let token = form["csrf"], let cookie = Self.cookie(Self.loginCookie, in: request),
@@ -117,11 +117,21 @@ public final class TeacherDesk: Sendable {
         else {
             return loginPage(problem: "The form has expired; please try again.", status: .forbidden)
         }
+        // The attempt is counted before the password is hashed, so parallel guesses
+        // cannot all slip in ahead of the back-off.
+        if let wait = sessions.reserveLoginAttempt(client: client) {
+            let seconds = Int((Double(wait.components.seconds) + 1).rounded(.down))
+            var response = loginPage(problem: "Too many failed logins; try again in \(seconds) s.", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        }
         let password = Array((form["password"] ?? "").utf8)
-        let hash = settings.passwordHash
-        let correct = try await NIOThreadPool.singleton.runIfActive { hash?.verify(password) ?? false }
+        guard let hash = settings.passwordHash, let correct = await passwords.verify(password, against: hash) else {
+            var response = loginPage(problem: "The desk is busy checking passwords; try again in a moment.", status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
         guard correct else {
-            sessions.recordFailure(client: client)
             logger.notice("failed teacher login", metadata: ["client": "\(client)"])
             return loginPage(problem: "Wrong password.", status: .unauthorized)
         }

@@ -50,23 +50,38 @@ final class TeacherSessions: Sendable {
         state.withLock { $0.loginForms.removeValue(forKey: token) != nil }
     }
 
-    /// How long `client` must wait before trying again: nothing for the first few
-    /// failures, then 1, 2, 4, ... seconds after the last one, up to 15 minutes.
-    func waitBeforeLogin(client: String) -> Duration? {
-        state.withLock { state in
-            guard let failures = state.failures[client], failures.count >= Self.freeAttempts else { return nil }
-            let penalty = Duration.seconds(min(900, 1 << min(20, failures.count - Self.freeAttempts)))
-            let elapsed = ContinuousClock.now - failures.last
-            return elapsed < penalty ? penalty - elapsed : nil
+    /// Takes a login attempt for `client` before its password is checked, or says how
+    /// long it must wait first: nothing for the first few attempts, then 1, 2, 4, ...
+    /// seconds after the last one, up to 15 minutes.
+    ///
+    /// The attempt counts as a failure from the moment it is taken (a success forgets
+    /// them all), in the same lock as the check: forty parallel guesses cannot all pass
+    /// the check before the first of them is counted.
+    func reserveLoginAttempt(client: String) -> Duration? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if let failures = state.failures[client], failures.count >= Self.freeAttempts {
+                let penalty = Duration.seconds(min(900, 1 << min(20, failures.count - Self.freeAttempts)))
+                let elapsed = now - failures.last
+                if elapsed < penalty { return penalty - elapsed }
+            }
+            if state.failures.count >= Self.maxRemembered {
+                // Keyed by address: a flood from many addresses forgets the long-quiet ones.
+                state.failures = state.failures.filter { now - $0.value.last < .seconds(900) }
+                if state.failures.count >= Self.maxRemembered { state.failures.removeAll() }
+            }
+            state.failures[client] = ((state.failures[client]?.count ?? 0) + 1, now)
+            return nil
         }
     }
 
-    func recordFailure(client: String) {
-        state.withLock { state in
-            let count = (state.failures[client]?.count ?? 0) + 1
-            state.failures[client] = (count, .now)
-        }
+    /// The client's password was right: its attempts are forgotten.
+    func forgiveAttempts(client: String) {
+        state.withLock { _ = $0.failures.removeValue(forKey: client) }
     }
+
+    /// Addresses whose failed attempts are remembered at most.
+    static let maxRemembered = 10_000
 
     /// A new session after a successful login; the client's failures are forgotten.
     func start(client: String) -> (token: String, csrf: String) {

@@ -29,26 +29,29 @@ enum TunnelDialer {
     /// answers; `initializer` sets up the new channel (the tunnel's other glue end).
     /// `connect_timeout` bounds the whole dial: every address tried shares it.
     static func connect(
-        host: String, port: Int, settings: UpstreamSettings, on eventLoop: any EventLoop,
+        host: String, port: Int, settings: UpstreamSettings, itself: GardenItself, on eventLoop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
         let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
-        return guardedAddresses(host: host, port: port, settings: settings, on: eventLoop).flatMap { addresses in
+        return guardedAddresses(host: host, port: port, settings: settings, itself: itself, on: eventLoop).flatMap { addresses in
             attempt(addresses[...], host: host, deadline: deadline, on: eventLoop, initializer: initializer, lastError: nil)
         }
     }
 
-    /// The addresses of `host`, every one of them passed by the SSRF guard; fails with
-    /// `forbidden` if any is refused (DNS answers can change between lookups, so one
-    /// forbidden address refuses the name), or `cannotResolve` if there are none.
+    /// The addresses of `host`, every one of them passed by the SSRF guard and none the
+    /// garden itself; fails with `forbidden` if any is refused (DNS answers can change
+    /// between lookups, so one forbidden address refuses the name) or cannot be read,
+    /// or `cannotResolve` if there are none.
     static func guardedAddresses(
-        host: String, port: Int, settings: UpstreamSettings, on eventLoop: any EventLoop
+        host: String, port: Int, settings: UpstreamSettings, itself: GardenItself, on eventLoop: any EventLoop
     ) -> EventLoopFuture<[SocketAddress]> {
         resolve(host: host, port: port, on: eventLoop).flatMapThrowing { addresses in
             guard !addresses.isEmpty else { throw Failure.cannotResolve(host) }
             for address in addresses {
-                guard let bytes = address.ipAddress.flatMap(IPAddressRange.parseAddress) else { continue }
-                if let reason = settings.guardrail.refusal(for: bytes) {
+                guard let bytes = address.ipAddress.flatMap(IPAddressRange.parseAddress) else {
+                    throw Failure.forbidden(host: host, address: "\(address)", reason: "an address the garden cannot read")
+                }
+                if let reason = itself.refusal(for: bytes, port: port) ?? settings.guardrail.refusal(for: bytes) {
                     throw Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason)
                 }
             }

@@ -20,6 +20,8 @@ import NIOHTTP1
 /// and reused, as a browser's would be.
 final class UpstreamClient: Sendable {
     let settings: UpstreamSettings
+    /// The garden's own ports, never fetched from.
+    let itself: GardenItself
     /// A client per event loop of the group, by the loop's identity.
     private let clients: [ObjectIdentifier: HTTPClient]
     /// For a loop outside the group (not expected): shared by all.
@@ -39,8 +41,9 @@ final class UpstreamClient: Sendable {
         }
     }
 
-    init(settings: UpstreamSettings, group: any EventLoopGroup) {
+    init(settings: UpstreamSettings, itself: GardenItself, group: any EventLoopGroup) {
         self.settings = settings
+        self.itself = itself
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(settings.readTimeout)),
@@ -77,7 +80,7 @@ final class UpstreamClient: Sendable {
         let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
         let bound = NIOLoopBound(fetch, eventLoop: eventLoop)
         let client = clients[ObjectIdentifier(eventLoop)] ?? fallback
-        TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, on: eventLoop).whenComplete { result in
+        TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, itself: itself, on: eventLoop).whenComplete { result in
             let fetch = bound.value
             switch result {
             case .success(let addresses):

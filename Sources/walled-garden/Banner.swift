@@ -33,6 +33,9 @@ struct Banner {
         lines.append("              or set a browser's HTTP proxy to \(hostPort)")
         if let teacher = config.teacher {
             lines.append("  Teacher's desk (password in garden.yaml): http://\(teacher.address)/")
+            if !teacher.address.isLoopback {
+                lines.append("              Warning: the desk listens beyond loopback; anyone on the network can reach its login page.")
+            }
         } else {
             lines.append("  Teacher's desk: off; give it a password in garden.yaml (teacher: {password: ...},")
             lines.append("              from walled-garden hash-password) to open it on 127.0.0.1:9090.")

@@ -100,9 +100,17 @@ struct Serve: AsyncParsableCommand {
                 settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
                 configDirectory: config, openConnections: { server.openConnections }
             ) { reloader.runningConfig }
+            // The desk is the garden itself: never reached through its way out.
+            if settings.address.port != 0 { server.deskListens(at: settings.address.port) }
+            if !settings.address.isLoopback {
+                logger.warning(
+                    "the teacher's desk listens beyond loopback: anyone on the network can reach its login page",
+                    metadata: ["address": "\(settings.address)"]
+                )
+            }
             desk = Task {
                 do {
-                    try await teacher.run()
+                    try await teacher.run { port in server.deskListens(at: port) }
                 } catch {
                     logger.error("the teacher's desk stopped", metadata: ["error": "\(error)"])
                 }

@@ -17,7 +17,8 @@ import Testing
         ("100.64.0.1", "a carrier-grade NAT address"),
         ("0.0.0.0", "an unspecified (\"this network\") address"),
         ("224.0.0.1", "a multicast address"),
-        ("255.255.255.255", "a reserved address"),
+        ("255.255.255.255", "the limited broadcast address"),
+        ("240.0.0.1", "a reserved address"),
         ("::", "the unspecified address"),
         ("fe80::1", "a link-local address"),
         ("fd12:3456::1", "a unique local (private) address"),
@@ -25,16 +26,72 @@ import Testing
         ("::ffff:127.0.0.1", "a loopback address"),
         ("::ffff:10.0.0.1", "a private address"),
         ("64:ff9b::a9fe:a9fe", "a link-local address (169.254.169.254 is the cloud metadata service)"),
+        // IPv6 forms that carry an IPv4 address
+        ("::10.0.0.1", "an IPv4-compatible address (deprecated; it can carry any IPv4 address)"),
+        ("::8.8.8.8", "an IPv4-compatible address (deprecated; it can carry any IPv4 address)"),
+        ("::ffff:0:7f00:1", "a loopback address"),
+        ("64:ff9b:1::1", "a local-use IPv4/IPv6 translation address"),
+        ("2002:7f00:1::", "a 6to4 address (it can carry any IPv4 address)"),
+        ("2002:808:808::1", "a 6to4 address (it can carry any IPv4 address)"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "a Teredo address (it can carry any IPv4 address)"),
+        ("100::1", "a discard-only address"),
+        // The documentation and benchmarking ranges, and their IPv6 twins
+        ("192.0.2.1", "a documentation address"),
+        ("198.51.100.7", "a documentation address"),
+        ("203.0.113.200", "a documentation address"),
+        ("198.18.0.1", "a benchmarking address"),
+        ("198.19.255.254", "a benchmarking address"),
+        ("2001:db8::1", "a documentation address"),
+        ("3fff::1", "a documentation address"),
+        ("2001:2::1", "a benchmarking address"),
     ])
     func forbiddenAddresses(address: String, reason: String) throws {
         let bytes = try #require(IPAddressRange.parseAddress(address))
         #expect(DestinationGuard().refusal(for: bytes) == reason)
     }
 
-    @Test(arguments: ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+    @Test(arguments: [
+        "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
+        "::ffff:0:808:808", "192.0.0.9", "2001:4:112::1", "2a00:1450:4001:82a::200e",
+    ])
     func publicAddressesPass(address: String) throws {
         let bytes = try #require(IPAddressRange.parseAddress(address))
         #expect(DestinationGuard().refusal(for: bytes) == nil)
+    }
+
+    /// Every row of the table, at its first and last address: refused with its reason,
+    /// let through, or judged by the IPv4 address it carries.
+    @Test(arguments: DestinationGuard.table.map { $0.range.description })
+    func everyRowOfTheTableHolds(block: String) throws {
+        let row = try #require(DestinationGuard.table.first { $0.range.description == block })
+        let first = row.range.network
+        var last = first
+        for index in last.indices {
+            let networkBits = max(0, min(8, row.range.prefixLength - index * 8))
+            last[index] |= UInt8(truncatingIfNeeded: 0xFF >> networkBits)
+        }
+        // The row decides at one of its ends at least (the other may lie in a more specific row).
+        let decided = [first, last].filter { DestinationGuard.block(of: $0)?.range == row.range }
+        #expect(!decided.isEmpty, "\(block) decides neither its first nor its last address")
+        for address in decided {
+            switch row.verdict {
+            case .refused:
+                #expect(DestinationGuard().refusal(for: address) == row.reason, "\(address) in \(block)")
+                #expect(!row.reason.isEmpty)
+            case .reachable:
+                #expect(DestinationGuard().refusal(for: address) == nil, "\(address) in \(block)")
+            case .judgedByEmbeddedIPv4:
+                let prefix = Array(address[0..<12])
+                #expect(DestinationGuard().refusal(for: prefix + [8, 8, 8, 8]) == nil, "8.8.8.8 in \(block)")
+                #expect(DestinationGuard().refusal(for: prefix + [127, 0, 0, 1]) == "a loopback address", "127.0.0.1 in \(block)")
+            }
+        }
+    }
+
+    /// The guard fails closed: what is not an IPv4 or IPv6 address is refused.
+    @Test(arguments: [[UInt8](), [1, 2, 3], [UInt8](repeating: 8, count: 5), [UInt8](repeating: 1, count: 17)])
+    func unreadableAddressesAreRefused(address: [UInt8]) {
+        #expect(DestinationGuard().refusal(for: address) == "an address the garden cannot read")
     }
 
     @Test func theAllowListLetsNamedRangesThrough() throws {
@@ -56,7 +113,7 @@ import Testing
         let config = try Self.config(garden: """
             listeners: [127.0.0.1:8080]
             portal: portal.kp
-            upstream: {mode: direct, allow: [127.0.0.1/32, "::1/128"], connect_timeout: 2s}
+            upstream: {mode: direct, allow: [127.0.0.1/32, "::1/128"], connect_timeout: 2s, classes: [citizen]}
             tunnels: {ports: [443, 8443]}
             """)
         #expect(config.upstream.mode == .direct)
@@ -90,10 +147,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct}",
+        ("listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct, classes: [citizen]}",
          "garden.yaml:3:11: upstream: direct with a listener on 0.0.0.0:8080 would make the garden an open proxy; add rules with `clients` or `accounts`/`signed_in` (or client address classes), or listen on loopback only"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: directly}",
          "garden.yaml:3:18: unknown upstream mode 'directly' (did you mean 'direct'?); modes are 'off' and 'direct'"),
+        ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct}",
+         "garden.yaml:3:18: upstream: direct needs `classes:`, the visitor classes that may leave for the real internet, e.g. classes: [official, foreigner] (classes are 'citizen')"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, allow: [localhost]}",
          "garden.yaml:3:34: 'localhost' is not an address range; write it as 127.0.0.1/32 or ::1/128"),
         ("listeners: [127.0.0.1:8080]\nportal: portal.kp\nupstream: {mode: direct, classes: [oficial]}",
@@ -123,7 +182,7 @@ import Testing
             addresses: [{clients: [192.168.0.0/16], class: citizen}]
             default: allow
             """
-        let config = try Self.config(garden: "listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct}", policy: policy)
+        let config = try Self.config(garden: "listeners: [0.0.0.0:8080]\nportal: portal.kp\nupstream: {mode: direct, classes: [teacher]}", policy: policy)
         #expect(config.upstream.mode == .direct)
     }
 }

@@ -51,13 +51,26 @@ struct RawResponse: Sendable {
 /// (traversal attacks, malformed heads) and for watching exactly when the server closes.
 final class RawConnection: @unchecked Sendable {
     let descriptor: Int32
+    /// How the last `receive` ended: the peer closed (FIN), reset (RST), or neither.
+    private(set) var lastEnding: Ending = .open
 
-    init(port: Int, timeout: Double) throws {
+    /// - Parameter source: the loopback address to connect from (127.0.0.2, say), so that
+    ///   a test can be two clients; by default the system's choice (127.0.0.1).
+    init(port: Int, timeout: Double, from source: String? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EMFILE) }  // deinit's close(-1) is harmless
         var time = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRNOTAVAIL) }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -100,10 +113,30 @@ final class RawConnection: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return (received, true) }
-            if count < 0 { return (received, errno == ECONNRESET) }
+            if count == 0 {
+                lastEnding = .closed
+                return (received, true)
+            }
+            if count < 0 {
+                lastEnding = errno == ECONNRESET ? .reset : .open
+                return (received, errno == ECONNRESET)
+            }
             received.append(contentsOf: chunk[0..<count])
             if done(received) { return (received, false) }
+        }
+    }
+
+    /// How the connection ended, read to its end: the server closed it normally (FIN),
+    /// reset it (RST), or neither within the timeout.
+    enum Ending: Equatable { case closed, reset, open }
+
+    /// Reads and discards until the peer closes, resets or the timeout passes.
+    func readToEnd() -> Ending {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return .closed }
+            if count < 0 { return errno == ECONNRESET ? .reset : .open }
         }
     }
 

@@ -154,8 +154,14 @@ import Testing
     @Test func connectionsBeyondTheLimitGet503() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
         defer { Task { await garden.stop() } }
-        let held = try (0..<2).map { _ in try RawConnection(port: garden.port, timeout: 5) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Both in the middle of a request (an idle connection would be closed to make room).
+        let held = try (0..<2).map { _ in
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("GET / HTTP/1.1\r\nHo".utf8))
+            return connection
+        }
+        try await waitUntil("both are held") { garden.server.openConnections == 2 }
+        try await Task.sleep(for: .milliseconds(100))  // (their bytes read: busy)
         let third = try await garden.get("/")
         #expect(third.status == 503)
         #expect(third.header("Retry-After") == "1")

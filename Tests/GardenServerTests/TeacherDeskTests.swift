@@ -37,6 +37,7 @@ import Testing
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
             task = Task {
                 try? await desk.run { port in continuation.yield(port) }
+                continuation.finish()  // a desk that cannot start ends the wait: port 0, the test fails
             }
             var iterator = stream.makeAsyncIterator()
             port = await iterator.next() ?? 0

@@ -59,16 +59,18 @@ import Testing
     }
 
     /// CONNECT, then (after the 200) `payload`; what comes back, and whether the peer reset or closed.
-    static func tunnel(_ authority: String, payload: [UInt8], garden: TestGarden) async throws -> (text: String, echoed: [UInt8], cut: Bool) {
+    static func tunnel(
+        _ authority: String, payload: [UInt8], garden: TestGarden
+    ) async throws -> (text: String, echoed: [UInt8], ending: RawConnection.Ending) {
         try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 5)
             connection.send(Array("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n".utf8))
             let head = connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
             let text = String(decoding: head.bytes, as: UTF8.self)
-            guard text.hasPrefix("HTTP/1.1 200") else { return (text, [], head.closedByPeer) }
+            guard text.hasPrefix("HTTP/1.1 200") else { return (text, [], connection.lastEnding) }
             connection.send(payload)
             let back = connection.receive { $0.count >= payload.count }
-            return (text, back.bytes, back.closedByPeer)
+            return (text, back.bytes, connection.lastEnding)
         }
     }
 
@@ -104,7 +106,8 @@ import Testing
         let result = try await Self.tunnel("127.0.0.1:\(port)", payload: Self.clientHello(serverName: "Blocked.Example"), garden: garden)
         #expect(result.text.hasPrefix("HTTP/1.1 200"))
         #expect(result.echoed.isEmpty)
-        #expect(result.cut)
+        // Torn down with a reset (RST), as the Great Firewall does, not closed normally.
+        #expect(result.ending == .reset)
         await garden.server.audit.flush()
         let events = try AuditLogTests.events(in: garden.auditLogPath ?? "")
         let caught = try #require(events.first { $0.action == "reset" })
