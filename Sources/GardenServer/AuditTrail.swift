@@ -37,6 +37,7 @@ public final class AuditTrail: Sendable {
         var reportedDrops = 0
         var countedDrops = 0
         var lastDropReport = ContinuousClock.now - .seconds(10)
+        var console = ConsoleSummary()
     }
 
     /// A trail writing the log `settings` describe (none when nil).
@@ -117,6 +118,7 @@ public final class AuditTrail: Sendable {
             if !batch.isEmpty { write(batch) }
             feed.deliverIfDue()
             reportDrops()
+            fileState.withLock { $0.console.reportIfDue(to: logger, force: stop) }
             if ContinuousClock.now - lastHeartbeat >= .seconds(15) {
                 lastHeartbeat = .now
                 feed.heartbeat()
@@ -133,6 +135,7 @@ public final class AuditTrail: Sendable {
         statistics.add(batch)
         metrics.add(batch)
         fileState.withLock { state in
+            state.console.add(batch)
             guard let file = state.file else { return }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(batch.count * 360)

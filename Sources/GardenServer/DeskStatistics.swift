@@ -8,6 +8,11 @@ import Synchronization
 ///
 /// Counted per second in a ring of 300 buckets, so memory stays the same however busy
 /// the garden is; fed by the audit trail's writer thread, never by the data plane.
+///
+/// Host names are what a client sends, so a student can invent any number of them: the
+/// garden's sites are counted by name, other hosts by name only up to
+/// `otherNamesPerSecond` a second and the rest under "(other hosts)", and the page shows
+/// the busiest `shownNames`. Memory and the page's cost stay bounded whatever is sent.
 public final class DeskStatistics: Sendable {
     /// Allowed and censored requests.
     public struct Tally: Sendable, Equatable {
@@ -55,6 +60,12 @@ public final class DeskStatistics: Sendable {
 
     /// Seconds the page looks back over.
     static let window = 300
+    /// Hosts that are not sites of the garden counted by name in one second.
+    static let otherNamesPerSecond = 32
+    /// Rows the page shows of the sites and of the most blocked hosts.
+    static let shownNames = 30
+    /// Where the hosts beyond those are counted.
+    public static let otherHosts = "(other hosts)"
     private let state = Mutex(State())
 
     func add(_ batch: [AuditRecord]) {
@@ -67,14 +78,47 @@ public final class DeskStatistics: Sendable {
                 let censored = AuditEvent.isCensored(action: record.event.action, effects: record.event.effects)
                 state.buckets[slot].total.add(censored: censored)
                 state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
-                state.buckets[slot].bySite[record.event.host, default: Tally()].add(censored: censored)
+                let isSite = record.event.zone != nil
+                let siteKey = Self.key(record.event.host, isSite: isSite, in: state.buckets[slot].bySite)
+                state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored)
                 if record.event.action != "allow", record.event.action != "authenticate" {
-                    state.buckets[slot].blocked[record.event.host, default: 0] += 1
+                    let blockedKey = Self.key(record.event.host, isSite: isSite, in: state.buckets[slot].blocked)
+                    state.buckets[slot].blocked[blockedKey, default: 0] += 1
                 }
                 if let rule = record.event.rule { state.ruleHits[rule, default: RuleHits()].hits += 1 }
                 for shadow in record.event.shadow { state.ruleHits[shadow.rule, default: RuleHits()].shadowHits += 1 }
             }
         }
+    }
+
+    /// The name to count `host` under in a second's table: its own if it is a site or
+    /// already counted, or while the second has room for more names; else "(other hosts)".
+    private static func key<Value>(_ host: String, isSite: Bool, in table: [String: Value]) -> String {
+        if isSite || table[host] != nil || table.count < otherNamesPerSecond { return host }
+        return otherHosts
+    }
+
+    /// Names held in all the buckets now (bounded however many hosts clients invent).
+    var namesHeld: Int {
+        state.withLock { $0.buckets.reduce(0) { $0 + $1.bySite.count + $1.blocked.count } }
+    }
+
+    /// The busiest `shownNames` of `counts`, and the rest summed as "(other hosts)".
+    private static func busiest<Value>(
+        _ counts: [String: Value], by size: (Value) -> Int, adding: (Value, Value) -> Value
+    ) -> [(String, Value)] {
+        let sorted = counts.sorted { (size($0.value), $1.key) > (size($1.value), $0.key) }
+        var shown: [(String, Value)] = []
+        var rest: Value?
+        for (name, value) in sorted {
+            if name != otherHosts, shown.count < shownNames {
+                shown.append((name, value))
+            } else {
+                rest = rest.map { adding($0, value) } ?? value
+            }
+        }
+        if let rest { shown.append((otherHosts, rest)) }
+        return shown
     }
 
     /// Forgets the rules' hits: a new policy is in force.
@@ -109,7 +153,7 @@ public final class DeskStatistics: Sendable {
                 lastMinute: lastMinute,
                 total: total,
                 byClass: byClass.sorted { ($0.value.total, $1.key) > ($1.value.total, $0.key) }.map { ($0.key, $0.value) },
-                bySite: bySite.sorted { ($0.value.total, $1.key) > ($1.value.total, $0.key) }.map { ($0.key, $0.value) },
+                bySite: Self.busiest(bySite, by: \.total, adding: +).map { (name: $0.0, tally: $0.1) },
                 topBlockedHosts: blocked.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ($0.key, $0.value) }
             )
         }

@@ -515,7 +515,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let decisionStarted = NIODeadline.now().uptimeNanoseconds
         let decision = policy.decide(facts, tracing: false)
         let decisionNanoseconds = NIODeadline.now().uptimeNanoseconds &- decisionStarted
-        record(decision, target: target)
         for effect in decision.effects {
             if case .throttle(let settings) = effect { answerThrottle = settings }
         }
@@ -1073,20 +1072,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         finished.event.durationMicroseconds = Int((NIODeadline.now().uptimeNanoseconds &- answerStarted) / 1000)
         answerStatus = 0
         garden.audit.record(finished)
-    }
-
-    /// Logs monitored requests and shadow verdicts to the server log too.
-    private func record(_ decision: Decision, target: RequestTarget) {
-        if decision.effects.contains(.monitor) {
-            garden.logger.notice("monitored request", metadata: [
-                "class": "\(visitorClass)", "host": "\(target.host.name)", "path": "\(target.pathAndQuery)", "rule": "\(decision.ruleID)",
-            ])
-        }
-        for match in decision.shadowMatches {
-            garden.logger.info("shadow rule would have acted", metadata: [
-                "rule": "\(match.ruleID)", "would": "\(match.action)", "host": "\(target.host.name)",
-            ])
-        }
     }
 
     /// The bytes of a socket address, for `clients` conditions.

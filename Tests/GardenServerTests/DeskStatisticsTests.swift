@@ -1,0 +1,89 @@
+import GardenPolicy
+import Logging
+import Synchronization
+@testable import GardenServer
+import Testing
+
+/// The desk's statistics keep bounded tables whatever host names clients invent.
+@Suite struct DeskStatisticsTests {
+    static func record(host: String, zone: String?, action: String, second: Int64) -> AuditRecord {
+        AuditRecord(AuditEvent(
+            time: second * 1000, listener: "l", client: "127.0.0.1", visitorClass: "citizen", method: "GET", url: "http://\(host)/",
+            host: host, zone: zone, rule: "r", action: action, status: action == "allow" ? 200 : 403, bytes: 10
+        ))
+    }
+
+    /// 200,000 invented names over five minutes, beside the garden's own sites.
+    @Test func inventedHostNamesAreCountedUnderOneRow() {
+        let statistics = DeskStatistics()
+        let now: Int64 = 1_800_000_000
+        var batch: [AuditRecord] = []
+        for index in 0..<200_000 {
+            let second = now - Int64(index % 299)
+            batch.append(Self.record(host: "x\(index).invented.example", zone: nil, action: index.isMultiple(of: 2) ? "block" : "allow", second: second))
+            if index.isMultiple(of: 100) {
+                batch.append(Self.record(host: "friend.com.kp", zone: "intranet", action: "allow", second: second))
+            }
+            if batch.count >= 1000 {
+                statistics.add(batch)
+                batch = []
+            }
+        }
+        statistics.add(batch)
+        // Held: the sites and at most 33 other names a second, in each of the two tables.
+        #expect(statistics.namesHeld <= DeskStatistics.window * 2 * (1 + DeskStatistics.otherNamesPerSecond + 1))
+        let snapshot = statistics.snapshot(now: now * 1000 + 500)
+        #expect(snapshot.total.total == 202_000)
+        #expect(snapshot.bySite.count <= DeskStatistics.shownNames + 1)
+        #expect(snapshot.bySite.map(\.tally.total).reduce(0, +) == 202_000)
+        #expect(snapshot.bySite.first?.name == "friend.com.kp")
+        #expect(snapshot.bySite.last?.name == DeskStatistics.otherHosts)
+        #expect(snapshot.bySite.contains { $0.name == "friend.com.kp" && $0.tally.total == 2000 })
+        #expect(snapshot.topBlockedHosts.count <= 10)
+    }
+
+    /// A quiet classroom's hosts are all shown by name.
+    @Test func aFewHostsAreShownByName() {
+        let statistics = DeskStatistics()
+        let now: Int64 = 1_800_000_000
+        statistics.add((0..<10).map { Self.record(host: "real\($0).example", zone: nil, action: "block", second: now - 1) })
+        let snapshot = statistics.snapshot(now: now * 1000)
+        #expect(snapshot.bySite.count == 10)
+        #expect(!snapshot.bySite.contains { $0.name == DeskStatistics.otherHosts })
+        #expect(snapshot.topBlockedHosts.count == 10)
+    }
+}
+
+/// The server log says of requests only a periodic summary: the audit log is the record.
+@Suite struct ConsoleSummaryTests {
+    struct Recorder: LogHandler {
+        let recorded: DeskDashboardTests.RecordedMessages
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            recorded.messages.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") }
+        }
+    }
+
+    @Test func fiveHundredMonitoredRequestsAreOneLine() async throws {
+        let box = DeskDashboardTests.RecordedMessages()
+        let trail = AuditTrail(logger: Logger(label: "summary") { _ in Recorder(recorded: box) })
+        for index in 0..<500 {
+            let record = DeskStatisticsTests.record(host: "h\(index).example", zone: nil, action: "allow", second: 1_800_000_000)
+            record.event.rule = "watch-officials"
+            record.event.effects = ["monitor"]
+            record.event.shadow = [AuditEvent.Shadow(rule: "try-block", action: "block")]
+            trail.record(record)
+        }
+        await trail.shutdown()
+        let lines = box.messages.withLock { $0 }
+        #expect(lines.filter { $0.contains("monitored requests") }.count == 1, "\(lines)")
+        #expect(lines.contains { $0.contains("monitored requests") && $0.contains("watch-officials: 500") }, "\(lines)")
+        #expect(lines.contains { $0.contains("shadow rules would have acted") && $0.contains("try-block → would block: 500") }, "\(lines)")
+        #expect(lines.count == 2, "\(lines)")
+    }
+}
