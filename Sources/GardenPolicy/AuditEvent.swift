@@ -38,6 +38,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public var decisionNanoseconds: Int
     public var referer: String?
     public var userAgent: String?
+    /// On a line of its own (action `suppressed`): this many requests of the client were
+    /// not written one by one, its share of the log being used up (a flood). `bytes`
+    /// then sums their answers.
+    public var suppressed: Int?
 
     public struct Shadow: Sendable, Equatable, Codable {
         public var rule: String
@@ -50,7 +54,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer
+        case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer, suppressed
         case visitorClass = "class"
         case durationMicroseconds = "duration_us"
         case decisionNanoseconds = "decision_ns"
@@ -60,8 +64,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public init(
         time: Int64, listener: String, client: String, visitorClass: String, account: String? = nil, method: String, url: String,
         host: String, zone: String? = nil, rule: String?, action: String, shadow: [Shadow] = [], effects: [String] = [],
-        status: Int, bytes: Int, durationMicroseconds: Int = 0, decisionNanoseconds: Int = 0, referer: String? = nil, userAgent: String? = nil
+        status: Int, bytes: Int, durationMicroseconds: Int = 0, decisionNanoseconds: Int = 0, referer: String? = nil, userAgent: String? = nil,
+        suppressed: Int? = nil
     ) {
+        self.suppressed = suppressed
         self.time = time
         self.listener = listener
         self.client = client
@@ -119,7 +125,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
                 method: raw.method, url: raw.url, host: raw.host, zone: raw.zone, rule: raw.rule, action: raw.action,
                 shadow: raw.shadow ?? [], effects: raw.effects ?? [], status: raw.status, bytes: raw.bytes,
                 durationMicroseconds: raw.durationMicroseconds ?? 0, decisionNanoseconds: raw.decisionNanoseconds ?? 0,
-                referer: raw.referer, userAgent: raw.userAgent
+                referer: raw.referer, userAgent: raw.userAgent, suppressed: raw.suppressed
             )
         } catch let problem as ReadProblem {
             throw problem
@@ -153,9 +159,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         var decisionNanoseconds: Int?
         var referer: String?
         var userAgent: String?
+        var suppressed: Int?
 
         enum CodingKeys: String, CodingKey {
-            case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer
+            case time, listener, client, account, method, url, host, zone, rule, action, shadow, effects, status, bytes, referer, suppressed
             case visitorClass = "class"
             case durationMicroseconds = "duration_us"
             case decisionNanoseconds = "decision_ns"
@@ -192,6 +199,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         JSONText.appendDecimal(decisionNanoseconds, to: &bytes)
         if let referer { JSONText.appendField(#","referer":"#, referer, to: &bytes) }
         if let userAgent { JSONText.appendField(#","user_agent":"#, userAgent, to: &bytes) }
+        if let suppressed {
+            bytes.append(contentsOf: #","suppressed":"#.utf8)
+            JSONText.appendDecimal(suppressed, to: &bytes)
+        }
         bytes.append(contentsOf: "}\n".utf8)
     }
 
@@ -247,7 +258,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     /// status bytes "referer" "user-agent"`. A dropped connection's status is 0.
     public func combinedLine() -> String {
         let user = account.map(Self.combinedField) ?? "-"
-        let request = "\(method) \(url) HTTP/1.1"
+        let request = suppressed.map { "- (\($0) requests beyond this client's share of the log) -" } ?? "\(method) \(url) HTTP/1.1"
         return "\(client) - \(user) [\(RFC3339.combinedFormat(milliseconds: time))] \"\(Self.combinedField(request))\" \(status) \(bytes) "
             + "\"\(referer.map(Self.combinedField) ?? "-")\" \"\(userAgent.map(Self.combinedField) ?? "-")\"\n"
     }

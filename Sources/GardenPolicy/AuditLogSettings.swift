@@ -18,13 +18,16 @@ public struct AuditLogSettings: Sendable, Equatable {
     public var keep = 5
     /// Events waiting to be written; beyond this they are counted as dropped, never waited for.
     public var queueCapacity = 65_536
+    /// Lines a second each client may have in the file (bursts of ten seconds' worth);
+    /// beyond it, its requests are counted in one line a second. 0: no limit.
+    public var perClientRate = 20
 
     public init(path: String) {
         self.path = path
     }
 
     static func parse(_ node: ConfigNode) -> AuditLogSettings? {
-        guard let keys = node.mapping("log", allowed: ["path", "format", "max_size", "keep", "queue"], required: ["path"]),
+        guard let keys = node.mapping("log", allowed: ["path", "format", "max_size", "keep", "queue", "per_client_rate"], required: ["path"]),
               let path = keys["path"]?.string("path")
         else { return nil }
         if path.isEmpty {
@@ -36,6 +39,7 @@ public struct AuditLogSettings: Sendable, Equatable {
         if let value = keys["max_size"]?.byteCount("max_size", in: 4096...(1 << 40)) { settings.maxBytes = value }
         if let value = keys["keep"]?.integer("keep", in: 0...1000) { settings.keep = value }
         if let value = keys["queue"]?.integer("queue", in: 16...10_000_000) { settings.queueCapacity = value }
+        if let value = keys["per_client_rate"]?.integer("per_client_rate", in: 0...1_000_000) { settings.perClientRate = value }
         return settings
     }
 }

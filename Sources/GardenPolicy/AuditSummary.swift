@@ -23,13 +23,24 @@ public struct AuditSummary: Sendable {
     public var perClass: [String: Count] = [:]
     /// Shadow rules' matches: what they would have done.
     public var shadowMatches: [String: Int] = [:]
+    /// Requests not written one by one, their client's share of the log used up, by visitor.
+    public var floods: [String: Int] = [:]
 
     public init() {}
 
     public mutating func add(_ event: AuditEvent) {
-        events += 1
         firstTime = min(firstTime ?? event.time, event.time)
         lastTime = max(lastTime ?? event.time, event.time)
+        if let suppressed = event.suppressed {
+            // A flood's summary line: its requests count, their details are not known.
+            let visitor = event.account.map { "\(event.client) (\($0))" } ?? event.client
+            events += suppressed
+            visitors[visitor, default: Count()].requests += suppressed
+            perClass[event.visitorClass, default: Count()].requests += suppressed
+            floods[visitor, default: 0] += suppressed
+            return
+        }
+        events += 1
         let censored = event.isCensored
         let visitor = event.account.map { "\(event.client) (\($0))" } ?? event.client
         visitors[visitor, default: Count()].requests += 1
@@ -76,6 +87,11 @@ public struct AuditSummary: Sendable {
             header: ["class", "requests", "censored"],
             rows: sorted(perClass).map { [$0.0, String($0.1.requests), String($0.1.censored)] }, rightAligned: [1, 2]
         ))
+        if !floods.isEmpty {
+            section("Floods (requests beyond a client's share of the log, counted but not written one by one)", TextTable.render(
+                header: ["visitor", "requests"], rows: sorted(floods).prefix(top).map { [$0.0, String($0.1)] }, rightAligned: [1]
+            ))
+        }
         if !shadowMatches.isEmpty {
             section("Shadow rules (not applied)", TextTable.render(
                 header: ["rule → would", "requests"], rows: sorted(shadowMatches).map { [$0.0, String($0.1)] }, rightAligned: [1]

@@ -68,6 +68,20 @@ public struct Policy: Sendable, Equatable {
     public var allRules: [Rule] = []
     /// Rules left out because their switch is off: rule id → switch id.
     public var switchedOff: [String: String] = [:]
+    /// Every host pattern written in a rule's `hosts` (not those of `@lists`), with its
+    /// place: for the warning about a name that matches no site.
+    public var hostMentions: [HostMention] = []
+
+    /// A host pattern as written in a rule, and where.
+    public struct HostMention: Sendable, Equatable {
+        public var pattern: HostPattern
+        public var rule: String
+        public var diagnosticPlace: (file: String, line: Int, column: Int)
+
+        public static func == (a: HostMention, b: HostMention) -> Bool {
+            a.pattern == b.pattern && a.rule == b.rule && a.diagnosticPlace == b.diagnosticPlace
+        }
+    }
 
     public init(
         classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,

@@ -36,6 +36,9 @@ public struct GardenConfig: Sendable, Equatable {
     public var tunnelPorts: Set<Int> = [80, 443]
     /// Whether allowed tunnels may reach the real network (`upstream:`); off by default.
     public var upstream = UpstreamSettings()
+    /// What is allowed but almost surely a mistake (a host in a rule that matches no
+    /// site): `check` and a reload say so; the garden serves anyway.
+    public var warnings: [ConfigDiagnostic] = []
 
     /// The page templates of `Config/templates/` by name (without `.mustache`), as read;
     /// the server compiles them (the built-in ones stand in for any not given).
@@ -136,7 +139,38 @@ public struct GardenConfig: Sendable, Equatable {
         config.auditLog = auditLog
         config.tunnelPorts = tunnelPorts
         config.upstream = upstream
+        if upstream.mode == .off { config.warnings = hostWarnings(policy: policy, registry: config.sites, sitesFile: sites.file) }
         return config
+    }
+
+    /// With no way out, a host pattern in a rule that matches no site can never match a
+    /// request: almost always a misspelling (`cooks.org.kpp`), which would leave the rule
+    /// silently doing nothing. Said with "did you mean" against the site names.
+    static func hostWarnings(policy: Policy, registry: SiteRegistry, sitesFile: String) -> [ConfigDiagnostic] {
+        guard registry.sites.isEmpty == false else { return [] }
+        let names = registry.sites.flatMap { [$0.host] + $0.aliases }
+        var warnings: [ConfigDiagnostic] = []
+        for mention in policy.hostMentions where !names.contains(where: mention.pattern.matches) {
+            let written = mention.pattern.description
+            let suggestion: String
+            switch mention.pattern {
+            case .exact(let name): suggestion = Suggestion.phrase(for: name, among: names)
+            case .suffix(let domain):
+                suggestion = Suggestion.closest(to: domain, among: Set(names.flatMap(Self.domains))).map { " (did you mean '*.\($0)'?)" } ?? ""
+            }
+            warnings.append(ConfigDiagnostic(
+                file: mention.diagnosticPlace.file, line: mention.diagnosticPlace.line, column: mention.diagnosticPlace.column,
+                message: "'\(written)' in rule '\(mention.rule)' matches no site in \(sitesFile)\(suggestion), "
+                    + "and the garden has no way out to the real internet: the rule can never match it"
+            ))
+        }
+        return warnings
+    }
+
+    /// The domains above a name (`a.b.kp` → `b.kp`, `kp`), for `*.` suggestions.
+    private static func domains(of name: String) -> [String] {
+        let labels = name.split(separator: ".")
+        return (1..<max(1, labels.count)).map { labels[$0...].joined(separator: ".") }
     }
 
     /// The garden's own ports when it has a way out to the real network (nil when it has

@@ -21,6 +21,8 @@ private struct PolicyParser {
     private var parsedLists: [String: [HostPattern]] = [:]
     /// The accounts declared, for checking `accounts` conditions.
     private var accountNames: Set<String> = []
+    /// Host patterns written in rules, with their places.
+    private var hostMentions: [Policy.HostMention] = []
 
     init(sink: DiagnosticSink, lists: [String: GardenConfig.Source]) {
         self.sink = sink
@@ -118,6 +120,7 @@ private struct PolicyParser {
         }
         if let node = keys["switches"] { policy.switches = parseSwitches(node, ruleIDs: rules.map(\.id)) }
         policy.allRules = rules
+        policy.hostMentions = hostMentions
         return policy.applyingSwitches([:])
     }
 
@@ -190,6 +193,7 @@ private struct PolicyParser {
                     patterns += hostList(String(text.dropFirst()), at: item)
                 } else if let pattern = HostPattern(text) {
                     patterns.append(pattern)
+                    hostMentions.append(.init(pattern: pattern, rule: id, diagnosticPlace: (item.file, item.line, item.column)))
                 } else {
                     item.error("'\(text)' is not a host pattern; write friend.com.kp, *.example or @listname")
                 }

@@ -38,6 +38,7 @@ public final class AuditTrail: Sendable {
         var countedDrops = 0
         var lastDropReport = ContinuousClock.now - .seconds(10)
         var console = ConsoleSummary()
+        var share = LogShare(rate: 0)
     }
 
     /// A trail writing the log `settings` describe (none when nil).
@@ -45,18 +46,22 @@ public final class AuditTrail: Sendable {
     /// - Throws: `AuditLogError` when the log file cannot be opened.
     public convenience init(settings: AuditLogSettings?, logger: Logger) throws(AuditLogError) {
         let file = try settings.map { settings throws(AuditLogError) in try AuditLogFile(settings: settings) }
-        self.init(file: file, format: settings?.format ?? .json, capacity: settings?.queueCapacity ?? 65_536, logger: logger)
+        self.init(
+            file: file, format: settings?.format ?? .json, capacity: settings?.queueCapacity ?? 65_536,
+            perClientRate: settings?.perClientRate ?? 0, logger: logger
+        )
     }
 
     /// A trail with no log file: the desk and the metrics still see every event.
     public convenience init(logger: Logger) {
-        self.init(file: nil, format: .json, capacity: 65_536, logger: logger)
+        self.init(file: nil, format: .json, capacity: 65_536, perClientRate: 0, logger: logger)
     }
 
-    init(file: AuditLogFile?, format: AuditLogSettings.Format, capacity: Int, logger: Logger) {
+    init(file: AuditLogFile?, format: AuditLogSettings.Format, capacity: Int, perClientRate: Int, logger: Logger) {
         self.capacity = capacity
         self.logger = logger
         var state = FileState()
+        state.share = LogShare(rate: perClientRate)
         state.file = file
         state.format = format
         self.fileState = Mutex(state)
@@ -116,6 +121,7 @@ public final class AuditTrail: Sendable {
                 return taken
             }
             if !batch.isEmpty { write(batch) }
+            writeFloodSummaries(force: stop)
             feed.deliverIfDue()
             reportDrops()
             fileState.withLock { $0.console.reportIfDue(to: logger, force: stop) }
@@ -139,17 +145,33 @@ public final class AuditTrail: Sendable {
             guard let file = state.file else { return }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(batch.count * 360)
-            for record in batch {
-                switch state.format {
-                case .json: record.event.appendJSONLine(to: &bytes)
-                case .combined: bytes.append(contentsOf: record.event.combinedLine().utf8)
-                }
+            for record in batch where state.share.admit(record.event) {
+                Self.append(record.event, format: state.format, to: &bytes)
             }
             file.append(bytes)
             if let problem = file.problem, problem != state.reportedProblem {
                 state.reportedProblem = problem
                 logger.error("\(problem)")
             }
+        }
+    }
+
+    private static func append(_ event: AuditEvent, format: AuditLogSettings.Format, to bytes: inout [UInt8]) {
+        switch format {
+        case .json: event.appendJSONLine(to: &bytes)
+        case .combined: bytes.append(contentsOf: event.combinedLine().utf8)
+        }
+    }
+
+    /// The clients over their share of the file: one line each a second, saying how many.
+    private func writeFloodSummaries(force: Bool) {
+        fileState.withLock { state in
+            guard let file = state.file else { return }
+            let summaries = state.share.dueSummaries(now: Self.nowMilliseconds(), force: force)
+            guard !summaries.isEmpty else { return }
+            var bytes: [UInt8] = []
+            for summary in summaries { Self.append(summary, format: state.format, to: &bytes) }
+            file.append(bytes)
         }
     }
 

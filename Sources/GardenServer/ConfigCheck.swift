@@ -32,6 +32,7 @@ public struct ConfigCheck: Sendable {
             check.errors = error.diagnostics.map(\.description)
             return check
         }
+        check.warnings += config.warnings.map(\.description)
         let zones = Dictionary(grouping: config.sites.sites, by: \.zone)
         check.summary.append(
             "\(directory.file("garden.yaml")), \(directory.file("sites.yaml")): ok — "

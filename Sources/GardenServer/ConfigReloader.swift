@@ -79,6 +79,7 @@ public final class ConfigReloader: Sendable {
         server.audit.statistics.policyReloaded()
         server.audit.metrics.reloaded(succeeded: true)
         logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
+        for warning in config.warnings { logger.warning("\(warning)") }
         if config.listeners != running.listeners || config.limits != running.limits {
             logger.warning("changes to listeners or limits take effect when the garden restarts")
         }

@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\nwalled-garden: the configuration has errors; nothing was started.\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
+        for warning in gardenConfig.warnings { logger.warning("\(warning)") }
         if !listen.isEmpty {
             gardenConfig.listeners = listen.compactMap(ListenAddress.init).map { GardenConfig.Listener(address: $0) }
             // --listen may open the garden to the network: never as an open proxy.

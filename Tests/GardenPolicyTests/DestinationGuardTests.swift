@@ -186,3 +186,40 @@ import Testing
         #expect(config.upstream.mode == .direct)
     }
 }
+
+/// A host in a rule that matches no site is a warning when the garden has no way out:
+/// the rule could never match it, and it is almost always a misspelling.
+@Suite struct HostWarningTests {
+    static let sites = "sites:\n  portal.kp: {zone: intranet}\n  cooks.org.kp: {zone: intranet, aliases: [www.cooks.org.kp]}\n  news.example: {zone: internet}"
+
+    static func config(hosts: String, upstream: String = "") throws(ConfigErrors) -> GardenConfig {
+        try GardenConfig.parse(
+            garden: .init(file: "garden.yaml", text: "listeners: [127.0.0.1:8080]\nportal: portal.kp\n" + upstream),
+            sites: .init(file: "sites.yaml", text: sites),
+            policy: .init(file: "policy.yaml", text: """
+                classes: {citizen: C.}
+                default_class: citizen
+                rules:
+                  - id: no-cooks
+                    reason: R.
+                    hosts: \(hosts)
+                    action: block
+                default: allow
+                """)
+        )
+    }
+
+    @Test(arguments: [
+        ("[cooks.org.kpp]", ["policy.yaml:6:13: 'cooks.org.kpp' in rule 'no-cooks' matches no site in sites.yaml (did you mean 'cooks.org.kp'?), and the garden has no way out to the real internet: the rule can never match it"]),
+        ("[cooks.org.kp, \"*.kpp\"]", ["policy.yaml:6:27: '*.kpp' in rule 'no-cooks' matches no site in sites.yaml (did you mean '*.kp'?), and the garden has no way out to the real internet: the rule can never match it"]),
+        ("[cooks.org.kp, www.cooks.org.kp, \"*.example\", \"*.kp\"]", []),
+    ] as [(String, [String])])
+    func aHostThatMatchesNoSiteIsAWarning(hosts: String, expected: [String]) throws {
+        #expect(try Self.config(hosts: hosts).warnings.map(\.description) == expected)
+    }
+
+    @Test func withAWayOutAnyHostMayBeMeant() throws {
+        let config = try Self.config(hosts: "[worldnews.example]", upstream: "upstream: {mode: direct, classes: [citizen]}")
+        #expect(config.warnings.isEmpty)
+    }
+}
