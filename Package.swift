@@ -92,6 +92,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzz targets (Fuzz/README.md): run by Scripts/fuzz.sh under libFuzzer, and by
+        // FuzzRegressionTests over the committed corpus.
+        .target(
+            name: "GardenFuzzing",
+            dependencies: [
+                "GardenPolicy", "GardenRewrite", "GardenServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            path: "Fuzz/GardenFuzzing",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "garden-fuzz",
+            dependencies: ["GardenFuzzing"],
+            path: "Fuzz/garden-fuzz",
+            swiftSettings: swiftSettings
+        ),
         // Run by hand: swift run -c release decide-benchmark (see Benchmarks/README.md).
         .executableTarget(
             name: "decide-benchmark",
@@ -130,6 +149,7 @@ let package = Package(
             name: "GardenServerTests",
             dependencies: [
                 "GardenServer",
+                "GardenFuzzing",
                 "GardenPolicy",
                 "GardenSites",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -2,7 +2,7 @@ import NIOCore
 
 /// A request head with the fields the garden acts on; everything else is checked for
 /// syntax and dropped.
-struct RequestHead: Equatable, Sendable {
+package struct RequestHead: Equatable, Sendable {
     /// The request method. GET, HEAD and CONNECT are told apart without a string.
     enum Method: Equatable, Sendable, CustomStringConvertible {
         case get, head, connect

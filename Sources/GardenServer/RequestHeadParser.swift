@@ -8,16 +8,16 @@
 ///
 /// Strict where the RFC lets a server be: whitespace before a field's colon, obsolete
 /// line folding, control characters, bare CR and malformed versions are 400s.
-struct RequestHeadParser: Sendable {
+package struct RequestHeadParser: Sendable {
     /// Why a head was refused, and with which status.
-    enum Refusal: Error, Equatable, Sendable {
+    package enum Refusal: Error, Equatable, Sendable {
         case badRequest(String)
         case uriTooLong
         case headersTooLarge
         case versionNotSupported
     }
 
-    enum Outcome: Equatable, Sendable {
+    package enum Outcome: Equatable, Sendable {
         /// The bytes hold no complete head yet.
         case needMoreData
         /// A head, and how many bytes it took (including the blank line).
@@ -32,11 +32,17 @@ struct RequestHeadParser: Sendable {
     /// Most header fields in one request.
     var maxHeaderCount = 128
 
+    /// (Package-visible for the fuzzer, `Fuzz/`.)
+    package init(maxURIBytes: Int, maxHeaderBytes: Int) {
+        self.maxURIBytes = maxURIBytes
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
     /// Looks for one request head at the start of `bytes`.
     ///
     /// - Parameter scanFrom: bytes already known to hold no head end (from an earlier call
     ///   on a shorter prefix), so a slow client's head is not rescanned from the start.
-    func parse(_ bytes: UnsafeRawBufferPointer, scanFrom: Int = 0) -> Outcome {
+    package func parse(_ bytes: UnsafeRawBufferPointer, scanFrom: Int = 0) -> Outcome {
         // RFC 9112 §2.2: ignore empty lines before the request line.
         var start = 0
         while start < bytes.count, bytes[start] == .cr || bytes[start] == .lf { start += 1 }
