@@ -195,8 +195,7 @@ import Testing
 /// The shipped Kwangmyong scenario on its three persona ports, as a teacher shows it.
 @Suite struct ShippedScenarioTests {
     static let garden = Task { () throws -> (TestGarden, [String: Int]) in
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let shipped = try ConfigCheckTests.loadShippedConfig(repository: repository)
+        let shipped = try ConfigCheckTests.loadShippedConfig(repository: Shipped.root)
         let garden = try await TestGarden(policy: shipped.policy, personas: ["citizen", "official", "foreigner"])
         return (garden, ["citizen": garden.ports[0], "official": garden.ports[1], "foreigner": garden.ports[2]])
     }

@@ -18,7 +18,7 @@ import Testing
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             for name in ["Config", "Sites"] {
                 try FileManager.default.copyItem(
-                    at: ConfigCheckTests.repository.appendingPathComponent(name), to: root.appendingPathComponent(name)
+                    at: Shipped.root.appendingPathComponent(name), to: root.appendingPathComponent(name)
                 )
             }
         }
@@ -33,13 +33,13 @@ import Testing
 
     /// The shipped configuration, as the server would load it.
     static func loadShippedConfig(repository: URL) throws -> GardenConfig {
-        try ConfigDirectory(path: repository.appendingPathComponent("Config").path).load()
+        try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
     }
 
     @Test func shippedFilesPass() {
         let check = ConfigCheck.run(
-            configDirectory: Self.repository.appendingPathComponent("Config").path,
-            sitesDirectory: Self.repository.appendingPathComponent("Sites").path
+            configDirectory: Shipped.root.appendingPathComponent("Config").path,
+            sitesDirectory: Shipped.root.appendingPathComponent("Sites").path
         )
         #expect(check.passed, "\(check.errors)")
         #expect(check.warnings.isEmpty, "\(check.warnings)")

@@ -48,11 +48,11 @@ import Testing
     }
 
     @Test func theShippedPhraseFilterFindsItsWordsInCheck() throws {
-        let config = try ConfigDirectory(path: ConfigCheckTests.repository.appendingPathComponent("Config").path).load()
+        let config = try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
         #expect(config.policy.contentKeywords == ["internet", "인터넷"])
         let words = ContentWords.loadingSite(
             of: "http://encyclopedia.example/wiki/internet.html", config: config,
-            sitesDirectory: ConfigCheckTests.repository.appendingPathComponent("Sites").path
+            sitesDirectory: Shipped.root.appendingPathComponent("Sites").path
         )
         #expect(words.contains("internet"))
     }

@@ -27,7 +27,7 @@ import Testing
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("classroom-\(UUID().uuidString)")
             configFolder = folder.appendingPathComponent("Config")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: ConfigCheckTests.repository.appendingPathComponent("Config"), to: configFolder)
+            try FileManager.default.copyItem(at: Shipped.root.appendingPathComponent("Config"), to: configFolder)
             var config = try ConfigDirectory(path: configFolder.path).load()
             config.listeners = [
                 .init(address: ListenAddress("127.0.0.1:0")!, persona: "citizen"),
@@ -35,7 +35,7 @@ import Testing
             ]
             var logger = Logger(label: "classroom")
             logger.logLevel = .critical
-            let sites = ConfigCheckTests.repository.appendingPathComponent("Sites").path
+            let sites = Shipped.root.appendingPathComponent("Sites").path
             let library = try SiteLibrary(root: sites, folders: config.sites.sites.map(\.folder), logger: logger)
             server = GardenServer(config: config, library: library, logger: logger)
             let ports = try await server.start().map { $0.port ?? 0 }

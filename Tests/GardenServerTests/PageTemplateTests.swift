@@ -10,7 +10,7 @@ import Testing
     static let repository = ConfigCheckTests.repository
 
     @Test func theShippedTemplatesAreTheBuiltInOnes() throws {
-        let folder = Self.repository.appendingPathComponent("Config/templates")
+        let folder = Shipped.root.appendingPathComponent("Config/templates")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".mustache") }
         #expect(Set(names.map { String($0.dropLast(".mustache".count)) }) == Set(GardenPages.names))
         #expect(try GardenPages(portalHost: "p.kp").banner(named: "banner", host: "a.kp", visitorClass: "citizen")?

@@ -37,7 +37,7 @@ import Testing
     static func candidate(_ edit: (String) -> String) throws -> GardenConfig {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.copyItem(at: repository.appendingPathComponent("Config"), to: folder)
+        try FileManager.default.copyItem(at: Shipped.root.appendingPathComponent("Config"), to: folder)
         let policyFile = folder.appendingPathComponent("policy.yaml")
         let edited = edit(try String(contentsOf: policyFile, encoding: .utf8))
         try edited.write(to: policyFile, atomically: true, encoding: .utf8)
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func theShippedPolicyChangesNothing() throws {
-        let replay = Replay.run(Self.logged, candidate: try Self.candidate { $0 }, sitesDirectory: Self.repository.appendingPathComponent("Sites").path)
+        let replay = Replay.run(Self.logged, candidate: try Self.candidate { $0 }, sitesDirectory: Shipped.root.appendingPathComponent("Sites").path)
         #expect(replay.total == 6)
         #expect(replay.replayed == 5)
         #expect(replay.changes.isEmpty)
@@ -57,7 +57,7 @@ import Testing
         let candidate = try Self.candidate { policy in
             policy.replacingOccurrences(of: "  - id: foreign-news-unavailable", with: "  - id: foreign-news-unavailable\n    shadow: true")
         }
-        let replay = Replay.run(Self.logged, candidate: candidate, sitesDirectory: Self.repository.appendingPathComponent("Sites").path)
+        let replay = Replay.run(Self.logged, candidate: candidate, sitesDirectory: Shipped.root.appendingPathComponent("Sites").path)
         #expect(replay.changes == [
             Replay.Change(
                 before: "foreign-news-unavailable → unavailable", after: "citizens-stay-inside → notfound", count: 2,
@@ -76,7 +76,7 @@ import Testing
         let candidate = try Self.candidate { policy in
             policy.replacingOccurrences(of: "  - id: citizens-read-approved-words", with: "  - id: citizens-read-approved-words\n    shadow: true")
         }
-        let replay = Replay.run(Self.logged, candidate: candidate, sitesDirectory: Self.repository.appendingPathComponent("Sites").path)
+        let replay = Replay.run(Self.logged, candidate: candidate, sitesDirectory: Shipped.root.appendingPathComponent("Sites").path)
         #expect(replay.changes.map(\.before) == ["default → allow +rewrite"])
         #expect(replay.changes.map(\.after) == ["default → allow"])
     }
@@ -86,7 +86,7 @@ import Testing
         let candidate = try Self.candidate { $0 }
         var moved = candidate
         moved.listeners = [.init(address: ListenAddress("127.0.0.1:8081")!, persona: "citizen")]
-        let replay = Replay.run([Self.logged[2]], candidate: moved, sitesDirectory: Self.repository.appendingPathComponent("Sites").path)
+        let replay = Replay.run([Self.logged[2]], candidate: moved, sitesDirectory: Shipped.root.appendingPathComponent("Sites").path)
         #expect(replay.changes.first?.after == "foreign-news-unavailable → unavailable")
         #expect(replay.changes.first?.example == "citizen GET http://worldnews.example/")
     }

@@ -7,12 +7,15 @@ import Testing
 /// and a blocked visitor's are said plainly.
 @Suite struct RevealTests {
     static let repository = ConfigCheckTests.repository
-    static let config = try! ConfigDirectory(path: repository.appendingPathComponent("Config").path).load()
-    static let sites = repository.appendingPathComponent("Sites").path
+    /// The shipped configuration (a broken one fails each test that reads it, not the run).
+    static var config: GardenConfig {
+        get throws { try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load() }
+    }
+    static let sites = Shipped.root.appendingPathComponent("Sites").path
 
     @Test func aCitizensPageShowsEveryChange() throws {
         let reveal = try Reveal.run(
-            config: Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "citizen",
+            config: try Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "citizen",
             account: nil, clientAddress: nil, time: 1_796_000_400
         )
         let text = reveal.lines.joined(separator: "\n")
@@ -26,7 +29,7 @@ import Testing
 
     @Test func anOfficialSeesThePageAsItIs() throws {
         let reveal = try Reveal.run(
-            config: Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "official",
+            config: try Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "official",
             account: nil, clientAddress: nil, time: 1_796_000_400
         )
         #expect(reveal.lines.last?.hasSuffix("no rule rewrites this page for this visitor.") == true)
@@ -35,7 +38,7 @@ import Testing
 
     @Test func aVisitorWhoIsRefusedIsToldSo() throws {
         let reveal = try Reveal.run(
-            config: Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "foreigner",
+            config: try Self.config, sitesDirectory: Self.sites, url: "http://friend.com.kp/", visitorClass: "foreigner",
             account: nil, clientAddress: nil, time: 1_796_000_400
         )
         #expect(reveal.lines.last == "Decision: notfound, by rule foreigners-stay-outside — this visitor does not get the page at all.")
@@ -44,7 +47,7 @@ import Testing
     @Test(arguments: ["http://nowhere.kp/", "http://friend.com.kp/no-such-page.html", "ftp://x"])
     func addressesThatAreNotPagesAreRefused(url: String) {
         #expect(throws: Reveal.Failure.self) {
-            try Reveal.run(config: Self.config, sitesDirectory: Self.sites, url: url, visitorClass: nil, account: nil, clientAddress: nil, time: 0)
+            try Reveal.run(config: try Self.config, sitesDirectory: Self.sites, url: url, visitorClass: nil, account: nil, clientAddress: nil, time: 0)
         }
     }
 }

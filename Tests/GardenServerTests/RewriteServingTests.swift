@@ -109,4 +109,18 @@ import Testing
         #expect(part.status == 206)
         #expect(part.body == Array(whole.body.prefix(100)))
     }
+
+    /// A range beyond the rewritten page's end is unsatisfiable: 416, with the length of
+    /// the rewritten page (not of the page on disk).
+    @Test func aRangeBeyondTheRewrittenPageIs416() async throws {
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop() } }
+        let whole = try await garden.get("/page.html")
+        let length = whole.body.count
+        let beyond = try await garden.get("/page.html", headers: ["Range: bytes=\(length)-"])
+        #expect(beyond.status == 416)
+        #expect(beyond.header("Content-Range") == "bytes */\(length)")
+        let last = try await garden.get("/page.html", headers: ["Range: bytes=\(length - 1)-"])
+        #expect(last.status == 206 && last.body == [whole.body[length - 1]])
+    }
 }

@@ -14,13 +14,13 @@ import Testing
 
     /// The shipped garden on an ephemeral port, shared by this suite's tests.
     static let garden = Task { () throws -> (server: GardenServer, port: Int, config: GardenConfig) in
-        var config = try ConfigDirectory(path: repository.appendingPathComponent("Config").path).load()
+        var config = try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
         // The crawl walks every site, outside ones included: as a visitor nothing filters.
         config.listeners = [.init(address: ListenAddress(host: "127.0.0.1", port: 0), persona: "soldier_abroad")]
         var logger = Logger(label: "shipped")
         logger.logLevel = .critical
         let library = try SiteLibrary(
-            root: repository.appendingPathComponent("Sites").path,
+            root: Shipped.root.appendingPathComponent("Sites").path,
             folders: config.sites.sites.map(\.folder), logger: logger
         )
         let server = GardenServer(config: config, library: library, logger: logger)
@@ -107,7 +107,7 @@ import Testing
         }
         #expect(broken.isEmpty, "\(broken.joined(separator: "\n"))")
         // Every page on disk (but the 404 pages) is reachable by clicking: no orphans.
-        let enumerator = FileManager.default.enumerator(at: Self.repository.appendingPathComponent("Sites"), includingPropertiesForKeys: nil)!
+        let enumerator = FileManager.default.enumerator(at: Shipped.root.appendingPathComponent("Sites"), includingPropertiesForKeys: nil)!
         let onDisk = enumerator.compactMap { $0 as? URL }.filter { $0.pathExtension == "html" && $0.lastPathComponent != "404.html" }
         #expect(pages == onDisk.count)
         #expect(pages >= 50)
@@ -117,7 +117,7 @@ import Testing
     /// Styles, images and scripts come from the page's own site: the CSP forbids the rest,
     /// and the classroom may have no internet at all.
     @Test func pagesLoadNothingFromOutsideTheirSite() throws {
-        let sites = Self.repository.appendingPathComponent("Sites")
+        let sites = Shipped.root.appendingPathComponent("Sites")
         let enumerator = FileManager.default.enumerator(at: sites, includingPropertiesForKeys: nil)!
         var offenders: [String] = []
         let embed = try NSRegularExpression(pattern: #"<(?:img|script|link|iframe|source|video|audio)\b[^>]*(?:src|href)="(https?:)?//"#)
@@ -136,7 +136,7 @@ import Testing
 
     @Test(arguments: ["friend.com.kp", "cooks.org.kp", "achim.news.kp"])
     func intranetSitesAreBigEnough(host: String) throws {
-        let folder = Self.repository.appendingPathComponent("Sites/\(host)")
+        let folder = Shipped.root.appendingPathComponent("Sites/\(host)")
         let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)!
         let pages = enumerator.compactMap { $0 as? URL }.filter { $0.pathExtension == "html" && $0.lastPathComponent != "404.html" }
         #expect(pages.count >= 8)

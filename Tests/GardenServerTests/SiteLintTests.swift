@@ -62,10 +62,9 @@ import Testing
         #expect(SiteLint.resolve(address, against: page) == expected)
     }
 
-    @Test func theShippedSitesAreClean() {
-        let repository = ConfigCheckTests.repository
-        let config = try? ConfigDirectory(path: repository.appendingPathComponent("Config").path).load()
-        let lint = SiteLint.run(registry: config!.sites, sitesDirectory: repository.appendingPathComponent("Sites").path)
+    @Test func theShippedSitesAreClean() throws {
+        let config = try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
+        let lint = SiteLint.run(registry: config.sites, sitesDirectory: Shipped.root.appendingPathComponent("Sites").path)
         #expect(lint.errors.isEmpty, "\(lint.errors.joined(separator: "\n"))")
         #expect(lint.warnings.isEmpty, "\(lint.warnings.joined(separator: "\n"))")
         #expect(lint.pagesChecked >= 60)

@@ -2,6 +2,7 @@ import Foundation
 import GardenPolicy
 import GardenServer
 import Logging
+import Synchronization
 import Testing
 
 /// The teacher's desk over real sockets: nothing but the login page and `/healthz`
@@ -17,8 +18,8 @@ import Testing
         let port: Int
 
         convenience init() async throws {
-            let config = try ConfigDirectory(path: ConfigCheckTests.repository.appendingPathComponent("Config").path).load()
-            try await self.init(sitesDirectory: ConfigCheckTests.repository.appendingPathComponent("Sites").path) { config }
+            let config = try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
+            try await self.init(sitesDirectory: Shipped.root.appendingPathComponent("Sites").path) { config }
         }
 
         /// A desk attached to a garden's audit trail and reloader.
@@ -35,12 +36,20 @@ import Testing
                 configDirectory: configDirectory, openConnections: openConnections, currentConfig: currentConfig
             )
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            let failure = Mutex<(any Error)?>(nil)
             task = Task {
-                try? await desk.run { port in continuation.yield(port) }
-                continuation.finish()  // a desk that cannot start ends the wait: port 0, the test fails
+                do {
+                    try await desk.run { port in continuation.yield(port) }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+                continuation.finish()  // a desk that cannot start ends the wait, and the test fails at once
             }
             var iterator = stream.makeAsyncIterator()
-            port = await iterator.next() ?? 0
+            guard let bound = await iterator.next() else {
+                throw DeskDidNotStart(reason: failure.withLock { $0.map { "\($0)" } } ?? "it stopped before listening")
+            }
+            port = bound
         }
 
         func request(_ text: String) async throws -> RawResponse {
@@ -79,6 +88,11 @@ import Testing
         }
 
         func stop() { task.cancel() }
+    }
+
+    struct DeskDidNotStart: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "the teacher's desk did not start: \(reason)" }
     }
 
     @Test func onlyTheLoginPageAndHealthzAreOpen() async throws {

@@ -20,16 +20,22 @@ import Testing
         reason: Pages start late.
         paths: [/page.html]
         effects: [{throttle: {latency: 400ms}}]
+      - id: late-and-slow
+        reason: Both at once, as a censor slows a whole country's access.
+        paths: [/both.bin]
+        effects: [{throttle: {rate: 32KiB, latency: 300ms}}]
     default: allow
     """
 
     static let bigSize = 64 * 1024
 
-    static func garden() async throws -> TestGarden {
+    static func garden(limits: ServerLimits = ServerLimits()) async throws -> TestGarden {
         var files = TestGarden.defaultFiles
         files["alpha.kp/big.bin"] = String(repeating: "0123456789abcdef", count: bigSize / 16)
+        files["alpha.kp/both.bin"] = String(repeating: "0123456789abcdef", count: bigSize / 16)
         return try await TestGarden(
-            files: files, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), auditLog: AuditLogSettings(path: "audit.jsonl")
+            files: files, limits: limits, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)),
+            auditLog: AuditLogSettings(path: "audit.jsonl")
         )
     }
 
@@ -79,6 +85,53 @@ import Testing
             "GET /index.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: garden.port
         ) { String(decoding: $0, as: UTF8.self).contains("alpha home") }
         #expect(quick < 0.3)
+    }
+
+    /// A rate and a latency together, on four connections at once: each waits the latency,
+    /// then gets the rate of its own (the throttle is per answer, not shared).
+    @Test func aRateAndALatencyTogetherHoldOnEveryConnection() async throws {
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop() } }
+        let port = garden.port
+        let results = try await withThrowingTaskGroup(of: (bytes: [UInt8], first: Double, last: Double).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await Self.timed("GET /both.bin HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: port) { _ in false }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 4)
+        for result in results {
+            #expect(RawResponse(bytes: result.bytes).body.count == Self.bigSize)
+            #expect(result.first >= 0.28, "first byte after \(result.first) s")
+            // 64 KiB at 32 KiB/s after the latency: about 2.3 s (within a fifth).
+            let rate = Double(result.bytes.count) / (result.last - 0.3)
+            #expect(abs(rate - 32 * 1024) / (32 * 1024) < 0.2, "measured \(Int(rate)) bytes/s")
+        }
+    }
+
+    /// Ctrl-C while an answer is being sent: the garden stops listening at once, and the
+    /// answer in flight (two seconds of a throttled file) finishes within the grace.
+    @Test func theShutdownGraceLetsAnAnswerInFlightFinish() async throws {
+        var limits = ServerLimits()
+        limits.shutdownGrace = .seconds(10)
+        let garden = try await Self.garden(limits: limits)
+        let port = garden.port
+        let download = Task {
+            try await Self.timed("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: port) { _ in false }
+        }
+        try await waitUntil("the download has begun") { garden.server.openConnections == 1 }
+        try await Task.sleep(for: .milliseconds(300))
+        let stopping = ContinuousClock.now
+        await garden.server.shutdown()
+        let stoppedAfter = ContinuousClock.now - stopping
+        let result = try await download.value
+        #expect(RawResponse(bytes: result.bytes).body.count == Self.bigSize, "the answer in flight was cut")
+        // It waited for the answer (about 1.7 s more), not for the whole grace.
+        #expect(stoppedAfter >= .seconds(1) && stoppedAfter < .seconds(8), "shutdown took \(stoppedAfter)")
+        #expect(throws: (any Error).self) { try RawConnection(port: port, timeout: 1) }
+        await garden.stop()
     }
 
     @Test func answersBehindAThrottledOneComeWholeAndInOrder() async throws {

@@ -76,7 +76,7 @@ import Testing
 
     @Test func bytesGoThroughBothWays() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
         defer { Task { await garden.stop(); try? await echo.close() } }
         let payload = Array("hello through the wall".utf8)
@@ -90,7 +90,7 @@ import Testing
 
     @Test func anAllowedServerNameGoesThrough() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
         defer { Task { await garden.stop(); try? await echo.close() } }
         let hello = Self.clientHello(serverName: "allowed.example")
@@ -100,7 +100,7 @@ import Testing
 
     @Test func aBlockedServerNameInsideAnAllowedTunnelIsReset() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
         defer { Task { await garden.stop(); try? await echo.close() } }
         let result = try await Self.tunnel("127.0.0.1:\(port)", payload: Self.clientHello(serverName: "Blocked.Example"), garden: garden)
@@ -117,7 +117,7 @@ import Testing
 
     @Test func anIdleTunnelIsClosed() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         var limits = ServerLimits()
         limits.idleTimeout = .milliseconds(300)
         let garden = try await Self.garden(echoPort: port, limits: limits)
@@ -145,7 +145,7 @@ import Testing
     /// wait for ever; the tunnel is closed after the request timeout.
     @Test func aTunnelThatNeverNamesItsServerIsClosed() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         var limits = ServerLimits()
         limits.requestTimeout = .milliseconds(300)
         let garden = try await Self.garden(echoPort: port, limits: limits)
@@ -167,7 +167,7 @@ import Testing
 
     @Test func theGuardRefusesLoopbackUnlessAllowed() async throws {
         let echo = try await Self.echoServer()
-        let port = echo.localAddress!.port!
+        let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port, allowLoopback: false)
         defer { Task { await garden.stop(); try? await echo.close() } }
         for authority in ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"] {
