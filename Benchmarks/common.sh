@@ -37,3 +37,31 @@ rps() { awk '/Requests\/sec/ { print $2 }'; }
 
 # The median of the numbers in $1 (space-separated).
 median() { printf "%s\n" $1 | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# The requests wrk counted as not 2xx/3xx in its output (0 when it printed none).
+non2xx() { awk '/Non-2xx or 3xx responses/ { n = $NF } END { print n + 0 }'; }
+# The requests wrk completed.
+completed() { awk '/requests in/ { print $1 }'; }
+
+# Stops the run unless every response in wrk's output $2 was 2xx/3xx ($1 names the row),
+# or, with $3 = denied, unless every one was a refusal (4xx): a row of errors is no result.
+check_statuses() {
+  local name=$1 out=$2 kind=${3:-allowed} bad total
+  bad=$(non2xx <"$out"); total=$(completed <"$out")
+  if [ "$kind" = denied ]; then
+    [ "$bad" -eq "$total" ] || { echo "stop: $name answered $((total - bad)) of $total requests with 2xx, expected refusals" >&2; exit 1; }
+  else
+    [ "$bad" -eq 0 ] || { echo "stop: $name answered $bad of $total requests with an error status" >&2; exit 1; }
+  fi
+  if grep -q "Socket errors" "$out"; then echo "stop: $name: $(grep 'Socket errors' "$out")" >&2; exit 1; fi
+}
+
+# Stops the run unless every body in the list "name=bytes ..." has the same size: the
+# servers compared must send the same page.
+same_sizes() {
+  local first="" entry
+  for entry in "$@"; do
+    if [ -z "$first" ]; then first=${entry#*=}; continue; fi
+    [ "${entry#*=}" = "$first" ] || { echo "stop: the bodies differ in size ($*): not the same page" >&2; exit 1; }
+  done
+}

@@ -56,7 +56,9 @@ nginx -c "$work/nginx.conf"
 } >"$work/hosts"
 mkdir -p "$work/squid-cache"
 chown -R proxy:proxy "$work/squid-cache" 2>/dev/null || true
+# As many Squid workers as the garden has event loops (one per core): like for like.
 cat >"$work/squid.conf" <<CONF
+workers $(nproc)
 http_port 127.0.0.1:18298
 pid_filename $work/squid.pid
 cache_log $work/squid-cache.log
@@ -76,7 +78,8 @@ shutdown_lifetime 1 seconds
 client_persistent_connections on
 server_persistent_connections on
 CONF
-squid -f "$work/squid.conf" -N >"$work/squid.out" 2>&1 & pids+=($!)
+# Daemon mode (-N would disable SMP and run a single worker); stopped through its pid file.
+squid -f "$work/squid.conf" >"$work/squid.out" 2>&1
 
 # The garden: the shipped sites, one listener, a policy with the same blocklist.
 mkdir -p "$work/Config/lists"
@@ -111,6 +114,13 @@ check 200 -x http://127.0.0.1:18297 "http://$site$page"
 check 200 -x http://127.0.0.1:18297 "http://127.0.0.1:18299$page"
 check 403 -x http://127.0.0.1:18298 "http://$blocked/"
 check 403 -x http://127.0.0.1:18297 "http://$blocked/"
+# The allowed rows must send the same page, byte for byte in length.
+body() { curl -s "$@" | wc -c; }
+same_sizes "nginx=$(body -H "Host: $site" "http://127.0.0.1:18299$page")" \
+  "squid=$(body -x http://127.0.0.1:18298 "http://$site$page")" \
+  "garden=$(body -x http://127.0.0.1:18297 "http://$site$page")" \
+  "garden-upstream=$(body -x http://127.0.0.1:18297 "http://127.0.0.1:18299$page")"
+echo "denied: Squid's error page $(body -x http://127.0.0.1:18298 "http://$blocked/") bytes, the garden's block page $(body -x http://127.0.0.1:18297 "http://$blocked/") bytes"
 
 # wrk sends the request line it is given: an absolute URL makes it a proxy request.
 cat >"$work/allowed.lua" <<LUA
@@ -146,6 +156,7 @@ declare -A r p
 for round in $(seq 1 "$rounds"); do
   for name in "${names[@]}"; do
     load "$name" "${seconds}s" >"$work/out"
+    case $name in *denied) check_statuses "$name" "$work/out" denied ;; *) check_statuses "$name" "$work/out" ;; esac
     rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out")
     r[$name]+="$rate "; p[$name]+="$tail "
     printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$rate" "$tail"

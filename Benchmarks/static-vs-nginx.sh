@@ -77,11 +77,13 @@ sleep 1
 
 size_garden=$(curl -s -H "Host: $site" "http://127.0.0.1:$garden_port$page" | wc -c)
 size_nginx=$(curl -s -H "Host: $site" "http://127.0.0.1:$nginx_port$page" | wc -c)
-echo "page: http://$site$page — garden sends $size_garden bytes, nginx $size_nginx bytes"
+echo "page: http://$site$page — garden sends $size_garden bytes, nginx $size_nginx bytes (bodies)"
+same_sizes "garden=$size_garden" "nginx=$size_nginx"
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
 
 run() {
   wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "Host: $site" "http://127.0.0.1:$1$page" >"$work/out"
+  check_statuses "port $1" "$work/out"
   echo "$(rps <"$work/out") $(p99_ms <"$work/out")"
 }
 

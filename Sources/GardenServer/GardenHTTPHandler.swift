@@ -247,8 +247,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             needsFlush = false
             context.flush()
         }
-        // Answered, and the answers taken by the socket: waiting for the next request.
-        if let ticket, requestStarted == nil, isIdle { ticket.markIdle(since: idleSince) }
+        // Answered: waiting for the next request (a hint; see `isWaitingForRequest`).
+        if let ticket, isWaitingForRequest { ticket.markIdle(since: idleSince) }
         context.fireChannelReadComplete()
     }
 
@@ -363,8 +363,15 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether the connection only waits for a request: nothing being received, answered,
     /// fetched, checked or sent. Such a connection may be closed to make room for another.
     private var isIdle: Bool {
+        isWaitingForRequest && unsentBytes == 0
+    }
+
+    /// `isIdle` but for answers still being sent: cheap enough for every read (the unsent
+    /// bytes are a channel option, read through a chain of casts). The eviction checks
+    /// `isIdle` itself before it closes anything.
+    private var isWaitingForRequest: Bool {
         requestStarted == nil && pending == nil && !stalling && !awaitingCredentialCheck && !awaitingTunnel
-            && !awaitingUpstream && upstreamBody == nil && !backedUp && unsentBytes == 0
+            && !awaitingUpstream && upstreamBody == nil && !backedUp
     }
 
     // MARK: - Back-pressure

@@ -38,6 +38,9 @@ final class LoopbackOrigin: Sendable {
         try? await channel.close()
     }
 
+    /// `<html><body><p>The revolution today.</p></body></html>`, gzipped.
+    static let gzippedPage: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 179, 201, 40, 201, 205, 177, 179, 73, 202, 79, 169, 180, 179, 41, 176, 11, 201, 72, 85, 40, 74, 45, 203, 207, 41, 45, 201, 204, 207, 83, 40, 201, 79, 73, 172, 212, 179, 209, 47, 176, 179, 209, 135, 40, 209, 7, 171, 7, 0, 46, 227, 114, 239, 54, 0, 0, 0]
+
     /// The last request the origin received, as text.
     var lastRequest: String { received.withLock { $0.last ?? "" } }
 
@@ -171,6 +174,13 @@ final class LoopbackOrigin: Sendable {
                     left -= count
                 }
                 context.flush()
+            case "gzip":
+                // A page the origin sends compressed whatever it was asked for (some do).
+                send(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip\r\n"
+                        + "Content-Length: \(LoopbackOrigin.gzippedPage.count)\r\n\r\n",
+                    body: LoopbackOrigin.gzippedPage
+                )
             case "silent":
                 break
             case "moved":

@@ -208,7 +208,8 @@ import Testing
         try TestGarden.write("<h1>edited by the teacher</h1>", to: garden.sitesDirectory.appendingPathComponent("alpha.kp/page.html"))
         try TestGarden.write("<h1>brand new</h1>", to: garden.sitesDirectory.appendingPathComponent("alpha.kp/new.html"))
         try FileManager.default.removeItem(at: garden.sitesDirectory.appendingPathComponent("alpha.kp/style.css"))
-        let deadline = ContinuousClock.now + .seconds(1)
+        // The watcher looks every 200 ms; the deadline is generous for a loaded machine.
+        let deadline = ContinuousClock.now + .seconds(10)
         var after = try await garden.get("/page.html")
         while !after.bodyText.contains("edited"), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))

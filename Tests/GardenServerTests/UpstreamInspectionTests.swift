@@ -42,6 +42,19 @@ import Testing
         )
     }
 
+    /// A compressed page (the origin ignored `Accept-Encoding: identity`) passes unread and
+    /// unchanged: the browser gets the real host's bytes and its `Content-Encoding`.
+    @Test func aCompressedPageFromTheRealHostPassesUnreadAndWhole() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { Task { await garden.stop(); await origin.stop() } }
+        let response = try await garden.raw(UpstreamFetchTests.proxied("/gzip", origin: origin))
+        #expect(response.status == 200)
+        #expect(response.header("Content-Encoding") == "gzip")
+        #expect(response.header("Content-Length") == String(LoopbackOrigin.gzippedPage.count))
+        #expect(response.body == LoopbackOrigin.gzippedPage)
+    }
+
     @Test func aPageWithForbiddenWordsGetsTheCensorsAnswer() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
