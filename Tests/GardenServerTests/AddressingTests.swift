@@ -6,7 +6,7 @@ import Testing
 
 /// Which site a request reaches: by Host header, by NAME.localhost, by IP or bare
 /// localhost (the portal), and as a proxy request with an absolute URL.
-@Suite struct AddressingTests {
+@Suite(.stopsWhatItStarts) struct AddressingTests {
     @Test(arguments: [
         ("alpha.kp", "alpha home"),
         ("ALPHA.KP", "alpha home"),
@@ -25,7 +25,7 @@ import Testing
     ])
     func hostHeaderChoosesTheSite(host: String, expected: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/", host: host)
         #expect(response.status == 200)
         #expect(response.bodyText.contains(expected))
@@ -34,7 +34,7 @@ import Testing
     @Test(arguments: ["nowhere.kp", "nowhere.kp.localhost", "evil.example:80"])
     func unknownHostGetsTheDoesNotExistPage(host: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/", host: host)
         #expect(response.status == 404)
         #expect(response.bodyText.contains("does not exist on the national network"))
@@ -44,21 +44,21 @@ import Testing
     @Test(arguments: ["bad host", "a..b", "-", "-a.kp", "a-.kp", "exa mple.kp", "[zz]", "host:99999", "host:", "ünïcode.kp"])
     func invalidHostIsABadRequest(host: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/", host: host)
         #expect(response.status == 400)
     }
 
     @Test func http11WithoutHostIsABadRequest() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
         #expect(response.status == 400)
     }
 
     @Test func http10WithoutHostReachesThePortal() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("GET / HTTP/1.0\r\n\r\n")
         #expect(response.status == 200)
         #expect(response.bodyText.contains("portal home"))
@@ -67,7 +67,7 @@ import Testing
 
     @Test func absoluteFormURLWinsOverHostHeader() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw(
             "GET http://alpha.kp/page.html HTTP/1.1\r\nHost: portal.kp\r\nConnection: close\r\n\r\n"
         )
@@ -85,7 +85,7 @@ import Testing
     ])
     func absoluteFormTargets(requestLine: String, status: Int, expected: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("\(requestLine)\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(response.status == status)
         if !expected.isEmpty { #expect(response.bodyText.contains(expected)) }
@@ -97,7 +97,7 @@ import Testing
     /// plain-http URLs, and tunnels arrive in a later version; curl sends absolute-form.
     @Test func curlThroughTheProxy() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let proxy = "http://127.0.0.1:\(garden.port)"
         let page = try await Curl.run(["-s", "-x", proxy, "http://alpha.kp/docs/guide.html"])
         #expect(page.contains("guide"))
@@ -110,9 +110,9 @@ import Testing
     /// A real client by virtual host, with keep-alive across requests.
     @Test func realClientByVirtualHost() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { Task { try await client.shutdown() } }
+        defer { afterTest { try? await client.shutdown() } }
         for path in ["/", "/page.html", "/docs/", "/style.css"] {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(garden.port)\(path)")
             request.headers.add(name: "Host", value: "alpha.kp.localhost:\(garden.port)")
@@ -124,7 +124,7 @@ import Testing
 
     @Test func connectWithoutAWayOutIsABadGateway() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("CONNECT alpha.kp:443 HTTP/1.1\r\nHost: alpha.kp:443\r\n\r\n")
         #expect(response.status == 502)
         #expect(response.bodyText.contains("its simulated sites speak plain http (try http://alpha.kp/)"))

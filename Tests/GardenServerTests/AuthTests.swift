@@ -6,7 +6,7 @@ import Testing
 /// Accounts over real sockets: 401 with `WWW-Authenticate` on the garden's own
 /// addresses, 407 with `Proxy-Authenticate` through the proxy, the account's class
 /// winning over the listener's persona, and wrong or unknown credentials refused alike.
-@Suite struct AuthTests {
+@Suite(.stopsWhatItStarts) struct AuthTests {
     /// `walled-garden hash-password --cost 10` of "kim" and "lee" (the cheapest accepted cost).
     static let kimHash = "$scrypt$ln=10,r=8,p=1$UwjDKCb3edFgdiJwhoM7FQ$vNtQOl/T3oE9qvM4LWl1h56c+pY2aDEWXATGsLrCjDM"
     static let leeHash = "$scrypt$ln=10,r=8,p=1$yozwQKhWkLDRLJHM7L1v+A$SPNho7xyu+FvtyT3D+XZFtSuOS7rEeiZ4ldKuXY2aQI"
@@ -54,7 +54,7 @@ import Testing
 
     @Test func aRuleAsksForAPasswordWith401() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/docs/guide.html")
         #expect(response.status == 401)
         // The folder itself is under the prefix too.
@@ -72,7 +72,7 @@ import Testing
     ])
     func credentialsDecideWhoTheVisitorIs(name: String, password: String, status: Int) async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/docs/guide.html", headers: ["Authorization: \(Self.basic(name, password))"])
         #expect(response.status == status)
         if status == 401 {
@@ -83,7 +83,7 @@ import Testing
     @Test(arguments: ["Basic", "Basic !!!!", "Bearer abc", "Basic " + Data("no-colon".utf8).base64EncodedString()])
     func malformedCredentialsAreChallenged(field: String) async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/page.html", headers: ["Authorization: \(field)"])
         #expect(response.status == 401)
         #expect(response.header("WWW-Authenticate") != nil)
@@ -91,7 +91,7 @@ import Testing
 
     @Test func theProxyAsksWith407AndCurlSignsIn() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let proxy = "http://127.0.0.1:\(garden.port)"
         let format = "%{http_code}"
         let challenged = try await Curl.run(["-s", "-o", "/dev/null", "-D", "-", "-x", proxy, "http://alpha.kp/docs/guide.html"])
@@ -109,7 +109,7 @@ import Testing
 
     @Test func theAccountWinsOverTheListenersPersona() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let foreignPort = garden.ports[1]
         #expect(try await garden.get("/page.html", port: foreignPort).status == 404)
         let signedIn = try await garden.get("/page.html", headers: ["Authorization: \(Self.basic("kim", "kim"))"], port: foreignPort)
@@ -119,7 +119,7 @@ import Testing
 
     @Test func pipelinedRequestsWaitForThePasswordCheckInOrder() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let auth = "Authorization: \(Self.basic("kim", "kim"))\r\n"
         let requests = "GET /docs/guide.html HTTP/1.1\r\nHost: alpha.kp\r\n\(auth)\r\n"
             + "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\n\r\n"
@@ -137,7 +137,7 @@ import Testing
 
     @Test func aRememberedPasswordIsNotCheckedAgain() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let field = "Authorization: \(Self.basic("kim", "kim"))"
         #expect(try await garden.get("/docs/guide.html", headers: [field]).status == 200)
         #expect(garden.server.passwordChecksPerformed == 1)

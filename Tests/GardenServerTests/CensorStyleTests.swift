@@ -3,7 +3,7 @@ import GardenPolicy
 import Testing
 
 /// Every censor style over real sockets, with the fingerprint a student sees with curl.
-@Suite struct CensorStyleTests {
+@Suite(.stopsWhatItStarts) struct CensorStyleTests {
     static let policyText = """
     classes:
       citizen: Citizens.
@@ -63,14 +63,14 @@ import Testing
 
     @Test func allowServesThePage() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         #expect(try await garden.get("/page.html").status == 200)   // the shadow rule is not applied
         #expect(try await garden.get("/docs/guide.html").status == 200)
     }
 
     @Test func blockIs403WithABlockPage() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/block/x")
         #expect(response.status == 403)
         #expect(response.bodyText.contains("not available on the national network"))
@@ -78,7 +78,7 @@ import Testing
 
     @Test func unavailableIs451WithBlockedByLink() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/legal/x")
         #expect(response.status == 451)
         #expect(response.header("Link") == "<http://portal.kp/authority.html>; rel=\"blocked-by\"")
@@ -86,7 +86,7 @@ import Testing
 
     @Test func notfoundLooksExactlyLikeAnAddressThatDoesNotExist() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let hidden = try await garden.get("/", host: "outside.example")
         let missing = try await garden.get("/", host: "nowhere.example")
         #expect(hidden.status == 404 && missing.status == 404)
@@ -97,7 +97,7 @@ import Testing
 
     @Test func redirectIs302ToTheAlternative() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/moved/x")
         #expect(response.status == 302)
         #expect(response.header("Location") == "http://portal.kp/")
@@ -105,7 +105,7 @@ import Testing
 
     @Test func dropClosesWithoutAnAnswer() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, closed) = try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 3)
             connection.send(Array("GET /drop/x HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
@@ -117,7 +117,7 @@ import Testing
 
     @Test func resetResetsTheConnection() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, reset) = try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 3)
             connection.send(Array("GET /reset/x HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
@@ -131,7 +131,7 @@ import Testing
 
     @Test func stallHoldsTheConnectionThenCloses() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Timed from the connection, not from the test: the shared socket threads may queue.
         let (bytes, closed, waited) = try await RawConnection.offPool {
             let start = ContinuousClock.now
@@ -150,7 +150,7 @@ import Testing
             of: "default_class: citizen\n", with: "default_class: citizen\nteaching:\n  explain_blocks: true\n"
         )
         let garden = try await TestGarden(policy: try Policy.parse(.init(file: "policy.yaml", text: text)))
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let blocked = try await garden.get("/block/x")
         #expect(blocked.status == 403)
         #expect(blocked.header("X-Garden-Rule") == "blocked")
@@ -163,7 +163,7 @@ import Testing
 
     @Test func withoutTeachingModeNothingTellsOfRules() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let blocked = try await garden.get("/block/x")
         #expect(blocked.header("X-Garden-Rule") == nil)
         #expect(!blocked.bodyText.contains("Teacher's note"))
@@ -175,7 +175,7 @@ import Testing
             of: "default_class: citizen\n", with: "default_class: citizen\naddresses:\n  - clients: [127.0.0.0/8]\n    class: official\n"
         )
         let garden = try await TestGarden(policy: try Policy.parse(.init(file: "policy.yaml", text: text)), personas: [nil, "citizen"])
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Loopback clients are officials on the listener without a persona...
         #expect(try await garden.get("/", host: "outside.example").status == 200)
         // ... and the persona wins where there is one.
@@ -184,7 +184,7 @@ import Testing
 
     @Test func aPersonaListenerSeesItsOwnWorld() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let official = garden.ports[1]
         #expect(try await garden.get("/block/x", port: official).status == 404)   // allowed: the file does not exist
         #expect(try await garden.get("/", host: "outside.example", port: official).status == 200)
@@ -193,7 +193,7 @@ import Testing
 }
 
 /// The shipped Kwangmyong scenario on its three persona ports, as a teacher shows it.
-@Suite struct ShippedScenarioTests {
+@Suite(.stopsWhatItStarts) struct ShippedScenarioTests {
     static let garden = Task { () throws -> (TestGarden, [String: Int]) in
         let shipped = try ConfigCheckTests.loadShippedConfig(repository: Shipped.root)
         let garden = try await TestGarden(policy: shipped.policy, personas: ["citizen", "official", "foreigner"])

@@ -4,7 +4,7 @@ import GardenServer
 import Testing
 
 /// `walled-garden check`: the shipped files pass; broken ones fail with the place to look.
-@Suite struct ConfigCheckTests {
+@Suite(.stopsWhatItStarts) struct ConfigCheckTests {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -5,7 +5,7 @@ import Testing
 
 /// `content_keywords`: a page is judged by its text (E2Guardian's phrase filtering), on
 /// the wire, in `check` and in `explain`, with the matched word in the explanation.
-@Suite struct ContentKeywordTests {
+@Suite(.stopsWhatItStarts) struct ContentKeywordTests {
     static let policyText = """
     classes:
       citizen: Citizens.
@@ -33,7 +33,7 @@ import Testing
     func pagesAreJudgedByTheirText(path: String, status: Int) async throws {
         let policy = try Policy.parse(.init(file: "policy.yaml", text: Self.policyText))
         let garden = try await TestGarden(files: Self.files, policy: policy)
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         #expect(try await garden.get(path).status == status)
     }
 

@@ -11,7 +11,7 @@ import Testing
 /// logs in, opens the live feed, sees a student's request appear in it, and saves a
 /// screenshot in the test's temporary folder. Needs Debian's `chromium` and
 /// `chromium-driver` (`.ci/run` installs them); without them the test is skipped.
-@Suite(.enabled(if: Chromium.isInstalled, "needs chromium and chromium-driver"))
+@Suite(.enabled(if: Chromium.isInstalled, "needs chromium and chromium-driver"), .stopsWhatItStarts)
 struct DeskBrowserTests {
     static let chromedriver = Chromium.driver
     static let chromium = Chromium.browser

@@ -12,7 +12,7 @@ import Testing
 /// a trace explains it; Now and Policy count it; switches write switches.yaml and change
 /// what students get; a broken edit shows its `file:line:column` on the Policy page;
 /// `/metrics` parses as Prometheus text and is closed without a password.
-@Suite struct DeskDashboardTests {
+@Suite(.stopsWhatItStarts) struct DeskDashboardTests {
     /// A garden on the shipped files (a copy of Config/ it may edit), with its desk.
     final class Classroom: @unchecked Sendable {
         let folder: URL
@@ -76,7 +76,7 @@ import Testing
 
     @Test func theFeedDeliversAnEventWithinASecond() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         let port = room.desk.port
         // The viewer connects and waits; the request is made once the stream is open.
@@ -122,7 +122,7 @@ import Testing
     @Test func stoppingTheDeskEndsOpenFeeds() async throws {
         let box = RecordedMessages()
         let room = try await Classroom(deskLogger: Logger(label: "desk") { _ in ErrorRecorder(recorded: box) })
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         let port = room.desk.port
         let desk = room.desk
@@ -149,7 +149,7 @@ import Testing
 
     @Test func aFloodIsThinnedForTheScreenAndCounted() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         let port = room.desk.port
         let count = 400
@@ -179,7 +179,7 @@ import Testing
 
     @Test func aClickedEventIsExplained() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         _ = try await room.browse("http://encyclopedia.example/")
         await room.server.audit.flush()
@@ -195,7 +195,7 @@ import Testing
 
     @Test func nowAndPolicyCountTheRequests() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         for _ in 0..<3 { _ = try await room.browse("http://worldnews.example/") }
         _ = try await room.browse("http://worldnews.example/", port: room.officialPort)
@@ -226,7 +226,7 @@ import Testing
 
     @Test func aSwitchWritesTheOverlayAndChangesWhatStudentsGet() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, csrf) = try await room.session()
         #expect(try await room.browse("http://worldnews.example/").status == 451)
         // Without the form's token nothing changes.
@@ -248,7 +248,7 @@ import Testing
 
     @Test func aBrokenEditShowsWhereOnThePolicyPage() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         let (cookie, _) = try await room.session()
         let file = room.configFolder.appendingPathComponent("policy.yaml")
         let text = try String(contentsOf: file, encoding: .utf8)
@@ -264,7 +264,7 @@ import Testing
 
     @Test func metricsAreParseablePrometheusText() async throws {
         let room = try await Classroom()
-        defer { Task { await room.stop() } }
+        defer { afterTest { await room.stop() } }
         _ = try await room.browse("http://worldnews.example/")
         _ = try await room.browse("http://friend.com.kp/")
         await room.server.audit.flush()

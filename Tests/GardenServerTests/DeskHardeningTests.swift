@@ -3,7 +3,7 @@ import Testing
 
 /// The desk against a room that guesses: parallel wrong logins cannot slip past the
 /// back-off, and every answer is safe to show (nosniff, no framing); HEAD is answered.
-@Suite struct DeskHardeningTests {
+@Suite(.stopsWhatItStarts) struct DeskHardeningTests {
     typealias Desk = TeacherDeskTests.Desk
 
     /// Forty-eight wrong logins at once: only the free attempts are checked, the rest wait.

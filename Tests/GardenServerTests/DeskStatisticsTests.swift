@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// The desk's statistics keep bounded tables whatever host names clients invent.
-@Suite struct DeskStatisticsTests {
+@Suite(.stopsWhatItStarts) struct DeskStatisticsTests {
     static func record(host: String, zone: String?, action: String, second: Int64) -> AuditRecord {
         AuditRecord(AuditEvent(
             time: second * 1000, listener: "l", client: "127.0.0.1", visitorClass: "citizen", method: "GET", url: "http://\(host)/",
@@ -55,7 +55,7 @@ import Testing
 }
 
 /// The server log says of requests only a periodic summary: the audit log is the record.
-@Suite struct ConsoleSummaryTests {
+@Suite(.stopsWhatItStarts) struct ConsoleSummaryTests {
     struct Recorder: LogHandler {
         let recorded: DeskDashboardTests.RecordedMessages
         var metadata: Logger.Metadata = [:]

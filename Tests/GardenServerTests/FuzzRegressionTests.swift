@@ -5,7 +5,7 @@ import Testing
 /// Every input in `Fuzz/corpus/` — the seeds, and anything a fuzzer found that crashed
 /// a target (kept there as a regression) — runs through its target without a crash or
 /// a broken promise, in every `swift test`.
-@Suite struct FuzzRegressionTests {
+@Suite(.stopsWhatItStarts) struct FuzzRegressionTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
 

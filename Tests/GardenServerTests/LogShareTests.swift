@@ -6,10 +6,10 @@ import Testing
 /// A flood from one client cannot push the lesson's record out of the log: beyond its
 /// share, its requests are counted in one line a second, and everyone else's are
 /// written as before.
-@Suite struct LogShareTests {
+@Suite(.stopsWhatItStarts) struct LogShareTests {
     @Test func aFloodIsCountedNotWrittenOneByOne() async throws {
         let garden = try await AuditLogTests.garden(AuditLogSettings(path: "audit.jsonl"))
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // 2,000 requests from 127.0.0.1, 100 pipelined on each of 20 connections.
         let one = "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\n\r\n"
         let last = "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n"

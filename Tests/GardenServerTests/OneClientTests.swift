@@ -9,11 +9,11 @@ import Glibc
 /// One student's client must not take the garden from the others: a connection that
 /// floods requests and reads nothing, an address that holds connections, a crowd that
 /// fills the garden with idle ones.
-@Suite struct OneClientTests {
+@Suite(.stopsWhatItStarts) struct OneClientTests {
     /// One address opens 2,000 idle connections; another address is still answered, every time.
     @Test func oneAddressCannotHoldEveryConnection() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let hog = try await RawConnection.offPool {
             try (0..<2000).map { _ in try RawConnection(port: garden.port, timeout: 5) }
         }
@@ -41,7 +41,7 @@ import Glibc
         limits.maxConnections = 40
         limits.maxConnectionsPerClient = 1000
         let garden = try await TestGarden(limits: limits)
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let idle = try await RawConnection.offPool {
             try (0..<40).map { index in
                 let connection = try RawConnection(port: garden.port, timeout: 5)
@@ -82,7 +82,7 @@ import Glibc
         limits.maxConnectionsPerClient = 10
         limits.requestTimeout = .seconds(30)
         let garden = try await TestGarden(limits: limits)
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Two connections each in the middle of sending a request.
         let busy = try await RawConnection.offPool {
             try (0..<2).map { _ in

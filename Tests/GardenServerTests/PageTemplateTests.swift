@@ -6,7 +6,7 @@ import Testing
 /// The garden's own pages come from Mustache templates in `Config/templates/`: the shipped
 /// ones are the built-in ones, values are escaped, a broken template is pinpointed, and
 /// an edited template is live after a reload (a broken edit keeps the last good pages).
-@Suite struct PageTemplateTests {
+@Suite(.stopsWhatItStarts) struct PageTemplateTests {
     static let repository = ConfigCheckTests.repository
 
     @Test func theShippedTemplatesAreTheBuiltInOnes() throws {
@@ -100,7 +100,7 @@ import Testing
 
     @Test func anEditedTemplateIsLiveAndABrokenOneKeepsTheLastGoodPages() async throws {
         let garden = try await ReloadTests.LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         func page() async throws -> String {
             let response = try await RawConnection.exchange(
                 port: garden.port, send: Array("GET / HTTP/1.1\r\nHost: nowhere.kp\r\nConnection: close\r\n\r\n".utf8), timeout: 5

@@ -5,7 +5,7 @@ import Testing
 
 /// `probe` against a real garden: each censor style named from what came back, compared
 /// with the control from the site store.
-@Suite struct ProbeTests {
+@Suite(.stopsWhatItStarts) struct ProbeTests {
     static let policyText = """
     classes: {citizen: Citizens.}
     default_class: citizen
@@ -70,7 +70,7 @@ import Testing
         let garden = try await TestGarden(files: TestGarden.defaultFiles.merging([
             "alpha.kp/page.html": "<html><head><title>alpha</title></head><body><h1>alpha page</h1></body></html>",
         ]) { $1 }, policy: try Policy.parse(.init(file: "policy.yaml", text: Self.policyText)))
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         #expect(try await Self.verdict("/index.html", garden: garden) == .none)
         #expect(try await Self.verdict("/block/x", garden: garden) == .blockPage)
         #expect(try await Self.verdict("/legal/x", garden: garden) == .unavailableForLegalReasons(authority: "http://portal.kp/authority.html"))
@@ -106,7 +106,7 @@ import Testing
             default: allow
             """))
         let garden = try await TestGarden(policy: policy, upstream: upstream)
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let port = garden.port
         func verdict(_ path: String) async throws -> Probe.Verdict {
             let url = "http://127.0.0.1:\(origin.port)\(path)"

@@ -8,7 +8,7 @@ import Testing
 
 /// Live reload: a saved policy is in force within a second, a broken one is refused while
 /// the last good policy keeps serving, and no request fails while policies change.
-@Suite struct ReloadTests {
+@Suite(.stopsWhatItStarts) struct ReloadTests {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -65,7 +65,7 @@ import Testing
 
     @Test func aSavedPolicyIsPutInForceByTheWatcher() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         let watch = garden.reloader.watch(every: .milliseconds(100))
         defer { watch.cancel() }
         #expect(try await garden.status("http://friend.com.kp/") == 200)
@@ -76,7 +76,7 @@ import Testing
     /// A host list (`Config/lists/*.txt`) saved during the lesson: the watcher sees it too.
     @Test func aSavedHostListIsPutInForceByTheWatcher() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         let watch = garden.reloader.watch(every: .milliseconds(100))
         defer { watch.cancel() }
         #expect(try await garden.status("http://encyclopedia.example/") == 404)  // citizens-stay-inside
@@ -87,7 +87,7 @@ import Testing
     /// A page template saved during the lesson: the watcher puts it in force.
     @Test func aSavedTemplateIsPutInForceByTheWatcher() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         let watch = garden.reloader.watch(every: .milliseconds(100))
         defer { watch.cancel() }
         try garden.copy.edit("Config/templates/notfound.mustache") { _ in "{{<layout}}{{$body}}<p>GONE: {{host}}</p>{{/body}}{{/layout}}" }
@@ -104,7 +104,7 @@ import Testing
 
     @Test func aBrokenPolicyIsRefusedAndTheLastGoodOneServes() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         try garden.addRule(Self.closeFriends)
         #expect(garden.reloader.reload(reason: "test"))
         #expect(try await garden.status("http://friend.com.kp/") == 403)
@@ -120,7 +120,7 @@ import Testing
 
     @Test func noRequestFailsWhilePoliciesChange() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
             for _ in 0..<4 {
                 group.addTask {
@@ -157,7 +157,7 @@ import Testing
     /// garden goes on serving what it had.
     @Test func sitesAreAddedAndRemovedLive() async throws {
         let garden = try await LiveGarden()
-        defer { Task { await garden.server.shutdown() } }
+        defer { afterTest { await garden.server.shutdown() } }
         let folder = garden.copy.root.appendingPathComponent("Sites/museum.kp")
         try TestGarden.write("<h1>museum</h1>", to: folder.appendingPathComponent("index.html"))
         #expect(try await garden.status("http://museum.kp/") == 404)

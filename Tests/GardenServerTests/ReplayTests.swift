@@ -5,7 +5,7 @@ import Testing
 
 /// `replay` and `log summary` on logged requests: decisions decided again by an edited
 /// copy of the shipped policy, changes grouped and counted; the summary's tables.
-@Suite struct ReplayTests {
+@Suite(.stopsWhatItStarts) struct ReplayTests {
     static let repository = ConfigCheckTests.repository
 
     static func event(

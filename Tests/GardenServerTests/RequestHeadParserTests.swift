@@ -3,7 +3,7 @@ import Testing
 
 /// The request-head parser on its own: what it accepts, what it refuses and with which
 /// status, and how it waits for the rest of a head.
-@Suite struct RequestHeadParserTests {
+@Suite(.stopsWhatItStarts) struct RequestHeadParserTests {
     static let parser = RequestHeadParser(maxURIBytes: 64, maxHeaderBytes: 256)
 
     static func parse(_ text: String, scanFrom: Int = 0) -> RequestHeadParser.Outcome {

@@ -5,7 +5,7 @@ import Testing
 
 /// `reveal` on the shipped scenario: what a citizen's page loses, and that an official's
 /// and a blocked visitor's are said plainly.
-@Suite struct RevealTests {
+@Suite(.stopsWhatItStarts) struct RevealTests {
     static let repository = ConfigCheckTests.repository
     /// The shipped configuration (a broken one fails each test that reads it, not the run).
     static var config: GardenConfig {

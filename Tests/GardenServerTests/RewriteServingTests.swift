@@ -5,7 +5,7 @@ import Testing
 /// The rewrite effect on the wire: the visitor's page is changed (links to hosts they
 /// cannot reach, words), served with its own ETag, length and CSP, revalidated by that
 /// ETag, and other visitors and other files are untouched.
-@Suite struct RewriteServingTests {
+@Suite(.stopsWhatItStarts) struct RewriteServingTests {
     static let policyText = """
     classes:
       citizen: Citizens.
@@ -53,7 +53,7 @@ import Testing
 
     @Test func citizensGetTheRewrittenPage() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/page.html")
         #expect(response.status == 200)
         let html = response.bodyText
@@ -71,7 +71,7 @@ import Testing
 
     @Test func officialsAndOtherFilesAreUntouched() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let official = try await garden.get("/page.html", port: garden.ports[1])
         #expect(official.bodyText == Self.page)
         #expect(official.header("ETag")?.hasPrefix("\"r-") == false)
@@ -81,7 +81,7 @@ import Testing
 
     @Test func theWatermarkAndBannerAreAddedWhereARuleSaysSo() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let html = try await garden.get("/docs/guide.html").bodyText
         #expect(html.contains("<meta name=\"garden-watermark\" content=\"Seen by citizen at "))
         #expect(html.contains("<footer class=\"garden-watermark\">Seen by citizen at "))
@@ -92,7 +92,7 @@ import Testing
 
     @Test func repeatedRequestsServeTheSameBytes() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let first = try await garden.get("/page.html")
         for _ in 0..<5 {
             let next = try await garden.get("/page.html")
@@ -103,7 +103,7 @@ import Testing
 
     @Test func aRangeOfTheRewrittenPageIsARangeOfTheRewrittenBytes() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let whole = try await garden.get("/page.html")
         let part = try await garden.get("/page.html", headers: ["Range: bytes=0-99"])
         #expect(part.status == 206)
@@ -114,7 +114,7 @@ import Testing
     /// the rewritten page (not of the page on disk).
     @Test func aRangeBeyondTheRewrittenPageIs416() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let whole = try await garden.get("/page.html")
         let length = whole.body.count
         let beyond = try await garden.get("/page.html", headers: ["Range: bytes=\(length)-"])

@@ -5,7 +5,7 @@ import Testing
 
 /// Limits, timeouts, malformed input and shutdown: one client must never be able to
 /// crash the garden or hold its resources forever.
-@Suite struct RobustnessTests {
+@Suite(.stopsWhatItStarts) struct RobustnessTests {
     static func limits(_ change: (inout ServerLimits) -> Void) -> ServerLimits {
         var limits = ServerLimits()
         change(&limits)
@@ -19,7 +19,7 @@ import Testing
     ])
     func longRequestTargets(length: Int, status: Int) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let target = "/?q=" + String(repeating: "a", count: length - 4)
         let response = try await garden.get(target)
         #expect(response.status == status)
@@ -32,7 +32,7 @@ import Testing
     ])
     func largeHeaderSections(size: Int, status: Int) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let headers = (0..<(size / 1000)).map { "X-Filler-\($0): " + String(repeating: "b", count: 980) }
         let response = try await garden.get("/", headers: headers)
         #expect(response.status == status)
@@ -50,7 +50,7 @@ import Testing
     ])
     func malformedRequestsGetA4xxOr505AndNoCrash(request: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw(request)
         #expect((400...499).contains(response.status) || response.status == 505, "\(response.status)")
         // The garden still serves afterwards.
@@ -59,7 +59,7 @@ import Testing
 
     @Test func halfARequestTimesOutWith408() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.requestTimeout = .milliseconds(300) })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Timed from the connection, not from the test: the shared socket threads may queue.
         let (bytes, closed, elapsed) = try await RawConnection.offPool {
             let start = ContinuousClock.now
@@ -75,7 +75,7 @@ import Testing
 
     @Test func slowDripCannotExtendTheRequestClock() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.requestTimeout = .milliseconds(400) })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (closed, elapsed) = try await RawConnection.offPool {
             let start = ContinuousClock.now
             let connection = try RawConnection(port: garden.port, timeout: 5)
@@ -93,7 +93,7 @@ import Testing
 
     @Test func idleConnectionsAreClosed() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, closed, idle) = try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 5)
             connection.send(Array("GET / HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
@@ -117,7 +117,7 @@ import Testing
         var files = TestGarden.defaultFiles
         files["alpha.kp/big.bin"] = Self.bigFile
         let garden = try await TestGarden(files: files, limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let received = try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 10)
             connection.send(Array("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
@@ -142,7 +142,7 @@ import Testing
         var files = TestGarden.defaultFiles
         files["alpha.kp/big.bin"] = Self.bigFile
         let garden = try await TestGarden(files: files, limits: Self.limits { $0.idleTimeout = .milliseconds(300) })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (received, closed) = try await RawConnection.offPool {
             let connection = try RawConnection(port: garden.port, timeout: 5)
             connection.send(Array("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
@@ -156,7 +156,7 @@ import Testing
 
     @Test func connectionsBeyondTheLimitGet503() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Both in the middle of a request (an idle connection would be closed to make room).
         let held = try (0..<2).map { _ in
             let connection = try RawConnection(port: garden.port, timeout: 5)
@@ -173,7 +173,7 @@ import Testing
 
     @Test func connectionSlotsAreReleased() async throws {
         let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         for _ in 0..<10 {
             #expect(try await garden.get("/").status == 200)
         }
@@ -183,7 +183,7 @@ import Testing
     /// way it ends: answered and closed, refused, dropped by the client mid-request.
     @Test func closedConnectionsLeaveNothingBehind() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         for _ in 0..<20 {
             #expect(try await garden.get("/page.html").status == 200)
         }
@@ -218,7 +218,7 @@ import Testing
 
     @Test func http10ClosesUnlessAskedToKeepAlive() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let plain = try await garden.raw("GET / HTTP/1.0\r\nHost: alpha.kp\r\n\r\n")
         #expect(plain.header("Connection") == "close")
         let (bytes, closed) = try await RawConnection.offPool {

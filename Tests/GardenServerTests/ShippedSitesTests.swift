@@ -8,7 +8,7 @@ import Testing
 
 /// The shipped `Config/` and `Sites/`, served for real and crawled: every link a student
 /// can click must lead somewhere, and no page may load anything from outside its site.
-@Suite struct ShippedSitesTests {
+@Suite(.stopsWhatItStarts) struct ShippedSitesTests {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

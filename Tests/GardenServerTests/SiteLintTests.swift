@@ -5,7 +5,7 @@ import Testing
 
 /// `lint-sites`: outside resources, unknown hosts and broken links are errors with their
 /// line; the parser's complaints are warnings; the shipped sites are clean.
-@Suite struct SiteLintTests {
+@Suite(.stopsWhatItStarts) struct SiteLintTests {
     static func lint(_ files: [String: String]) throws -> SiteLint {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lint-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -4,7 +4,7 @@ import GardenSites
 import Testing
 
 /// Static serving: files, directories, methods, headers, conditional and range requests.
-@Suite struct StaticServingTests {
+@Suite(.stopsWhatItStarts) struct StaticServingTests {
     @Test(arguments: [
         ("/", 200, "text/html; charset=utf-8", "alpha home"),
         ("/index.html", 200, "text/html; charset=utf-8", "alpha home"),
@@ -23,7 +23,7 @@ import Testing
     ])
     func servesFiles(path: String, status: Int, contentType: String, expected: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get(path)
         #expect(response.status == status)
         #expect(response.header("Content-Type") == contentType)
@@ -39,26 +39,37 @@ import Testing
     ])
     func directoryWithoutSlashRedirects(path: String, location: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get(path)
         #expect(response.status == 301)
         #expect(response.header("Location") == location)
     }
 
     @Test(arguments: ["/missing.html", "/empty/", "/docs/missing/", "/page.html/", "/.secret", "/.git/config",
-                      "/escape.txt", "/escape-dir/secret.txt", "/%2e%2e%2fsecret.txt".replacingOccurrences(of: "%2f", with: "_")])
+                      "/escape.txt", "/escape-dir/secret.txt", "/%2e%2e_secret.txt"])
     func missingFilesGetTheSitesOwnNotFoundPage(path: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get(path)
         #expect(response.status == 404)
         #expect(response.bodyText.contains("alpha has no such page"))
         #expect(!response.bodyText.contains(TestGarden.outsideSecret))
     }
 
+    /// The case the table above once carried defused (its `%2f` replaced by `_`): an
+    /// encoded `../` is refused outright, and never reaches the planted secret.
+    @Test(arguments: ["/%2e%2e%2fsecret.txt", "/%2e%2e%2Fsecret.txt", "/..%2fsecret.txt", "/docs/%2e%2e%2f%2e%2e%2fsecret.txt"])
+    func anEncodedTraversalIsRefused(path: String) async throws {
+        let garden = try await TestGarden()
+        defer { afterTest { await garden.stop() } }
+        let response = try await garden.get(path)
+        #expect(response.status == 400, "\(path)")
+        #expect(!response.bodyText.contains(TestGarden.outsideSecret))
+    }
+
     @Test func siteWithoutNotFoundPageGetsTheGardens() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/missing", host: "outside.example")
         #expect(response.status == 404)
         #expect(response.bodyText.contains("Page not found"))
@@ -66,7 +77,7 @@ import Testing
 
     @Test func everyResponseCarriesTheSecurityHeaders() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         for path in ["/", "/missing", "/docs", "/%00"] {
             let response = try await garden.get(path)
             #expect(response.header("X-Content-Type-Options") == "nosniff", "\(path)")
@@ -82,7 +93,7 @@ import Testing
     @Test(arguments: ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"])
     func otherMethodsAreNotAllowed(method: String) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("\(method) /page.html HTTP/1.1\r\nHost: alpha.kp\r\nContent-Length: 5\r\n\r\nhello")
         #expect(response.status == 405 || (method == "BREW" && response.status == 400))
         if response.status == 405 {
@@ -92,7 +103,7 @@ import Testing
 
     @Test func headIsGetWithoutTheBody() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let get = try await garden.get("/page.html")
         let head = try await garden.raw("HEAD /page.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n")
         #expect(head.status == 200)
@@ -103,7 +114,7 @@ import Testing
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         // Three pipelined requests in one write; answers must come back in order.
         let request = "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\n\r\n"
             + "GET /style.css HTTP/1.1\r\nHost: alpha.kp\r\n\r\n"
@@ -121,7 +132,7 @@ import Testing
 
     @Test func etagRevalidationGives304() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let first = try await garden.get("/page.html")
         let etag = try #require(first.header("ETag"))
         #expect(etag.hasPrefix("\"") && etag.hasSuffix("\""))
@@ -137,7 +148,7 @@ import Testing
 
     @Test func lastModifiedRevalidationGives304() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let first = try await garden.get("/page.html")
         let lastModified = try #require(first.header("Last-Modified"))
         let same = try await garden.get("/page.html", headers: ["If-Modified-Since: \(lastModified)"])
@@ -170,7 +181,7 @@ import Testing
     ] as [(String, Int, String, String?)])
     func rangeRequests(range: String, status: Int, body: String, contentRange: String?) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/data.bin", headers: ["Range: \(range)"])
         #expect(response.status == status)
         #expect(response.bodyText == body)
@@ -180,7 +191,7 @@ import Testing
 
     @Test func ifRangeWithAStaleValidatorGivesTheWholeFile() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let etag = try #require(try await garden.get("/data.bin").header("ETag"))
         let fresh = try await garden.get("/data.bin", headers: ["Range: bytes=0-3", "If-Range: \(etag)"])
         #expect(fresh.status == 206)
@@ -191,7 +202,7 @@ import Testing
 
     @Test func headIgnoresRange() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.raw("HEAD /data.bin HTTP/1.1\r\nHost: alpha.kp\r\nRange: bytes=0-3\r\nConnection: close\r\n\r\n")
         #expect(response.status == 200)
         #expect(response.header("Content-Length") == "36")
@@ -201,7 +212,7 @@ import Testing
 
     @Test func changedFilesAreServedWithoutARestart() async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let watcher = garden.library.watch(every: .milliseconds(200), logger: garden.logger)
         defer { watcher.cancel() }
         let before = try await garden.get("/page.html")

@@ -9,7 +9,7 @@ import Testing
 /// without a session; the login form's CSRF token; a wrong password refused and, after
 /// a few, a back-off; the session cookie's flags; reveal behind the login; logout needs
 /// its CSRF token.
-@Suite struct TeacherDeskTests {
+@Suite(.stopsWhatItStarts) struct TeacherDeskTests {
     /// `walled-garden hash-password --cost 10` of "teacher".
     static let hash = "$scrypt$ln=10,r=8,p=1$IUV53XuR2WTOh8EYo2/mcQ$GZj3UuGPtdZ8GWV61eK1YCLanLdEKgy/NX2BlRM8piw"
 

@@ -7,7 +7,7 @@ import Testing
 /// second (within ±20%), its first byte waits the rule's latency, an unthrottled answer
 /// pipelined behind a throttled one still arrives whole and in order, and the audit log
 /// records the effect.
-@Suite struct ThrottleTests {
+@Suite(.stopsWhatItStarts) struct ThrottleTests {
     static let policyText = """
     classes: {citizen: Citizens.}
     default_class: citizen
@@ -61,7 +61,7 @@ import Testing
 
     @Test func theRateIsHeldWithinAFifth() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, _, last) = try await Self.timed(
             "GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: garden.port
         ) { _ in false }  // to the end: the garden closes after the answer
@@ -74,7 +74,7 @@ import Testing
 
     @Test func theFirstByteWaitsTheLatency() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, first, _) = try await Self.timed(
             "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: garden.port
         ) { String(decoding: $0, as: UTF8.self).contains("alpha page") }
@@ -91,7 +91,7 @@ import Testing
     /// then gets the rate of its own (the throttle is per answer, not shared).
     @Test func aRateAndALatencyTogetherHoldOnEveryConnection() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let port = garden.port
         let results = try await withThrowingTaskGroup(of: (bytes: [UInt8], first: Double, last: Double).self) { group in
             for _ in 0..<4 {
@@ -136,7 +136,7 @@ import Testing
 
     @Test func answersBehindAThrottledOneComeWholeAndInOrder() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let (bytes, _, last) = try await Self.timed(
             "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\n\r\nGET /index.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n",
             port: garden.port
@@ -151,7 +151,7 @@ import Testing
 
     @Test func theAuditLogRecordsTheThrottle() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         _ = try await garden.get("/page.html")
         await garden.server.audit.flush()
         let event = try #require(try AuditLogTests.events(in: garden.auditLogPath ?? "").first)

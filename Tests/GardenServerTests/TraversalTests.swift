@@ -5,7 +5,7 @@ import Testing
 /// `Fixtures/traversal/`, MIT licence) plus our own, each sent over a raw socket
 /// exactly as written. Every one must be refused (400) or not found (404), and no answer
 /// may carry a byte of the secret files planted just outside the site folder.
-@Suite struct TraversalTests {
+@Suite(.stopsWhatItStarts) struct TraversalTests {
     /// One garden for the whole table: the attacks do not change it.
     static let garden = Task { try await TestGarden() }
 

@@ -7,7 +7,7 @@ import Testing
 /// plain http and the garden has no way out): decided on host and port like any request,
 /// the path unknown; ports beyond the configured ones refused; each logged. And the PAC
 /// file that sets a browser up.
-@Suite struct TunnelTests {
+@Suite(.stopsWhatItStarts) struct TunnelTests {
     static let policyText = """
     classes: {citizen: Citizens., official: Officials.}
     default_class: citizen
@@ -55,7 +55,7 @@ import Testing
     ])
     func connectIsDecidedOnHostAndPort(authority: String, citizen: Int, official: Int) async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let asCitizen = try await Self.connect(authority, on: garden)
         #expect(asCitizen.status == citizen)
         #expect(asCitizen.header("Connection") == "close")
@@ -64,14 +64,14 @@ import Testing
 
     @Test func refusedPortsSayWhichAreOpen() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         #expect(try await Self.connect("alpha.kp:22", on: garden).bodyText.contains("tunnels go to ports 80, 443 only"))
         #expect(try await Self.connect("alpha.kp", on: garden).status == 400)  // CONNECT needs a port
     }
 
     @Test func tunnelsAreLogged() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         _ = try await Self.connect("outside.example:443", on: garden)
         await garden.server.audit.flush()
         let event = try #require(try AuditLogTests.events(in: garden.auditLogPath ?? "").first)
@@ -96,7 +96,7 @@ import Testing
 
     @Test func thePACFileSendsTheGardensSitesThroughThisListener() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let response = try await garden.get("/proxy.pac", host: "127.0.0.1:\(garden.port)")
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/x-ns-proxy-autoconfig")

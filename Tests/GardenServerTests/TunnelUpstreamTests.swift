@@ -8,7 +8,7 @@ import Testing
 /// Tunnels opened to a real (loopback) upstream: bytes carried both ways, the TLS
 /// ClientHello's server name (SNI) put to the censor — `CONNECT allowed` carrying SNI
 /// `blocked` is reset — and the SSRF guard refusing loopback unless allowed.
-@Suite struct TunnelUpstreamTests {
+@Suite(.stopsWhatItStarts) struct TunnelUpstreamTests {
     /// A TCP echo server on loopback: the far end of the tunnel.
     final class Echo: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
@@ -78,7 +78,7 @@ import Testing
         let echo = try await Self.echoServer()
         let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         let payload = Array("hello through the wall".utf8)
         let result = try await Self.tunnel("127.0.0.1:\(port)", payload: payload, garden: garden)
         #expect(result.text == "HTTP/1.1 200 Connection Established\r\n\r\n")
@@ -92,7 +92,7 @@ import Testing
         let echo = try await Self.echoServer()
         let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         let hello = Self.clientHello(serverName: "allowed.example")
         let result = try await Self.tunnel("127.0.0.1:\(port)", payload: hello, garden: garden)
         #expect(result.echoed == hello)
@@ -102,7 +102,7 @@ import Testing
         let echo = try await Self.echoServer()
         let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         let result = try await Self.tunnel("127.0.0.1:\(port)", payload: Self.clientHello(serverName: "Blocked.Example"), garden: garden)
         #expect(result.text.hasPrefix("HTTP/1.1 200"))
         #expect(result.echoed.isEmpty)
@@ -121,7 +121,7 @@ import Testing
         var limits = ServerLimits()
         limits.idleTimeout = .milliseconds(300)
         let garden = try await Self.garden(echoPort: port, limits: limits)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         let gardenPort = garden.port
         let (echoed, closedAfter) = try await RawConnection.offPool { () -> ([UInt8], Double) in
             let connection = try RawConnection(port: gardenPort, timeout: 5)
@@ -149,7 +149,7 @@ import Testing
         var limits = ServerLimits()
         limits.requestTimeout = .milliseconds(300)
         let garden = try await Self.garden(echoPort: port, limits: limits)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         let gardenPort = garden.port
         let (closed, seconds) = try await RawConnection.offPool { () -> (Bool, Double) in
             let connection = try RawConnection(port: gardenPort, timeout: 5)
@@ -169,7 +169,7 @@ import Testing
         let echo = try await Self.echoServer()
         let port = try #require(echo.localAddress?.port)
         let garden = try await Self.garden(echoPort: port, allowLoopback: false)
-        defer { Task { await garden.stop(); try? await echo.close() } }
+        defer { afterTest { await garden.stop(); try? await echo.close() } }
         for authority in ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"] {
             let response = try await garden.raw("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n")
             #expect(response.status == 403, "\(authority)")

@@ -8,7 +8,7 @@ import Testing
 /// simulated sites are fetched from a real HTTP server (on loopback, let through the SSRF
 /// guard by the allow-list) and streamed back — fields forwarded or not as RFC 9110
 /// says, bodies sent on, sizes and times bounded, failures answered in words.
-@Suite struct UpstreamFetchTests {
+@Suite(.stopsWhatItStarts) struct UpstreamFetchTests {
     static let policyText = """
     classes: {citizen: Citizens., official: Officials.}
     default_class: citizen
@@ -63,7 +63,7 @@ import Testing
     @Test func aPageComesFromTheRealHostWithHopByHopFieldsLeftOut() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(Self.proxied("/hello", origin: origin))
         #expect(response.status == 200)
         #expect(response.bodyText == "hello from beyond the wall")
@@ -94,7 +94,7 @@ import Testing
     func fieldsForwarded(forwardedFor: UpstreamSettings.ForwardedFor, expected: String?) async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden { $0.forwardedFor = forwardedFor }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(Self.proxied("/echo", origin: origin, headers: [
             "X-Forwarded-For: 10.1.1.1", "Proxy-Authorization: Basic c2VjcmV0OnNlY3JldA==", "Proxy-Connection: keep-alive",
             "Cookie: flavour=kimchi", "Connection: X-Private", "X-Private: only-for-the-proxy", "TE: trailers", "Max-Forwards: 5",
@@ -117,7 +117,7 @@ import Testing
     @Test func viaCanBeLeftOut() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden { $0.via = false }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(Self.proxied("/echo", origin: origin))
         #expect(response.header("Via") == nil)
         #expect(!response.bodyText.lowercased().contains("via:"))
@@ -126,7 +126,7 @@ import Testing
     @Test func aChunkedAnswerIsStreamedInChunksOrUntilCloseForHTTP10() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let modern = try await garden.raw(Self.proxied("/chunked", origin: origin))
         #expect(modern.header("Transfer-Encoding") == "chunked")
         #expect(Self.dechunk(modern.body).map { String(decoding: $0, as: UTF8.self) } == "one two three")
@@ -139,7 +139,7 @@ import Testing
     @Test func headNoContentAndRedirectsArePassedOnAsTheyAre() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let head = try await garden.raw(Self.proxied("/hello", origin: origin, method: "HEAD"))
         #expect(head.status == 200 && head.header("Content-Length") == "26" && head.body.isEmpty)
         let nothing = try await garden.raw(Self.proxied("/nothing", origin: origin))
@@ -152,7 +152,7 @@ import Testing
     @Test func aFormIsSentOnAndTheConnectionGoesOn() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let authority = "127.0.0.1:\(origin.port)"
         let form = "name=Kim&dish=naengmyeon"
         // A POST with a body, then a GET pipelined behind it on the same connection.
@@ -173,7 +173,7 @@ import Testing
     @Test func optionsWithNoForwardsLeftIsAnsweredByTheGarden() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let own = try await garden.raw(Self.proxied("/echo", origin: origin, method: "OPTIONS", headers: ["Max-Forwards: 0"]))
         #expect(own.status == 200)
         #expect(own.header("Allow")?.contains("GET") == true)
@@ -186,7 +186,7 @@ import Testing
     @Test func expectContinueGetsTheGoAhead() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let port = garden.port
         let authority = "127.0.0.1:\(origin.port)"
         let text = try await RawConnection.offPool { () -> String in
@@ -209,7 +209,7 @@ import Testing
         limits.requestTimeout = .milliseconds(300)
         let upstream = UpstreamSettings.directToLoopback()
         let garden = try await TestGarden(limits: limits, upstream: upstream)
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let port = garden.port
         let authority = "127.0.0.1:\(origin.port)"
         let text = try await RawConnection.offPool { () -> String in
@@ -229,7 +229,7 @@ import Testing
     @Test func bodiesTheGardenDoesNotSendOnAreRefused() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden { $0.maxRequestBodyBytes = 10 }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let authority = "127.0.0.1:\(origin.port)"
         let chunked = try await garden.raw(
             "POST http://\(authority)/echo HTTP/1.1\r\nHost: \(authority)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
@@ -246,7 +246,7 @@ import Testing
     @Test func answersLargerThanTheLimitAreRefusedOrCut() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden { $0.maxResponseBytes = 100_000 }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         // The length is announced: refused before anything is sent.
         let announced = try await garden.raw(Self.proxied("/big/200000", origin: origin))
         #expect(announced.status == 502)
@@ -264,7 +264,7 @@ import Testing
     @Test func aLargeAnswerArrivesWhole() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let size = 4 << 20
         let chunked = try await garden.raw(Self.proxied("/big-chunked/\(size)", origin: origin), timeout: 20)
         #expect(Self.dechunk(chunked.body)?.count == size)
@@ -278,7 +278,7 @@ import Testing
         let origin = try await LoopbackOrigin.start()
         let size = 64 << 20
         let garden = try await Self.garden { $0.maxResponseBytes = 2 * size }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let port = garden.port
         let request = Array(Self.proxied("/flood/\(size)", origin: origin).utf8)
         let (whileWaiting, received) = try await RawConnection.offPool { () -> (Int, Int) in
@@ -299,7 +299,7 @@ import Testing
             $0.readTimeout = .milliseconds(300)
             $0.connectTimeout = .seconds(10)
         }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         // The host answers nothing: 504 after the read timeout.
         let (silent, silentSeconds) = try await Self.timed(Self.proxied("/silent", origin: origin), port: garden.port)
         #expect(silent.status == 504)
@@ -331,7 +331,7 @@ import Testing
     @Test func theGuardRefusesLoopbackUnlessAllowed() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden(allowLoopback: false)
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         for authority in ["127.0.0.1:\(origin.port)", "localhost:\(origin.port)", "[::1]:\(origin.port)", "169.254.169.254"] {
             let response = try await garden.raw("GET http://\(authority)/hello HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\n\r\n")
             #expect(response.status == 403, "\(authority)")
@@ -348,7 +348,7 @@ import Testing
     @Test func theCensorDecidesBeforeAnythingLeaves() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let blocked = try await garden.raw("GET http://blocked.example/ HTTP/1.1\r\nHost: blocked.example\r\nConnection: close\r\n\r\n")
         #expect(blocked.status == 403)
         // A simulated site is served from Sites/, never fetched.
@@ -360,7 +360,7 @@ import Testing
     @Test func onlyTheNamedClassesLeaveTheGarden() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden(personas: ["citizen", "official"]) { $0.classes = ["official"] }
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let request = Self.proxied("/hello", origin: origin)
         let citizen = try await garden.raw(request, port: garden.ports[0])
         #expect(citizen.status == 404)  // as if the garden had no way out
@@ -371,7 +371,7 @@ import Testing
     @Test func aThrottledAnswerFromTheRealHostKeepsToItsRate() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let port = garden.port
         let request = Array(Self.proxied("/slow-big/65536", origin: origin).utf8)
         let (bytes, seconds) = try await RawConnection.offPool { () -> (Int, Double) in
@@ -400,7 +400,7 @@ import Testing
     ])
     func teachingToolsFindTheSiteAsTheGardenDoes(url: String, gardenPorts: [Int]?, zone: Zone?) async throws {
         let garden = try await TestGarden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let facts = try #require(RequestFacts.forURL(
             url, method: "GET", visitorClass: "visitor", clientAddress: nil, sites: garden.config.sites, wayOutBeside: gardenPorts.map(Set.init)
         ))
@@ -411,7 +411,7 @@ import Testing
     /// sees the real web too (without one, the rest goes direct: TunnelTests).
     @Test func thePACFileSendsEverythingThroughAGardenWithAWayOut() async throws {
         let garden = try await Self.garden()
-        defer { Task { await garden.stop() } }
+        defer { afterTest { await garden.stop() } }
         let pac = try await garden.get("/proxy.pac", host: "127.0.0.1:\(garden.port)").bodyText
         #expect(pac.contains("every address through the garden"))
         #expect(pac.contains("  return garden;\n}"))

@@ -7,7 +7,7 @@ import Testing
 /// Pages fetched from the real network are censored like the garden's own: read whole
 /// (up to `inspect_limit`) for `content_keywords` rules and `rewrite` effects, asked for
 /// uncompressed; larger pages and other answers pass unread.
-@Suite struct UpstreamInspectionTests {
+@Suite(.stopsWhatItStarts) struct UpstreamInspectionTests {
     static let policyText = """
     classes: {citizen: Citizens.}
     default_class: citizen
@@ -47,7 +47,7 @@ import Testing
     @Test func aCompressedPageFromTheRealHostPassesUnreadAndWhole() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(UpstreamFetchTests.proxied("/gzip", origin: origin))
         #expect(response.status == 200)
         #expect(response.header("Content-Encoding") == "gzip")
@@ -58,7 +58,7 @@ import Testing
     @Test func aPageWithForbiddenWordsGetsTheCensorsAnswer() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(UpstreamFetchTests.proxied("/html/revolution", origin: origin))
         #expect(response.status == 451)
         #expect(!response.bodyText.contains("revolution today"))
@@ -74,7 +74,7 @@ import Testing
     @Test func aRangeDoesNotSlipPastTheCensor() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         // The origin honours ranges: asked directly, it gives the words in a 206.
         let direct = try await RawConnection.exchange(
             port: origin.port, send: Array("GET /html/revolution HTTP/1.1\r\nHost: x\r\nRange: bytes=0-80\r\nConnection: close\r\n\r\n".utf8), timeout: 5
@@ -88,7 +88,7 @@ import Testing
     @Test func anAllowedPageIsRewrittenWithItsLength() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden()
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         let response = try await garden.raw(UpstreamFetchTests.proxied("/html/weather", origin: origin))
         #expect(response.status == 200)
         #expect(response.bodyText.contains("The sunshine today."), "\(response.bodyText)")
@@ -108,7 +108,7 @@ import Testing
     @Test func theLogNamesRewritesThatHappened() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden(inspectLimit: 64)
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         _ = try await garden.raw(UpstreamFetchTests.proxied("/html/weather", origin: origin))  // larger than 64 bytes: unread
         for path in ["/html/page.html", "/html/style.css", "/html/missing.html"] {
             _ = try await garden.raw("GET http://alpha.kp\(path) HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n")
@@ -124,7 +124,7 @@ import Testing
     @Test func answersThatAreNotPagesOrTooLargeGoUnread() async throws {
         let origin = try await LoopbackOrigin.start()
         let garden = try await Self.garden(inspectLimit: 64)
-        defer { Task { await garden.stop(); await origin.stop() } }
+        defer { afterTest { await garden.stop(); await origin.stop() } }
         // Larger than inspect_limit: passed on as it came, forbidden word and all.
         let large = try await garden.raw(UpstreamFetchTests.proxied("/html/revolution", origin: origin))
         #expect(large.status == 200)
