@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "GardenFuzzing",
             dependencies: [
-                "GardenPolicy", "GardenRewrite", "GardenServer",
+                "GardenPolicy", "GardenRewrite", "GardenServer", "GardenSites",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import GardenPolicy
 import GardenRewrite
+import GardenSites
 import GardenServer
 import NIOCore
 import NIOEmbedded
@@ -56,7 +57,16 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         for requiresHost in [true, false] {
             guard case .success(let target) = RequestTarget.parse(method: method, uri: uri, host: host, requiresHost: requiresHost) else { continue }
             precondition(!target.host.name.isEmpty)
-            if target.form == .origin || target.form == .absolute { precondition(target.pathAndQuery.hasPrefix("/")) }
+            if target.form == .origin || target.form == .absolute { precondition(target.pathAndQuery.utf8.first == UInt8(ascii: "/")) }
+            // What the censor's path rules see starts where the request's path starts.
+            if case .success(let path) = RequestPath.parse(target.pathAndQuery), !path.relativePath.isEmpty {
+                let policyPath = "/" + path.relativePath
+                precondition(PathPattern("/")?.matches(policyPath) == true)
+                let firstSegment = "/" + String(decoding: path.relativePath.utf8.split(separator: UInt8(ascii: "/")).first ?? [], as: UTF8.self) + "/"
+                if policyPath.utf8.count > firstSegment.utf8.count {
+                    precondition(PathPattern(firstSegment)?.matches(policyPath) == true, "\(policyPath) does not start with \(firstSegment)")
+                }
+            }
             // A normalised name reads back as itself.
             let again = HostName(authority: target.host.isIPLiteral && target.host.name.contains(":") ? "[\(target.host.name)]" : target.host.name)
             precondition(again?.name == target.host.name, "\(target.host.name) read back as \(String(describing: again?.name))")

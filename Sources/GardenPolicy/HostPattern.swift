@@ -39,13 +39,18 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     public let pattern: String
 
     public init?(_ text: String) {
-        guard text.hasPrefix("/") || text.hasPrefix("*") else { return nil }
+        guard text.utf8.first == UInt8(ascii: "/") || text.utf8.first == UInt8(ascii: "*") else { return nil }
         pattern = text
     }
 
     /// Whether a request path (without query) matches.
+    ///
+    /// Compared as bytes, never as Swift `String`s: `String.hasPrefix` compares grapheme
+    /// clusters under canonical equivalence, so `/office/` + a combining mark (a request
+    /// for `/office/%CC%81x`) would not "start with" `/office/`, and the rule would be
+    /// dodged. Found by the request-target fuzzer.
     public func matches(_ path: String) -> Bool {
-        guard pattern.contains("*") else { return path.hasPrefix(pattern) }
+        guard pattern.utf8.contains(UInt8(ascii: "*")) else { return path.utf8.starts(with: pattern.utf8) }
         return Self.glob(Array(pattern.utf8)[...], Array(path.utf8)[...])
     }
 

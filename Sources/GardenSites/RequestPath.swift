@@ -40,9 +40,10 @@ public struct RequestPath: Sendable, Equatable {
     /// The query including its `?`, or empty.
     public var rawQuery: Substring
 
-    /// The decoded segments: `/a/b/` is `["a", "b"]`.
+    /// The decoded segments: `/a/b/` is `["a", "b"]`. Split on the byte `/`: a `/`
+    /// followed by a combining mark is one Swift `Character`, not a separator.
     public var segments: [String] {
-        relativePath.split(separator: "/").map(String.init)
+        relativePath.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The decoded path re-encoded in canonical form: `/` plus the segments, each

@@ -86,7 +86,8 @@ public enum SiteLoader {
             let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
                 String(validatingCString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }
-            guard let name, !name.hasPrefix(".") else { continue }
+            // Bytes, not `String.hasPrefix`: ". + a combining mark" is one grapheme, not a dot.
+            guard let name, name.utf8.first != UInt8(ascii: ".") else { continue }
             let absolute = directory + "/" + name
             let relativePath = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
@@ -99,7 +100,9 @@ public enum SiteLoader {
                 entries[relativePath] = Entry(absolutePath: absolute, stamp: FileStamp(info))
             case S_IFLNK:
                 var target = stat()
-                guard let resolved = realPath(absolute), resolved.hasPrefix(root + "/"),
+                // Bytes: `String.hasPrefix` compares under canonical equivalence, and
+                // `café` and `cafe\u{301}` are two different folders on Linux.
+                guard let resolved = realPath(absolute), resolved.utf8.starts(with: (root + "/").utf8),
                       stat(resolved, &target) == 0, target.st_mode & S_IFMT == S_IFREG
                 else {
                     skipped.append("\(relativePath) (a link that leaves the site folder or is not a file)")

@@ -327,3 +327,21 @@ import Testing
         #expect(Self.policy.decide(facts).trace.first?.failedCondition?.wording == "the address contains “freedom” or “election” or “김치”")
     }
 }
+
+/// Path rules compare bytes: a combining mark after the rule's prefix must not dodge it
+/// (`String.hasPrefix` compares grapheme clusters, and `/` + U+0301 is one cluster).
+/// Found by the request-target fuzzer.
+@Suite struct PathPatternBytesTests {
+    @Test(arguments: ["/office/\u{301}x", "/office/\u{1161}", "/office/\u{200D}a", "/office/x"])
+    func aPrefixMatchesWhateverFollowsIt(path: String) throws {
+        let pattern = try #require(PathPattern("/office/"))
+        #expect(pattern.matches(path), "\(path.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test func canonicallyEquivalentButDifferentBytesDoNotMatch() throws {
+        // "café" precomposed and decomposed are equal Swift strings, but different paths.
+        let pattern = try #require(PathPattern("/caf\u{E9}/"))
+        #expect(!pattern.matches("/cafe\u{301}/menu.html"))
+        #expect(pattern.matches("/caf\u{E9}/menu.html"))
+    }
+}
