@@ -39,7 +39,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `X-Garden-Rule: ...` for the answer being written, in teaching mode; else empty.
     var teachingHeader = ""
     /// A `stall` decision holds the connection: the clocks leave it to the stall's timer.
-    private var stalling = false
+    var stalling = false
     var context: ChannelHandlerContext!
     /// Checks the connection's clocks a few times per timeout. One repeating task per
     /// connection, instead of scheduling and cancelling timers on every request, keeps the
@@ -102,10 +102,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The connection's slot: told when the connection is idle, so that a full garden
     /// closes idle connections first.
-    private let ticket: ConnectionLimiter.Ticket?
+    let ticket: ConnectionLimiter.Ticket?
     /// Answering stopped because the client does not read its answers: more than a
     /// high-water mark of them is unsent. Reading and answering go on below the low mark.
-    private var backedUp = false
+    var backedUp = false
     /// Unsent answer bytes above which a connection's further requests wait (nginx and
     /// NIO's pipelining handler stop reading likewise), and below which they go on: the
     /// channel's write-buffer water marks, and the same for what a throttle holds back.
@@ -352,56 +352,6 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if isIdle {
             ticket?.markIdle(since: idleSince)
         }
-    }
-
-    /// Answer bytes not yet taken by the client's socket: queued in the channel, or held
-    /// back by a throttle.
-    var unsentBytes: Int {
-        ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) + (throttle?.queuedBytes ?? 0)
-    }
-
-    /// Whether the connection only waits for a request: nothing being received, answered,
-    /// fetched, checked or sent. Such a connection may be closed to make room for another.
-    private var isIdle: Bool {
-        isWaitingForRequest && unsentBytes == 0
-    }
-
-    /// `isIdle` but for answers still being sent: cheap enough for every read (the unsent
-    /// bytes are a channel option, read through a chain of casts). The eviction checks
-    /// `isIdle` itself before it closes anything.
-    private var isWaitingForRequest: Bool {
-        requestStarted == nil && pending == nil && !stalling && !awaitingCredentialCheck && !awaitingTunnel
-            && !awaitingUpstream && upstreamBody == nil && !backedUp
-    }
-
-    // MARK: - Back-pressure
-
-    /// Stops answering and reading: `rest` (the requests not yet answered) waits.
-    private func holdBackForUnreadAnswers(keeping rest: ByteBuffer) {
-        backedUp = true
-        if rest.readableBytes > 0 { pending = rest }
-        if !readingPaused {
-            readingPaused = true
-            context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
-        }
-        if needsFlush {
-            needsFlush = false
-            context.flush()
-        }
-    }
-
-    /// The client has read its answers down to the low-water mark: the requests that
-    /// waited are answered and reading goes on.
-    private func resumeAfterUnreadAnswers() {
-        backedUp = false
-        continueWithPending()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if backedUp, context.channel.isWritable, unsentBytes <= Self.unsentLowWater {
-            resumeAfterUnreadAnswers()
-        }
-        context.fireChannelWritabilityChanged()
     }
 
     private func requestTimedOut() {
