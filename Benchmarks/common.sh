@@ -65,3 +65,22 @@ same_sizes() {
     [ "${entry#*=}" = "$first" ] || { echo "stop: the bodies differ in size ($*): not the same page" >&2; exit 1; }
   done
 }
+
+# Builds the garden in release mode; sets $bin to it.
+build_release_garden() {
+  swift build -c release --product walled-garden >/dev/null
+  bin=$(swift build -c release --show-bin-path)/walled-garden
+}
+
+# A scratch folder $work, and the background processes listed in $pids: stopped and
+# removed when the script exits, however it exits.
+make_work_folder() {
+  work=$(mktemp -d)
+  pids=()
+  trap remove_work_folder EXIT
+}
+remove_work_folder() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}

@@ -11,16 +11,9 @@ set -euo pipefail
 logins=${1:-60}
 seconds=${2:-15}
 cd "$(dirname "$0")/.."
-swift build -c release --product walled-garden >/dev/null
-bin=$(swift build -c release --show-bin-path)/walled-garden
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. Benchmarks/common.sh
+build_release_garden
+make_work_folder
 
 # The real web: a loopback server, let through the SSRF guard.
 mkdir -p "$work/web"

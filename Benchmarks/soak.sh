@@ -16,16 +16,9 @@ seconds=${1:-600}
 port=18380
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
-swift build -c release --product walled-garden >/dev/null
-bin=$(swift build -c release --show-bin-path)/walled-garden
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. Benchmarks/common.sh
+build_release_garden
+make_work_folder
 
 # The shipped garden, one listener; wrk's 512 connections share one address, so the
 # per-address limit is raised to hold them (the hog, on its own address, still meets it).
@@ -74,7 +67,6 @@ sleep 1
 rss_end=$(rss)
 kill -0 "$garden" || { echo "soak: the garden died" >&2; cat "$work/garden.log" >&2; exit 1; }
 
-. Benchmarks/common.sh
 requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
 non2xx=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.txt"); non2xx=${non2xx:-0}
 errors=$(awk '/Socket errors/ { print }' "$work/wrk.txt"); errors=${errors:-"Socket errors: none"}

@@ -102,7 +102,8 @@ import Testing
         #expect(seconds < 1, "the event took \(seconds) s")
     }
 
-    /// Records what is logged at `error` or above.
+    /// Records what is logged at `logLevel` (by default `error`) or above, with the
+    /// message's metadata when it has some.
     struct ErrorRecorder: LogHandler {
         let recorded: RecordedMessages
         var metadata: Logger.Metadata = [:]
@@ -112,7 +113,8 @@ import Testing
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            recorded.messages.withLock { $0.append("\(event.level): \(event.message)") }
+            let details = event.metadata.map { $0.isEmpty ? "" : " \($0)" } ?? ""
+            recorded.messages.withLock { $0.append("\(event.level): \(event.message)\(details)") }
         }
     }
 

@@ -56,22 +56,9 @@ import Testing
 
 /// The server log says of requests only a periodic summary: the audit log is the record.
 @Suite(.stopsWhatItStarts) struct ConsoleSummaryTests {
-    struct Recorder: LogHandler {
-        let recorded: DeskDashboardTests.RecordedMessages
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            recorded.messages.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") }
-        }
-    }
-
     @Test func fiveHundredMonitoredRequestsAreOneLine() async throws {
         let box = DeskDashboardTests.RecordedMessages()
-        let trail = AuditTrail(logger: Logger(label: "summary") { _ in Recorder(recorded: box) })
+        let trail = AuditTrail(logger: Logger(label: "summary") { _ in DeskDashboardTests.ErrorRecorder(recorded: box, logLevel: .info) })
         for index in 0..<500 {
             let record = DeskStatisticsTests.record(host: "h\(index).example", zone: nil, action: "allow", second: 1_800_000_000)
             record.event.rule = "watch-officials"
