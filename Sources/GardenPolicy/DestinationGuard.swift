@@ -75,6 +75,10 @@ public struct DestinationGuard: Sendable, Equatable {
         ("255.255.255.255/32", "the limited broadcast address", "Limited Broadcast, RFC 8190", .refused),
         // IPv4 multicast (the Multicast Address Space registry, RFC 5771)
         ("224.0.0.0/4", "a multicast address", "Multicast, RFC 5771", .refused),
+        // The IPv6 Address Space registry: only 2000::/3 is global unicast; the rest is
+        // reserved, or special (the rows below), so what no row names is refused.
+        ("::/0", "an address outside the global unicast space (2000::/3)", "IPv6 Address Space: reserved by the IETF, RFC 4291", .refused),
+        ("2000::/3", "", "Global Unicast, RFC 4291", .reachable),
         // IPv6 Special-Purpose Address Registry
         ("::/128", "the unspecified address", "Unspecified Address, RFC 4291", .refused),
         ("::1/128", "a loopback address", "Loopback Address, RFC 4291", .refused),
@@ -82,6 +86,7 @@ public struct DestinationGuard: Sendable, Equatable {
         ("64:ff9b::/96", "", "IPv4-IPv6 Translation (NAT64 well-known prefix), RFC 6052", .judgedByEmbeddedIPv4),
         ("64:ff9b:1::/48", "a local-use IPv4/IPv6 translation address", "IPv4-IPv6 Translation (local use), RFC 8215", .refused),
         ("100::/64", "a discard-only address", "Discard-Only Address Block, RFC 6666", .refused),
+        ("100:0:0:1::/64", "a dummy address", "Dummy IPv6 Prefix, RFC 9780", .refused),
         ("2001::/23", "an IETF protocol address", "IETF Protocol Assignments, RFC 2928", .refused),
         ("2001::/32", "a Teredo address (it can carry any IPv4 address)", "TEREDO, RFC 4380", .refused),
         ("2001:1::1/128", "", "Port Control Protocol Anycast, RFC 7723", .reachable),

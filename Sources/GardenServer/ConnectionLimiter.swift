@@ -56,6 +56,8 @@ final class ConnectionLimiter: Sendable {
     }
 
     private let state = Mutex(State())
+    /// How far over `limit` readmitted connections may take the garden.
+    static let overdraft = 16
 
     init(limit: Int, perClient: Int) {
         self.limit = limit
@@ -70,6 +72,9 @@ final class ConnectionLimiter: Sendable {
             if state.perAddress[client, default: 0] >= perClient { return (.tooManyFromClient, nil) }
             var evicted: Ticket?
             if state.open.count >= limit {
+                // A connection asked to close that was not idle after all keeps its slot
+                // (`readmit`): the garden may go over its limit, but never by more than this.
+                guard state.open.count < limit + Self.overdraft else { return (.full, nil) }
                 guard let idlest = state.open.values.filter({ $0.idleSinceMilliseconds >= 0 })
                     .min(by: { $0.idleSinceMilliseconds < $1.idleSinceMilliseconds })
                 else { return (.full, nil) }

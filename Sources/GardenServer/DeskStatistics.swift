@@ -78,7 +78,9 @@ public final class DeskStatistics: Sendable {
                 let censored = AuditEvent.isCensored(action: record.event.action, effects: record.event.effects)
                 state.buckets[slot].total.add(censored: censored)
                 state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
-                let isSite = record.event.zone != nil
+                // A site by its name; an address (which shows the portal) is any of 2^32 or
+                // more, so it is counted like other hosts a client makes up.
+                let isSite = record.event.zone != nil && !Self.isAddress(record.event.host)
                 let siteKey = Self.key(record.event.host, isSite: isSite, in: state.buckets[slot].bySite)
                 state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored)
                 if record.event.action != "allow", record.event.action != "authenticate" {
@@ -96,6 +98,11 @@ public final class DeskStatistics: Sendable {
     private static func key<Value>(_ host: String, isSite: Bool, in table: [String: Value]) -> String {
         if isSite || table[host] != nil || table.count < otherNamesPerSecond { return host }
         return otherHosts
+    }
+
+    /// Whether `host` is an IP literal (digits and dots, or anything with a colon).
+    static func isAddress(_ host: String) -> Bool {
+        host.utf8.contains(UInt8(ascii: ":")) || host.utf8.allSatisfy { $0 == UInt8(ascii: ".") || ($0 >= 48 && $0 <= 57) }
     }
 
     /// Names held in all the buckets now (bounded however many hosts clients invent).

@@ -275,8 +275,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let eviction = event as? EvictIdleConnection {
             // The garden is full and this connection has waited longest for a request.
+            // Either way it is not chosen again until it waits for a request anew: closed
+            // (its slot is gone), or still sending an answer (its hint was early).
+            ticket?.markBusy()
             if isIdle {
-                ticket?.markBusy()  // its slot is gone: never chosen again
                 context.close(promise: nil)
             } else {
                 eviction.readmit()
@@ -329,6 +331,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             resumeAfterUnreadAnswers()
         }
         if unsent > 0 {
+            ticket?.markBusy()  // still sending: not idle, whatever the last read said
             if unsent != unsentAtLastTick {
                 unsentAtLastTick = unsent
                 idleSince = now
@@ -338,8 +341,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         unsentAtLastTick = 0
-        if awaitingUpstream {
-            // The fetch has clocks of its own (connect and read timeouts).
+        if awaitingUpstream || awaitingCredentialCheck {
+            // The fetch has clocks of its own (connect and read timeouts); a password check
+            // waits for scrypt, which the garden runs at low priority and may queue.
             idleSince = now
             return
         }

@@ -14,8 +14,11 @@ struct LogShare {
     private var buckets: [String: Bucket] = [:]
     private var suppressed: [String: AuditEvent] = [:]
     private var lastFlush: Int64 = 0
-    /// Clients remembered at most (the oldest idle are forgotten first).
+    private var lastPrune: Int64 = 0
+    /// Clients with a share of their own at most; beyond, new clients share one.
     static let maxClients = 4096
+    /// The share of the clients beyond `maxClients`.
+    static let otherClients = "(other clients)"
 
     private struct Bucket {
         var tokens: Double
@@ -31,32 +34,39 @@ struct LogShare {
     mutating func admit(_ event: AuditEvent) -> Bool {
         guard rate > 0 else { return true }
         let burst = Double(rate * 10)
-        var bucket = buckets[event.client] ?? Bucket(tokens: burst, refilled: event.time)
+        var client = event.client
+        if buckets[client] == nil, buckets.count >= Self.maxClients {
+            // Forget the clients whose buckets have filled again (they lose nothing), at most
+            // once a second; if the table is still full, the newcomer shares one bucket.
+            if event.time - lastPrune >= 1000 {
+                lastPrune = event.time
+                let now = event.time
+                buckets = buckets.filter { Double(now - $0.value.refilled) / 1000 * Double(rate) < burst }
+            }
+            if buckets.count >= Self.maxClients { client = Self.otherClients }
+        }
+        var bucket = buckets[client] ?? Bucket(tokens: burst, refilled: event.time)
         let elapsed = Double(max(0, event.time - bucket.refilled)) / 1000
         bucket.tokens = min(burst, bucket.tokens + elapsed * Double(rate))
         bucket.refilled = max(bucket.refilled, event.time)
         let admitted = bucket.tokens >= 1
         if admitted { bucket.tokens -= 1 }
-        if buckets[event.client] == nil, buckets.count >= Self.maxClients {
-            // Forget the clients whose buckets have filled again (they lose nothing).
-            let now = event.time
-            buckets = buckets.filter { Double(now - $0.value.refilled) / 1000 * Double(rate) < burst }
-        }
-        buckets[event.client] = bucket
-        if !admitted { count(event) }
+        buckets[client] = bucket
+        if !admitted { count(event, as: client) }
         return admitted
     }
 
-    private mutating func count(_ event: AuditEvent) {
-        if var summary = suppressed[event.client] {
+    /// Counts `event` for the summary line of `client` (its address, or the shared share).
+    private mutating func count(_ event: AuditEvent, as client: String) {
+        if var summary = suppressed[client] {
             summary.suppressed = (summary.suppressed ?? 0) + 1
             summary.bytes += event.bytes
             summary.time = event.time
             summary.visitorClass = event.visitorClass
-            suppressed[event.client] = summary
+            suppressed[client] = summary
         } else {
-            suppressed[event.client] = AuditEvent(
-                time: event.time, listener: event.listener, client: event.client, visitorClass: event.visitorClass,
+            suppressed[client] = AuditEvent(
+                time: event.time, listener: event.listener, client: client, visitorClass: event.visitorClass,
                 account: event.account, method: "-", url: "-", host: "-", rule: nil, action: "suppressed",
                 status: 0, bytes: event.bytes, suppressed: 1
             )

@@ -28,8 +28,8 @@ final class PasswordVerifier: Sendable {
     /// Whether `password` is the one `hash` was made from; nil when too many checks are
     /// waiting already (answer 503 then).
     func verify(_ password: [UInt8], against hash: PasswordHash) async -> Bool? {
-        let (admitted, _) = waiting.add(1, ordering: .relaxed)
-        guard admitted <= maxWaiting else {
+        let (_, waitingNow) = waiting.add(1, ordering: .relaxed)
+        guard waitingNow <= maxWaiting else {
             waiting.subtract(1, ordering: .relaxed)
             return nil
         }

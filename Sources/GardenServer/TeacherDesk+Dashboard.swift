@@ -316,7 +316,10 @@ extension TeacherDesk {
         else { return .bad }
         if checkedMetricsCredentials.knows(field) { return .good }
         if let wait = sessions.reserveLoginAttempt(client: client) { return .wait(wait) }
-        guard let good = await passwords.verify(credentials.password, against: hash) else { return .busy }
+        guard let good = await passwords.verify(credentials.password, against: hash) else {
+            sessions.giveBackLoginAttempt(client: client)
+            return .busy
+        }
         guard good else { return .bad }
         sessions.forgiveAttempts(client: client)
         checkedMetricsCredentials.remember(field)

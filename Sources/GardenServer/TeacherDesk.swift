@@ -127,6 +127,7 @@ public final class TeacherDesk: Sendable {
         }
         let password = Array((form["password"] ?? "").utf8)
         guard let hash = settings.passwordHash, let correct = await passwords.verify(password, against: hash) else {
+            sessions.giveBackLoginAttempt(client: client)
             var response = loginPage(problem: "The desk is busy checking passwords; try again in a moment.", status: .serviceUnavailable)
             response.headers[.retryAfter] = "1"
             return response

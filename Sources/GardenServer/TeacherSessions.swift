@@ -65,13 +65,25 @@ final class TeacherSessions: Sendable {
                 let elapsed = now - failures.last
                 if elapsed < penalty { return penalty - elapsed }
             }
-            if state.failures.count >= Self.maxRemembered {
-                // Keyed by address: a flood from many addresses forgets the long-quiet ones.
+            if state.failures[client] == nil, state.failures.count >= Self.maxRemembered {
+                // Keyed by address: a flood from many addresses forgets the long-quiet ones,
+                // then the quietest half (never all: that would give everyone new tries).
                 state.failures = state.failures.filter { now - $0.value.last < .seconds(900) }
-                if state.failures.count >= Self.maxRemembered { state.failures.removeAll() }
+                if state.failures.count >= Self.maxRemembered {
+                    let newest = state.failures.sorted { $0.value.last > $1.value.last }.prefix(Self.maxRemembered / 2)
+                    state.failures = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
+                }
             }
             state.failures[client] = ((state.failures[client]?.count ?? 0) + 1, now)
             return nil
+        }
+    }
+
+    /// An attempt taken but never checked (the desk was too busy): it does not count.
+    func giveBackLoginAttempt(client: String) {
+        state.withLock { state in
+            guard let failures = state.failures[client] else { return }
+            state.failures[client] = failures.count > 1 ? (failures.count - 1, failures.last) : nil
         }
     }
 

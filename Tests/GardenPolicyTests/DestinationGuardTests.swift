@@ -70,8 +70,13 @@ import Testing
             let networkBits = max(0, min(8, row.range.prefixLength - index * 8))
             last[index] |= UInt8(truncatingIfNeeded: 0xFF >> networkBits)
         }
-        // The row decides at one of its ends at least (the other may lie in a more specific row).
-        let decided = [first, last].filter { DestinationGuard.block(of: $0)?.range == row.range }
+        // Its middle: the first host bit set (for ::/0, 8000::, outside every other row).
+        var middle = first
+        if row.range.prefixLength < first.count * 8 {
+            middle[row.range.prefixLength / 8] |= UInt8(0x80 >> (row.range.prefixLength % 8))
+        }
+        // The row decides at one of these at least (the others may lie in a more specific row).
+        let decided = [first, middle, last].filter { DestinationGuard.block(of: $0)?.range == row.range }
         #expect(!decided.isEmpty, "\(block) decides neither its first nor its last address")
         for address in decided {
             switch row.verdict {
