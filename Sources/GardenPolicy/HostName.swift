@@ -91,7 +91,9 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
             }
             return end
         }
-        guard valid, bytes[end - 1] != UInt8(ascii: "-") else { return nil }
+        // The last label may not be empty either: one trailing dot (the root) was taken off
+        // above, so `a..` is `a.` here, and no host (found by the request-target fuzzer).
+        guard valid, labelStart < end, bytes[end - 1] != UInt8(ascii: "-") else { return nil }
         let isIPv4 = allDigitsAndDots && dots == 3 && isIPv4(name)
         return HostName(name: name, port: port, isIPLiteral: isIPv4)
     }

@@ -25,7 +25,9 @@ import Testing
     @Test(arguments: ["", ".", "a..b", ".a", "-a", "a-", "a b", "a/b", "a:b:c", "a:", "a:65536", "[::1", "[zz]", "한국.kp", "a@b",
         // Bracketed strings of hex digits, colons and dots that are not IPv6 addresses (RFC 3986)
         "[::::::]", "[:::]", "[1::2::3]", "[1:2:3:4:5:6:7:8:9]", "[12345::]", "[::1.2.3]", "[::1.2.3.256]", "[1.2.3.4]", "[.:]",
-        "[v1.fe80::a]", "[fe80::1%25eth0]"])
+        "[v1.fe80::a]", "[fe80::1%25eth0]",
+        // Two trailing dots: the root's, and an empty label (found by the request-target fuzzer)
+        "a..", "friend.com.kp..", "friend.com.kp..:8080"])
     func invalidHostsAreRefused(raw: String) {
         #expect(HostName(authority: raw) == nil)
     }
