@@ -9,7 +9,9 @@ import Synchronization
 /// When the garden is full, the connection that has sat idle longest (a kept-alive
 /// browser connection, or one that never sent a request) is closed to make room, as
 /// nginx reuses idle keep-alive connections: a client with a request to make is served
-/// before one that only holds a socket.
+/// before one that only holds a socket. Only a connection idle for `minimumIdleAge` is
+/// closed so: one between two requests of a busy client is not (the soak test's wrk and
+/// student lost connections so, idle for 0 ms, while a hog's burst churned).
 final class ConnectionLimiter: Sendable {
     let limit: Int
     let perClient: Int
@@ -58,6 +60,8 @@ final class ConnectionLimiter: Sendable {
     private let state = Mutex(State())
     /// How far over `limit` readmitted connections may take the garden.
     static let overdraft = 16
+    /// How long a connection must have waited for a request to be closed for another.
+    static let minimumIdleAge: Int64 = 1000  // milliseconds
 
     init(limit: Int, perClient: Int) {
         self.limit = limit
@@ -75,7 +79,8 @@ final class ConnectionLimiter: Sendable {
                 // A connection asked to close that was not idle after all keeps its slot
                 // (`readmit`): the garden may go over its limit, but never by more than this.
                 guard state.open.count < limit + Self.overdraft else { return (.full, nil) }
-                guard let idlest = state.open.values.filter({ $0.idleSinceMilliseconds >= 0 })
+                let idleBefore = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) - Self.minimumIdleAge
+                guard let idlest = state.open.values.filter({ $0.idleSinceMilliseconds >= 0 && $0.idleSinceMilliseconds <= idleBefore })
                     .min(by: { $0.idleSinceMilliseconds < $1.idleSinceMilliseconds })
                 else { return (.full, nil) }
                 Self.remove(idlest, from: &state)

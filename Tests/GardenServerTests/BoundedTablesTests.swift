@@ -25,7 +25,7 @@ import Testing
             channels.append(channel)
             if case .admitted(let ticket) = limiter.admit(client: "10.0.0.\(index % 50)", channel: channel) {
                 admitted += 1
-                ticket.markIdle(since: .now())  // every one claims to be idle, none is
+                ticket.markIdle(since: .now() - .seconds(5))  // every one claims to be idle, none is
             }
             channel.embeddedEventLoop.run()
         }
