@@ -8,8 +8,13 @@ import Testing
 /// written as before.
 @Suite(.stopsWhatItStarts) struct LogShareTests {
     @Test func aFloodIsCountedNotWrittenOneByOne() async throws {
-        let garden = try await AuditLogTests.garden(AuditLogSettings(path: "audit.jsonl"))
+        // A share of 2 lines a second (bursts of 20): the flood's duration, however a loaded
+        // machine stretches it, adds few lines.
+        var settings = AuditLogSettings(path: "audit.jsonl")
+        settings.perClientRate = 2
+        let garden = try await AuditLogTests.garden(settings)
         defer { afterTest { await garden.stop() } }
+        let started = ContinuousClock.now
         // 2,000 requests from 127.0.0.1, 100 pipelined on each of 20 connections.
         let one = "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\n\r\n"
         let last = "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n"
@@ -24,6 +29,7 @@ import Testing
                 return connection.receive().bytes
             }
         }
+        let seconds = Double((ContinuousClock.now - started).components.seconds) + 1
         await garden.server.audit.shutdown()  // writes the last summary line
 
         let events = try AuditLogTests.events(in: try #require(garden.auditLogPath))
@@ -33,7 +39,7 @@ import Testing
         #expect(flooder.reduce(0) { $0 + ($1.suppressed ?? 1) } == 2000)
         // Within the share (a burst of 200 and 20 a second), the rest counted.
         let written = flooder.count - summaries.count
-        #expect(written >= 200 && written < 400, "\(written) lines written one by one")
+        #expect(written >= 20 && Double(written) <= 20 + 2 * seconds, "\(written) lines written one by one in \(seconds) s")
         #expect(!summaries.isEmpty && summaries.allSatisfy { $0.action == "suppressed" && $0.method == "-" })
         // The classmate's requests are all written.
         #expect(events.filter { $0.client == "127.0.0.2" && $0.suppressed == nil }.count == 5)

@@ -119,7 +119,9 @@ import Testing
         let echo = try await Self.echoServer()
         let port = try #require(echo.localAddress?.port)
         var limits = ServerLimits()
-        limits.idleTimeout = .milliseconds(300)
+        // Long enough that a loaded machine's pause between two lines of the client is not
+        // taken for idleness (at 300 ms it was, once, with the whole suite running).
+        limits.idleTimeout = .seconds(1)
         let garden = try await Self.garden(echoPort: port, limits: limits)
         defer { afterTest { await garden.stop(); try? await echo.close() } }
         let gardenPort = garden.port
@@ -138,7 +140,7 @@ import Testing
             return (back.bytes, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         #expect(echoed == Array("ping the far end".utf8))
-        #expect(closedAfter >= 0.2 && closedAfter < 2, "closed after \(closedAfter) s")
+        #expect(closedAfter >= 0.8 && closedAfter < 5, "closed after \(closedAfter) s")
     }
 
     /// Fewer bytes than a TLS record header, then silence: the server-name check does not
