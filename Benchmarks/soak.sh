@@ -55,14 +55,19 @@ rss_start=$(rss)
   done
 ) & pids+=($!)
 
+# RSS every 30 s: the first sample under the full load (after 60 s) against the end says
+# whether memory stays flat; the warm-up's figure holds none of the attack's connections.
+( while sleep 30; do echo "$SECONDS $(rss)"; done ) >"$work/rss.txt" 2>/dev/null & pids+=($!)
+
 clients=Benchmarks/soak_clients.py
-python3 $clients slowloris $port "$seconds" 127.0.0.4 200 >"$work/slowloris.json" & pids+=($!)
-python3 $clients flooder $port "$seconds" 127.0.0.5 >"$work/flooder.json" & pids+=($!)
-python3 $clients hog $port "$seconds" 127.0.0.3 1000 >"$work/hog.json" & pids+=($!)
-python3 $clients normal $port "$seconds" 127.0.0.2 >"$work/normal.json" & normal=$!
-pids+=($normal)
+clients_pids=()
+python3 $clients slowloris $port "$seconds" 127.0.0.4 200 >"$work/slowloris.json" & clients_pids+=($!)
+python3 $clients flooder $port "$seconds" 127.0.0.5 >"$work/flooder.json" & clients_pids+=($!)
+python3 $clients hog $port "$seconds" 127.0.0.3 1000 >"$work/hog.json" & clients_pids+=($!)
+python3 $clients normal $port "$seconds" 127.0.0.2 >"$work/normal.json" & clients_pids+=($!)
+pids+=("${clients_pids[@]}")
 wrk -t1 -c512 -d"${seconds}s" --latency -H 'Host: friend.com.kp' "http://127.0.0.1:$port/" >"$work/wrk.txt"
-wait "$normal"
+wait "${clients_pids[@]}"
 sleep 1
 rss_end=$(rss)
 kill -0 "$garden" || { echo "soak: the garden died" >&2; cat "$work/garden.log" >&2; exit 1; }
@@ -79,4 +84,8 @@ echo "  slowloris: $(cat "$work/slowloris.json")"
 echo "  flooder: $(cat "$work/flooder.json")"
 echo "  hog: $(cat "$work/hog.json")"
 echo "  reloads: $reloads applied, $refused broken edits refused (last good kept)"
-echo "  RSS: start $((rss_start / 1024)) MiB, end $((rss_end / 1024)) MiB ($(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }'))"
+echo "  RSS: after the warm-up $((rss_start / 1024)) MiB, at the end $((rss_end / 1024)) MiB"
+loaded=$(awk 'NR == 2 { print $2 }' "$work/rss.txt")
+if [ -n "$loaded" ]; then
+  echo "  RSS under the full load: at 60 s $((loaded / 1024)) MiB, at the end $((rss_end / 1024)) MiB ($(awk -v a="$loaded" -v b="$rss_end" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }')); every 30 s (KiB): $(awk '{ printf "%s ", $2 }' "$work/rss.txt")"
+fi
