@@ -353,7 +353,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         } else if now - idleSince >= TimeAmount(garden.limits.idleTimeout) {
             context.close(promise: nil)
-        } else if isIdle {
+        } else if isWaitingForRequest {
+            // (Nothing is unsent here: that case returned above.)
             ticket?.markIdle(since: idleSince)
         }
     }
