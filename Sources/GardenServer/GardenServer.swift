@@ -53,7 +53,8 @@ public final class GardenServer: Sendable {
     /// Binds every listener. Returns the bound addresses (useful with port 0).
     ///
     /// - Throws: the bind error of the first listener that fails; listeners already
-    ///   bound are closed again.
+    ///   bound are closed again, and the server lets go of its way out, its password
+    ///   checks and its audit trail: it cannot be started again.
     @discardableResult
     public func start() async throws -> [SocketAddress] {
         var bound: [SocketAddress] = []
@@ -68,6 +69,7 @@ public final class GardenServer: Sendable {
                 }
             } catch {
                 for channel in channels.all { try? await channel.close() }
+                await releaseResources()
                 throw GardenServerError.cannotListen(address: address, underlying: error)
             }
         }
@@ -129,6 +131,13 @@ public final class GardenServer: Sendable {
         }
         try? await promise.futureResult.get()
         timeout.cancel()
+        await releaseResources()
+    }
+
+    /// Closes the way out's kept-alive connections, stops the password checks' threads and
+    /// writes the audit trail's last lines (a server dropped without this leaks its
+    /// connection pools, and a debug build traps on them).
+    private func releaseResources() async {
         await garden.upstream?.shutdown()
         await garden.credentials.shutdown()
         await garden.audit.shutdown()

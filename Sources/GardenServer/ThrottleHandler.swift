@@ -86,16 +86,24 @@ final class ThrottleHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        while let pending = queue.popFirst() { pending.promise?.fail(ChannelError.ioOnClosedChannel) }
+        failWhatWaits()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        failWhatWaits()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is gone: every write still queued, and a half-close waiting behind
+    /// them, fail (a promise never completed is a leak, and a trap in debug builds).
+    private func failWhatWaits() {
         timer?.cancel()
         timer = nil
         while let pending = queue.popFirst() { pending.promise?.fail(ChannelError.ioOnClosedChannel) }
-        context.fireChannelInactive()
+        if let close = pendingClose {
+            pendingClose = nil
+            close?.fail(ChannelError.ioOnClosedChannel)
+        }
     }
 
     /// Sends what the bucket and the socket allow; sets a timer for the rest.

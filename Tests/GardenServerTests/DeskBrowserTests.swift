@@ -32,6 +32,17 @@ struct DeskBrowserTests {
             driver.standardOutput = FileHandle.nullDevice
             driver.standardError = FileHandle.nullDevice
             try driver.run()
+            do {
+                try await startSession(arguments: arguments)
+            } catch {
+                // A session that could not start leaves no chromedriver running and no
+                // HTTP client unreleased (a debug build traps on one).
+                await quit()
+                throw error
+            }
+        }
+
+        private func startSession(arguments: [String]) async throws {
             // Ready when /status answers.
             var ready = false
             for _ in 0..<100 where !ready {
@@ -82,9 +93,17 @@ struct DeskBrowserTests {
             return try #require(Data(base64Encoded: base64))
         }
 
+        /// Ends the session, stops chromedriver (and waits until it has exited, so that no
+        /// test run leaves one behind) and releases the HTTP client.
         func quit() async {
             if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)") }
-            driver.terminate()
+            if driver.isRunning {
+                // chromedriver outlives SIGTERM (`terminate()`) here; its browser has gone
+                // with the session, so nothing is lost by killing it.
+                kill(driver.processIdentifier, SIGKILL)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while driver.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            }
             try? await client.shutdown()
         }
     }
@@ -95,7 +114,7 @@ struct DeskBrowserTests {
         let room = try await DeskDashboardTests.Classroom()
         let browser = try await Browser(arguments: ["--proxy-pac-url=http://127.0.0.1:\(room.citizenPort)/proxy.pac"])
         defer {
-            Task {
+            afterTest {
                 await browser.quit()
                 await room.stop()
             }
@@ -135,7 +154,7 @@ struct DeskBrowserTests {
         let room = try await DeskDashboardTests.Classroom()
         let browser = try await Browser()
         defer {
-            Task {
+            afterTest {
                 await browser.quit()
                 await room.stop()
             }

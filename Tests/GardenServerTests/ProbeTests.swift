@@ -112,8 +112,8 @@ import Testing
             let url = "http://127.0.0.1:\(origin.port)\(path)"
             #expect(Probe.control(url: url, config: garden.config, sitesDirectory: garden.sitesDirectory.path) == nil)
             return try await RawConnection.offPool {
-                let control = Probe.directControl(url: url, timeout: 2)
-                let seen = Probe.fetch(url: url, proxyHost: "127.0.0.1", proxyPort: port, proxyAuthorization: nil, timeout: 2)
+                let control = Probe.directControl(url: url, timeout: 10)
+                let seen = Probe.fetch(url: url, proxyHost: "127.0.0.1", proxyPort: port, proxyAuthorization: nil, timeout: 10)
                 return Probe.classify(seen, control: control)
             }
         }

@@ -81,12 +81,12 @@ import Testing
             "GET /page.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: garden.port
         ) { String(decoding: $0, as: UTF8.self).contains("alpha page") }
         #expect(RawResponse(bytes: bytes).status == 200)
-        #expect(first >= 0.38 && first < 1.0, "first byte after \(first) s")
+        #expect(first >= 0.38 && first < 2.0, "first byte after \(first) s")
         // An unthrottled page starts at once.
         let (_, quick, _) = try await Self.timed(
             "GET /index.html HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: garden.port
         ) { String(decoding: $0, as: UTF8.self).contains("alpha home") }
-        #expect(quick < 0.3)
+        #expect(quick < 0.38, "an unthrottled page waited \(quick) s: as long as the latency")
     }
 
     /// A rate and a latency together, on four connections at once: each waits the latency,

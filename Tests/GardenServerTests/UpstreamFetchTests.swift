@@ -383,8 +383,10 @@ import Testing
             return (RawResponse(bytes: received).body.count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         #expect(bytes == 65536)
-        // 64 KiB at 64 KiB/s, less the bucket's first tenth of a second.
-        #expect(seconds > 0.75 && seconds < 2.5, "took \(seconds) s")
+        // 64 KiB at 64 KiB/s, less the bucket's first tenth of a second: never faster. (A
+        // loaded machine makes it slower, as far as it delays the throttle's timer; the
+        // upper bound only tells a paced answer from a stalled one.)
+        #expect(seconds > 0.75 && seconds < 8, "took \(seconds) s")
     }
 
     /// `explain`, `check`, `replay` and the desk find the site as the data plane does:
