@@ -52,7 +52,7 @@ def read_response(s):
 
 def normal(port, seconds, source):
     """A student browsing: one request every 50 ms on a kept-alive connection."""
-    latencies, failures, statuses = [], 0, {}
+    latencies, failures, statuses, kinds, times = [], 0, {}, {}, []
     end = time.monotonic() + seconds
     s = None
     request = b"GET / HTTP/1.1\r\nHost: friend.com.kp\r\n\r\n"
@@ -66,9 +66,13 @@ def normal(port, seconds, source):
             statuses[status] = statuses.get(status, 0) + 1
             if status != 200:
                 failures += 1
+                times.append(round(time.monotonic() * 1000))
             latencies.append(time.monotonic() - started)
-        except (OSError, ConnectionError, ValueError):
+        except (OSError, ConnectionError, ValueError) as error:
             failures += 1
+            kind = "connect" if s is None else type(error).__name__ + (": " + str(error) if isinstance(error, ConnectionError) else "")
+            kinds[kind] = kinds.get(kind, 0) + 1
+            times.append(round(time.monotonic() * 1000))
             if s is not None:
                 s.close()
             s = None
@@ -77,7 +81,7 @@ def normal(port, seconds, source):
     def pct(p):
         return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 2) if latencies else None
     print(json.dumps({"client": "normal", "requests": len(latencies) + failures, "failures": failures,
-                      "statuses": statuses, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0)}))
+                      "statuses": statuses, "failure_kinds": kinds, "failure_times_ms": times, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0)}))
 
 
 def slowloris(port, seconds, source, count):

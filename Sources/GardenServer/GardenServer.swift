@@ -195,29 +195,3 @@ public enum GardenServerError: Error, CustomStringConvertible {
         }
     }
 }
-
-/// Answers a connection beyond the limit with 503 and closes it.
-final class OverloadHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let message: String
-
-    init(message: String = "The garden is busy; try again in a moment.\n") {
-        self.message = message
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        let body = message
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        buffer.writeString(
-            "HTTP/1.1 503 Service Unavailable\r\nServer: walled-garden\r\nRetry-After: 1\r\n"
-                + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-                + body
-        )
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-}

@@ -171,6 +171,19 @@ import Testing
         let third = try await garden.get("/")
         #expect(third.status == 503)
         #expect(third.header("Retry-After") == "1")
+        // A client whose request is already on its way when the 503 is written (wrk, a
+        // browser) still reads the 503: the garden closes only its side and drains the
+        // request, instead of closing with unread bytes, which resets the connection and
+        // loses the answer.
+        let (fourth, ending) = try await RawConnection.offPool {
+            let connection = try RawConnection(port: garden.port, timeout: 5)
+            connection.send(Array("GET / HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
+            Thread.sleep(forTimeInterval: 0.3)  // the garden has written and closed meanwhile
+            let bytes = connection.receive().bytes
+            return (RawResponse(bytes: bytes), connection.lastEnding)
+        }
+        #expect(fourth.status == 503)
+        #expect(ending == .closed)
         _ = held
     }
 
