@@ -45,7 +45,7 @@ struct UpstreamInspection {
 extension GardenHTTPHandler: UpstreamReceiver {
     /// Methods the garden sends on. TRACE is not among them: it would echo the browser's
     /// cookies back to any page that asks (cross-site tracing).
-    private static let forwardedMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    static let forwardedMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     func forwardUpstream(
         _ head: RequestHead, target: RequestTarget, isHEAD: Bool, upstream: UpstreamClient, decision: Decision, facts: RequestFacts,
@@ -132,7 +132,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
         startFetch(request, isHEAD: false, clientMinorVersion: collection.clientMinorVersion, upstream: upstream)
     }
 
-    private func startFetch(_ request: UpstreamRequest, isHEAD: Bool, clientMinorVersion: Int, upstream: UpstreamClient) {
+    func startFetch(_ request: UpstreamRequest, isHEAD: Bool, clientMinorVersion: Int, upstream: UpstreamClient) {
         // The request is whole: from now on the fetch's own clocks run.
         requestStarted = nil
         upstreamAnswerIsHEAD = isHEAD
@@ -169,7 +169,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// Writes the head of the real host's answer, framed for the browser; its body follows as it comes.
-    private func passOn(_ head: HTTPResponseHead, settings: UpstreamSettings) {
+    func passOn(_ head: HTTPResponseHead, settings: UpstreamSettings) {
         let code = Int(head.status.code)
         let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
         let bodiless = upstreamAnswerIsHEAD || code == 204 || code == 304 || code < 200
@@ -296,7 +296,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     /// Reads the page off the event loop (libxml2: its words, the decision again with
     /// them, and the rewrite), then answers: the censor's page if its words are
     /// forbidden, else the page, rewritten if the decision says so.
-    private func inspect(_ inspection: UpstreamInspection, head: HTTPResponseHead) {
+    func inspect(_ inspection: UpstreamInspection, head: HTTPResponseHead) {
         guard let context, let upstream = garden.upstream else { return }
         let settings = upstream.settings
         let leaves = settings.letsOut(inspection.facts.visitorClass)
@@ -343,7 +343,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// The audit event names the rule that decided on the page's words, when it differs.
-    private func noteContentDecision(_ decision: Decision, replacing original: Decision) {
+    func noteContentDecision(_ decision: Decision, replacing original: Decision) {
         guard let record = event else { return }
         if decision.ruleID != original.ruleID {
             record.event.rule = decision.ruleID
@@ -355,7 +355,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// The read page, whole, with its length.
-    private func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
+    func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
         // A rewritten page is another representation than the real host's: its validators no longer hold.
         let fields = UpstreamRequest.returnedFieldLines(head.headers, via: settings.via, omitting: rewritten ? ["etag", "content-md5"] : [])
         let buffer = answerHead(head, fields: fields, framing: "Content-Length: \(body.readableBytes)\r\n")
@@ -367,7 +367,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
 
     /// The head of an answer from the real host: its status, `fields`, a `Date` if it
     /// sent none, the body's `framing`, the teaching header and the connection's fate.
-    private func answerHead(_ head: HTTPResponseHead, fields: String, framing: String) -> ByteBuffer {
+    func answerHead(_ head: HTTPResponseHead, fields: String, framing: String) -> ByteBuffer {
         let code = Int(head.status.code)
         var buffer = context.channel.allocator.buffer(capacity: 1024)
         buffer.writeString("HTTP/1.1 \(code) \(Self.safePhrase(head.status.reasonPhrase, code: code))\r\n")
@@ -381,7 +381,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
 
     /// The fetch's answer (or the error page in its place) is queued: on with the
     /// connection, unless `write` has already ended it.
-    private func fetchAnswered() {
+    func fetchAnswered() {
         guard context != nil else { return }
         upstreamFetch = nil
         if closing { return }
@@ -391,7 +391,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// A reason phrase fit to repeat: printable ASCII only, else the standard one.
-    private static func safePhrase(_ phrase: String, code: Int) -> String {
+    static func safePhrase(_ phrase: String, code: Int) -> String {
         if !phrase.isEmpty, phrase.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return phrase }
         return HTTPResponseStatus(statusCode: code).reasonPhrase
     }

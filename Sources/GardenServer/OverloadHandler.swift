@@ -13,6 +13,11 @@ final class OverloadHandler: ChannelInboundHandler {
 
     /// How long the client has to finish sending and close its side.
     static let linger: TimeAmount = .seconds(1)
+    /// How much is read and dropped meanwhile: a request or two. A client that sends more
+    /// (a pipelined flood) is closed at once; it was not going to read the 503 anyway.
+    static let drainLimit = 64 * 1024
+
+    private var drained = 0
 
     private let message: String
     private var timer: Scheduled<Void>?
@@ -38,7 +43,10 @@ final class OverloadHandler: ChannelInboundHandler {
     }
 
     /// What the client sends is dropped: it is not answered.
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        drained += unwrapInboundIn(data).readableBytes
+        if drained > Self.drainLimit { context.close(promise: nil) }
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()

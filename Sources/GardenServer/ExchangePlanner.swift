@@ -1,0 +1,221 @@
+import GardenPolicy
+import GardenSites
+import NIOCore
+
+/// Turns a request head into an `ExchangePlan`, touching no socket: it reads the target,
+/// finds the site, signs the visitor in (or asks for the password check), classes the
+/// visitor, gathers the page's content words, asks the policy, and picks the answer.
+///
+/// In the spirit of nginx's request phases and of SwiftNIO's state machines that return
+/// actions: the connection handler reads bytes, asks the planner, and carries the plan
+/// out; it decides nothing itself, so routing, identity and censorship are table-tested
+/// without sockets (`ExchangePlannerTests`). One planner per connection.
+struct ExchangePlanner {
+    /// The class of everyone who comes through this listener, if it has one.
+    var persona: String?
+    /// The client's address bytes, for `clients` conditions.
+    var clientAddress: [UInt8]?
+    /// The listener's own address bytes and port: a proxy request for them is the garden itself.
+    var localAddress: [UInt8]?
+    var localPort: Int?
+    /// Ports a CONNECT may ask for.
+    var tunnelPorts: Set<Int>
+    /// The way out's settings (`upstream: direct`); nil without one.
+    var wayOut: UpstreamSettings?
+    /// The garden's own ports.
+    var itself: GardenItself
+    /// A password's verdict when it is known without scrypt (a remembered success).
+    var rememberedVerdict: (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+
+    /// The plan for `head`.
+    ///
+    /// - Parameters:
+    ///   - sites: this event loop's sites, policy and pages.
+    ///   - checkedCredentials: the password check's verdict, when the request waited for one.
+    ///   - now: seconds since 1970, for `schedule` conditions.
+    func plan(
+        _ head: RequestHead, sites: LoopLocalSites, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
+    ) -> ExchangePlan {
+        let isHEAD = head.method == .head
+        // A body the garden does not read would be taken for the next request: close after answering.
+        var closing = !head.keepsAlive || head.hasBody
+        func refuse(_ status: HTTPStatusLine, _ reason: String, close: Bool = false, extraHeaders: String = "") -> ExchangePlan {
+            ExchangePlan(.refuse(status, reason: reason, extraHeaders: extraHeaders), closing: closing || close)
+        }
+
+        guard head.hostCount <= 1 else { return refuse(.badRequest, "a request may carry only one Host header", close: true) }
+        let target: RequestTarget
+        switch RequestTarget.parse(method: head.method.description, uri: head.target, host: head.host, requiresHost: head.minorVersion >= 1) {
+        case .success(let parsed): target = parsed
+        case .failure(let problem): return refuse(.badRequest, problem.description, close: true)
+        }
+        if target.isHTTPS {
+            // Never a silent downgrade: https goes through a tunnel or not at all.
+            return refuse(.badRequest, "the garden's proxy fetches http:// URLs only; a browser asks for https:// pages with CONNECT")
+        }
+        let isTunnel = head.method == .connect
+        if isTunnel {
+            // A tunnel is the connection's last request; the censor decides on host and port.
+            closing = true
+            guard let port = target.host.port, tunnelPorts.contains(port) else {
+                return refuse(.forbidden, "tunnels go to ports \(tunnelPorts.sorted().map(String.init).joined(separator: ", ")) only")
+            }
+        }
+        // The PAC file, at the garden's own address (not a site's).
+        if target.form == .origin, head.method == .get || isHEAD, head.target == "/proxy.pac",
+           target.host.isIPLiteral || target.host.name == "localhost" {
+            return ExchangePlan(.proxyAutoConfig, closing: closing)
+        }
+        let path: RequestPath
+        switch RequestPath.parse(isTunnel ? "/" : target.pathAndQuery) {
+        case .success(let parsed): path = parsed
+        case .failure(let rejection): return refuse(.badRequest, rejection.description)
+        }
+        // A tunnel reaches a simulated site only by its name: `localhost` and addresses are
+        // not the portal there, but destinations out of the garden. Nor is a proxy request
+        // for an address or `localhost` when the garden has a way out, unless it names the
+        // garden itself.
+        let addressLeaves = target.form == .absolute && wayOut != nil
+            && (target.host.isIPLiteral || target.host.name == "localhost") && !isGardenItself(target.host)
+        let site = addressLeaves || (isTunnel && sites.registry.site(named: target.host.name) == nil) ? nil : sites.site(for: target.host)
+        var plan = ExchangePlan(.unknownHost, closing: closing)
+        plan.target = target
+        plan.path = path
+        plan.located = (target.host.name, site?.zone)
+
+        // The censor looks at every request before anything is served. The class is found
+        // again per request: a reloaded policy may class addresses anew.
+        let policy = sites.policy
+        plan.policy = policy
+        let isProxyRequest = target.form == .absolute || target.form == .authority
+        var account: String?
+        if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
+            guard let credentials = BasicCredentials(fieldValue: field) else {
+                plan.answer = .challenge(problem: "the credentials are not HTTP Basic", teachersNote: nil)
+                return plan
+            }
+            switch checkedCredentials ?? rememberedVerdict(credentials, policy) {
+            case .none:
+                plan.answer = .checkPassword(credentials, policy)
+                return plan
+            case .signedIn(let name):
+                account = name
+            case .rejected:
+                plan.answer = .challenge(problem: "wrong name or password", teachersNote: nil)
+                return plan
+            case .busy:
+                plan.answer = .refuse(.serviceUnavailable, reason: "too many sign-ins at once; try again in a moment", extraHeaders: "Retry-After: 1\r\n")
+                return plan
+            }
+        }
+        let visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
+        plan.visitorClass = visitorClass
+        plan.account = account
+        var facts = RequestFacts(
+            visitorClass: visitorClass, clientAddress: clientAddress, target: target, path: path, zone: site?.zone,
+            method: head.method.description
+        )
+        // A tunnel's path is inside the encryption: unknown, so no `paths` rule can match.
+        if isTunnel { facts.path = "" }
+        facts.account = account
+        facts.time = now
+        // Content rules need the page before the decision; it is then resolved only once.
+        var resolution: SiteContent.Resolution?
+        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || isHEAD {
+            resolution = content.resolve(path)
+            if case .file(let file) = resolution, file.contentType.hasPrefix("text/html") {
+                facts.contentWords = sites.contentWords(in: file)
+            }
+        }
+        let decisionStarted = NIODeadline.now().uptimeNanoseconds
+        let decision = policy.decide(facts, tracing: false)
+        plan.decisionNanoseconds = Int(NIODeadline.now().uptimeNanoseconds &- decisionStarted)
+        plan.facts = facts
+        plan.decision = decision
+        for effect in decision.effects {
+            if case .throttle(let settings) = effect { plan.throttle = settings }
+        }
+        let (teachingHeader, note) = Self.teaching(decision, policy: policy, visitorClass: visitorClass)
+        plan.teachingHeader = teachingHeader
+        guard decision.action == .allow else {
+            plan.answer = .censor(decision, teachersNote: note)
+            return plan
+        }
+        plan.answer = allowedAnswer(head, target: target, path: path, site: site, resolution: resolution, plan: plan, sites: sites)
+        return plan
+    }
+
+    /// The answer to a request the censor lets through: a tunnel, a fetch from the real
+    /// host, or a file of a simulated site (rewritten if a rule says so).
+    private func allowedAnswer(
+        _ head: RequestHead, target: RequestTarget, path: RequestPath, site: (zone: Zone, content: SiteContent)?,
+        resolution: SiteContent.Resolution?, plan: ExchangePlan, sites: LoopLocalSites
+    ) -> ExchangePlan.Answer {
+        let visitorClass = plan.visitorClass ?? ""
+        let isHEAD = head.method == .head
+        if head.method == .connect {
+            if site == nil, let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut) }
+            // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
+            // http, and without a way out the garden cannot leave.
+            return .refuse(
+                .badGateway,
+                reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
+                    + (site != nil
+                        ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
+                        : wayOut != nil
+                            ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
+                            : "it has no way out to the real internet (upstream is off in garden.yaml)")
+            )
+        }
+        guard let content = site?.content else {
+            // Not a simulated site: the real network, if the garden has a way out for this visitor.
+            if target.form == .absolute, let wayOut, wayOut.letsOut(visitorClass) { return .fetch }
+            return .unknownHost
+        }
+        guard head.method == .get || isHEAD else {
+            return .refuse(
+                .methodNotAllowed, reason: "\(head.method) is not allowed; the garden only serves pages", extraHeaders: "Allow: GET, HEAD\r\n"
+            )
+        }
+        switch resolution ?? content.resolve(path) {
+        case .file(let file):
+            if let decision = plan.decision, let facts = plan.facts, let policy = plan.policy,
+               decision.effects.contains(where: \.isRewrite), file.contentType.hasPrefix("text/html"),
+               let rewrite = sites.pageRewrite(
+                   decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: sites.registry.portalHost
+               ) {
+                return .rewrittenFile(file, rewrite)
+            }
+            return .file(file)
+        case .redirect(let location):
+            return .moved(to: location)
+        case .notFound(let page):
+            return .missing(page)
+        }
+    }
+
+    /// Whether `host` (from a proxy request's URL) is the garden's own address: one of
+    /// its listeners' ports on `localhost`, a loopback address or this listener's
+    /// address. Shown the portal, as when asked for without the proxy; never fetched
+    /// through the way out (which would ask the garden of itself).
+    func isGardenItself(_ host: HostName) -> Bool {
+        let port = host.port ?? 80
+        guard port == localPort || itself.isListener(port: port) else { return false }
+        if host.name == "localhost" { return true }
+        guard let asked = IPAddressRange.parseAddress(host.name) else { return false }
+        let isLoopback = asked.count == 4 ? asked[0] == 127 : asked == [UInt8](repeating: 0, count: 15) + [1]
+        return isLoopback || asked == localAddress
+    }
+
+    /// In teaching mode (`explain_blocks`), the `X-Garden-Rule` header and the note the
+    /// censor's pages show: which rule decided, and why. Else nothing.
+    static func teaching(_ decision: Decision, policy: Policy, visitorClass: String) -> (header: String, note: GardenPages.TeachersNote?) {
+        guard policy.explainBlocks else { return ("", nil) }
+        // Rule ids come from the config: keep only characters safe in a header.
+        let safeID = String(decision.ruleID.unicodeScalars.map { scalar in
+            scalar.properties.isAlphabetic && scalar.isASCII || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar)
+                ? Character(scalar) : "_"
+        })
+        return ("X-Garden-Rule: \(safeID)\r\n", GardenPages.TeachersNote(rule: decision.ruleID, reason: decision.reason, visitorClass: visitorClass))
+    }
+}
