@@ -64,6 +64,7 @@ public enum HTMLRewriter {
     }
 
     /// A one-byte buffer to hand libxml2 for an empty page (it needs a pointer).
+    // nonisolated(unsafe): written once here, then only ever read (libxml2 does not write its input).
     nonisolated(unsafe) private static let emptyInput: UnsafePointer<CChar> = {
         let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
         pointer.initialize(to: 0)

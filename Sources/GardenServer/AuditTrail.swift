@@ -30,7 +30,7 @@ public final class AuditTrail: Sendable {
     /// How long the writer sleeps between batches.
     private static let interval: Duration = .milliseconds(20)
 
-    private struct FileState: @unchecked Sendable {
+    private struct FileState {
         var file: AuditLogFile?
         var format: AuditLogSettings.Format = .json
         var reportedProblem: String?
@@ -57,7 +57,7 @@ public final class AuditTrail: Sendable {
         self.init(file: nil, format: .json, capacity: 65_536, perClientRate: 0, logger: logger)
     }
 
-    init(file: AuditLogFile?, format: AuditLogSettings.Format, capacity: Int, perClientRate: Int, logger: Logger) {
+    init(file: sending AuditLogFile?, format: AuditLogSettings.Format, capacity: Int, perClientRate: Int, logger: Logger) {
         self.capacity = capacity
         self.logger = logger
         var state = FileState()

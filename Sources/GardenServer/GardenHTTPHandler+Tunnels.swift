@@ -26,12 +26,13 @@ extension GardenHTTPHandler {
         let eventLoop = context.eventLoop
         // The upstream channel is made on this loop, so its end of the glue is used there only.
         let upstreamEnd = NIOLoopBound(upstreamGlue, eventLoop: eventLoop)
+        let clientEnd = NIOLoopBound(clientGlue, eventLoop: eventLoop)
         TunnelDialer.connect(
             host: target.host.name, port: target.host.port ?? 443, settings: settings, itself: garden.itself, on: eventLoop
         ) { channel in
             channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(upstreamEnd.value) }
         }.whenComplete { result in
-            handler.value.tunnelDialled(result, clientGlue: clientGlue, target: target, facts: facts, policy: policy)
+            handler.value.tunnelDialled(result, clientGlue: clientEnd.value, target: target, facts: facts, policy: policy)
         }
     }
 

@@ -305,9 +305,10 @@ extension GardenHTTPHandler: UpstreamReceiver {
         let page = Array(inspection.collected.readableBytesView)
         let original = inspection.decision
         let policy = inspection.policy
-        var facts = inspection.facts
+        let inspectedFacts = inspection.facts
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () -> Reading in
+            var facts = inspectedFacts
             var decision = original
             if !policy.contentKeywords.isEmpty {
                 facts.contentWords = WordMatcher(finding: policy.contentKeywords).words(in: HTMLInspector.inspect(page).text)

@@ -17,6 +17,7 @@ struct DeskBrowserTests {
     static let chromium = Chromium.browser
 
     /// A WebDriver session on a chromedriver of our own.
+    // @unchecked Sendable: its session is set in init, then only read; one test drives it.
     final class Browser: @unchecked Sendable {
         let driver = Process()
         let client = HTTPClient(eventLoopGroupProvider: .singleton)

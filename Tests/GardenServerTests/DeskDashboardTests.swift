@@ -14,6 +14,7 @@ import Testing
 /// `/metrics` parses as Prometheus text and is closed without a password.
 @Suite(.stopsWhatItStarts) struct DeskDashboardTests {
     /// A garden on the shipped files (a copy of Config/ it may edit), with its desk.
+    // @unchecked Sendable: set up in init, then only read (its members are Sendable or lets).
     final class Classroom: @unchecked Sendable {
         let folder: URL
         let configFolder: URL

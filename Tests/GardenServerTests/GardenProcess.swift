@@ -6,6 +6,7 @@ import Glibc
 /// The built `walled-garden` running as a process of its own on a small garden made in a
 /// temporary folder: for measuring what the garden's memory does, which inside the test
 /// process would mix with every other test running beside it.
+// @unchecked Sendable: the process and its pipe are set up in init, then used by one test.
 final class GardenProcess: @unchecked Sendable {
     let process: Process
     let port: Int

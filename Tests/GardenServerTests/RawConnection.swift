@@ -49,6 +49,7 @@ struct RawResponse: Sendable {
 
 /// A blocking TCP client on a background thread, for requests no HTTP library would send
 /// (traversal attacks, malformed heads) and for watching exactly when the server closes.
+// @unchecked Sendable: one test uses it, from one thread at a time (`offPool` hands it over).
 final class RawConnection: @unchecked Sendable {
     let descriptor: Int32
     /// How the last `receive` ended: the peer closed (FIN), reset (RST), or neither.

@@ -12,6 +12,7 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    // @unchecked Sendable: set up in init, then only read (its members are Sendable or lets).
     final class LiveGarden: @unchecked Sendable {
         let copy: ConfigCheckTests.Copy
         let server: GardenServer

@@ -13,6 +13,7 @@ import Testing
     /// `walled-garden hash-password --cost 10` of "teacher".
     static let hash = "$scrypt$ln=10,r=8,p=1$IUV53XuR2WTOh8EYo2/mcQ$GZj3UuGPtdZ8GWV61eK1YCLanLdEKgy/NX2BlRM8piw"
 
+    // @unchecked Sendable: set up in init, then only read (its members are Sendable or lets).
     final class Desk: @unchecked Sendable {
         let task: Task<Void, Never>
         let port: Int

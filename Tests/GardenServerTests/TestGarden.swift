@@ -8,6 +8,7 @@ import NIOCore
 /// A garden on an ephemeral loopback port, serving site folders made in a temporary directory.
 ///
 /// Each test makes its own, so tests can run in parallel and edit files freely.
+// @unchecked Sendable: set up in init, then only read (its members are Sendable or lets).
 final class TestGarden: @unchecked Sendable {
     let directory: URL
     let sitesDirectory: URL

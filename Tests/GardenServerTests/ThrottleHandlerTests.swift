@@ -38,6 +38,7 @@ import Testing
 
     /// How `promise` failed, if it has been completed with a channel error.
     static func failure(of promise: EventLoopPromise<Void>) -> ChannelError? {
+        // nonisolated(unsafe): set and read on this thread; the embedded loop runs callbacks at once.
         nonisolated(unsafe) var error: ChannelError?
         promise.futureResult.whenFailure { error = $0 as? ChannelError }
         return error
