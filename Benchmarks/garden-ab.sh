@@ -5,6 +5,7 @@
 # refactoring): the ratios after/before should be within the noise (about 0.97x-1.03x).
 #
 #   Benchmarks/garden-ab.sh BEFORE [rounds] [seconds-per-run] [connections]
+#   ROWS="site denied" Benchmarks/garden-ab.sh BEFORE 7 5     # some rows only
 #
 # Rows (a citizen, and an official for the real upstream; wrk -t1):
 #   site      GET /index.html, Host: achim.news.kp (a simulated site, origin form)
@@ -33,15 +34,29 @@ here=$(git rev-parse --abbrev-ref HEAD)
 [ "$here" = HEAD ] && here=$(git rev-parse HEAD)
 after_commit=$(git rev-parse --short HEAD)
 before_commit=$(git rev-parse --short "$before")
-echo "building $before_commit (before) and $after_commit (after) in release mode"
-git checkout -q --detach "$before"
-trap 'git checkout -q "$here"; remove_work_folder' EXIT
-build_release_garden
-cp "$bin" "$work/garden-before"
-git checkout -q "$here"
-trap remove_work_folder EXIT
-build_release_garden
-cp "$bin" "$work/garden-after"
+# Builds are kept in .build/garden-ab/, by the code they were built from (Sources/ and
+# Package.swift), so that a second run of the same pair builds nothing.
+code_key() { git rev-parse "$1:Sources" "$1:Package.swift" | sha1sum | cut -c1-12; }
+cache=.build/garden-ab
+mkdir -p "$cache"
+before_bin=$cache/$(code_key "$before")
+after_bin=$cache/$(code_key HEAD)
+if [ ! -x "$before_bin" ]; then
+  echo "building $before_commit (before) in release mode"
+  git checkout -q --detach "$before"
+  trap 'git checkout -q "$here"; remove_work_folder' EXIT
+  build_release_garden
+  cp "$bin" "$before_bin"
+  git checkout -q "$here"
+  trap remove_work_folder EXIT
+fi
+if [ ! -x "$after_bin" ]; then
+  echo "building $after_commit (after) in release mode"
+  build_release_garden
+  cp "$bin" "$after_bin"
+fi
+cp "$before_bin" "$work/garden-before"
+cp "$after_bin" "$work/garden-after"
 
 # nginx serves the page the way out fetches.
 mkdir -p "$work/web"
@@ -93,7 +108,7 @@ load() {  # row build seconds
     upstream) wrk -t1 -c"$connections" -d"$3" --latency -s "$work/upstream.lua" "http://127.0.0.1:$((port + 1))" ;;
   esac
 }
-rows=(site proxy denied upstream)
+read -r -a rows <<<"${ROWS:-site proxy denied upstream}"
 for row in "${rows[@]}"; do for build in before after; do load "$row" "$build" 2s >/dev/null; done; done
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
 declare -A r p
