@@ -16,8 +16,9 @@ struct ExchangePlan {
         case checkPassword(BasicCredentials, Policy)
         /// 401 or 407 with the sign-in page.
         case challenge(problem: String?, teachersNote: GardenPages.TeachersNote?)
-        /// The censor's answer: a style other than `allow` (block page, 451, drop, ...).
-        case censor(Decision, teachersNote: GardenPages.TeachersNote?)
+        /// The censor's answer: the plan's decision, a style other than `allow` (block page,
+        /// 451, drop, ...).
+        case censor(teachersNote: GardenPages.TeachersNote?)
         /// A tunnel out through the way out, with its settings.
         case tunnel(UpstreamSettings)
         /// The page fetched from the real host through the way out.
@@ -44,7 +45,6 @@ struct ExchangePlan {
     /// The request as the censor saw it, once it could be read that far.
     var target: RequestTarget?
     var path: RequestPath?
-    var policy: Policy?
     var facts: RequestFacts?
     var decision: Decision?
     /// Where the request goes (its host and zone) for the audit event, once the target is read.

@@ -30,11 +30,13 @@ struct ExchangePlanner {
     /// The plan for `head`.
     ///
     /// - Parameters:
-    ///   - sites: this event loop's sites, policy and pages.
+    ///   - sites: this event loop's sites and pages.
+    ///   - policy: the policy in force (`sites.policy`), which the caller carries the plan
+    ///     out under (passed in, not kept in the plan: a copy costs a retain per field).
     ///   - checkedCredentials: the password check's verdict, when the request waited for one.
     ///   - now: seconds since 1970, for `schedule` conditions.
     func plan(
-        _ head: RequestHead, sites: LoopLocalSites, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
+        _ head: RequestHead, sites: LoopLocalSites, policy: Policy, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
     ) -> ExchangePlan {
         let isHEAD = head.method == .head
         // A body the garden does not read would be taken for the next request: close after answering.
@@ -85,8 +87,6 @@ struct ExchangePlanner {
 
         // The censor looks at every request before anything is served. The class is found
         // again per request: a reloaded policy may class addresses anew.
-        let policy = sites.policy
-        plan.policy = policy
         let isProxyRequest = target.form == .absolute || target.form == .authority
         var account: String?
         if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
@@ -130,18 +130,21 @@ struct ExchangePlanner {
         let decisionStarted = NIODeadline.now().uptimeNanoseconds
         let decision = policy.decide(facts, tracing: false)
         plan.decisionNanoseconds = Int(NIODeadline.now().uptimeNanoseconds &- decisionStarted)
-        plan.facts = facts
-        plan.decision = decision
         for effect in decision.effects {
             if case .throttle(let settings) = effect { plan.throttle = settings }
         }
         let (teachingHeader, note) = Self.teaching(decision, policy: policy, visitorClass: visitorClass)
         plan.teachingHeader = teachingHeader
-        guard decision.action == .allow else {
-            plan.answer = .censor(decision, teachersNote: note)
-            return plan
+        if decision.action == .allow {
+            plan.answer = allowedAnswer(
+                head, target: target, path: path, site: site, resolution: resolution, decision: decision, facts: facts,
+                policy: policy, sites: sites
+            )
+        } else {
+            plan.answer = .censor(teachersNote: note)
         }
-        plan.answer = allowedAnswer(head, target: target, path: path, site: site, resolution: resolution, plan: plan, sites: sites)
+        plan.facts = facts
+        plan.decision = decision
         return plan
     }
 
@@ -149,9 +152,9 @@ struct ExchangePlanner {
     /// host, or a file of a simulated site (rewritten if a rule says so).
     private func allowedAnswer(
         _ head: RequestHead, target: RequestTarget, path: RequestPath, site: (zone: Zone, content: SiteContent)?,
-        resolution: SiteContent.Resolution?, plan: ExchangePlan, sites: LoopLocalSites
+        resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: LoopLocalSites
     ) -> ExchangePlan.Answer {
-        let visitorClass = plan.visitorClass ?? ""
+        let visitorClass = facts.visitorClass
         let isHEAD = head.method == .head
         if head.method == .connect {
             if site == nil, let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut) }
@@ -179,8 +182,7 @@ struct ExchangePlanner {
         }
         switch resolution ?? content.resolve(path) {
         case .file(let file):
-            if let decision = plan.decision, let facts = plan.facts, let policy = plan.policy,
-               decision.effects.contains(where: \.isRewrite), file.contentType.hasPrefix("text/html"),
+            if decision.effects.contains(where: \.isRewrite), file.contentType.hasPrefix("text/html"),
                let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: sites.registry.portalHost
                ) {

@@ -28,12 +28,13 @@ extension GardenHTTPHandler {
         if let referer = head.referer { event?.event.referer = referer }
         if let userAgent = head.userAgent { event?.event.userAgent = userAgent }
 
-        let plan = planner.plan(head, sites: sites, checkedCredentials: checkedCredentials, now: Int64(time(nil)))
+        let policy = sites.policy
+        let plan = planner.plan(head, sites: sites, policy: policy, checkedCredentials: checkedCredentials, now: Int64(time(nil)))
         if plan.closing { closing = true }
         teachingHeader = plan.teachingHeader
         answerThrottle = plan.throttle
         record(plan)
-        carryOut(plan, head: head, isHEAD: isHEAD)
+        carryOut(plan, policy: policy, head: head, isHEAD: isHEAD)
     }
 
     /// Writes what the plan found into the request's audit event.
@@ -58,7 +59,7 @@ extension GardenHTTPHandler {
 
     /// Carries out `plan`: writes its answer, or starts what the answer waits for (a
     /// password check, a tunnel, a fetch from the real host).
-    func carryOut(_ plan: ExchangePlan, head: RequestHead, isHEAD: Bool) {
+    func carryOut(_ plan: ExchangePlan, policy: Policy, head: RequestHead, isHEAD: Bool) {
         let host = plan.target?.host.name ?? head.host ?? ""
         let isProxyRequest = plan.target.map { $0.form == .absolute || $0.form == .authority } ?? false
         switch plan.answer {
@@ -69,16 +70,15 @@ extension GardenHTTPHandler {
         case .checkPassword(let credentials, let policy):
             checkCredentials(credentials, policy: policy, head: head)
         case .challenge(let problem, let note):
-            challenge(host: host, policy: plan.policy ?? sites.policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: problem, teachersNote: note)
-        case .censor(let decision, let note):
-            guard let target = plan.target, let policy = plan.policy else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+            challenge(host: host, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: problem, teachersNote: note)
+        case .censor(let note):
+            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             answerCensored(decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest)
         case .tunnel(let settings):
-            guard let target = plan.target, let facts = plan.facts, let policy = plan.policy else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+            guard let target = plan.target, let facts = plan.facts else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             openTunnel(to: target, facts: facts, policy: policy, settings: settings)
         case .fetch:
-            guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision, let facts = plan.facts,
-                  let policy = plan.policy
+            guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision, let facts = plan.facts
             else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream, decision: decision, facts: facts, policy: policy)
         case .unknownHost:
@@ -86,7 +86,7 @@ extension GardenHTTPHandler {
         case .file(let file):
             sendFile(file, head: head, isHEAD: isHEAD)
         case .rewrittenFile(let file, let rewrite):
-            guard let facts = plan.facts, let policy = plan.policy, let path = plan.path else { return sendFile(file, head: head, isHEAD: isHEAD) }
+            guard let facts = plan.facts, let path = plan.path else { return sendFile(file, head: head, isHEAD: isHEAD) }
             answerRewritten = true
             sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
         case .moved(let location):

@@ -96,13 +96,13 @@ import Testing
     struct PlannerTestError: Error { var message: String }
 
     /// The plan's answer in a few words, for the tables.
-    static func words(_ answer: ExchangePlan.Answer) -> String {
-        switch answer {
+    static func words(_ plan: ExchangePlan) -> String {
+        switch plan.answer {
         case .refuse(let status, _, _): "refuse \(status.code)"
         case .proxyAutoConfig: "proxy.pac"
         case .checkPassword(let credentials, _): "check \(credentials.name)"
         case .challenge(let problem, _): "challenge" + (problem.map { ": \($0)" } ?? "")
-        case .censor(let decision, _): "censor \(decision.action.name) by \(decision.ruleID)"
+        case .censor: "censor \(plan.decision?.action.name ?? "?") by \(plan.decision?.ruleID ?? "?")"
         case .tunnel: "tunnel"
         case .fetch: "fetch"
         case .unknownHost: "unknown host"
@@ -141,8 +141,8 @@ import Testing
     ])
     func aCitizensRequestGetsItsPlan(request: String, answer: String, closing: Bool) throws {
         let world = try World()
-        let plan = world.planner().plan(try Self.head(request), sites: world.sites, now: 0)
-        #expect(Self.words(plan.answer) == answer, "\(request)")
+        let plan = world.planner().plan(try Self.head(request), sites: world.sites, policy: world.sites.policy, now: 0)
+        #expect(Self.words(plan) == answer, "\(request)")
         #expect(plan.closing == closing, "\(request)")
     }
 
@@ -163,8 +163,8 @@ import Testing
         let world = try World()
         var request = "GET /block/x HTTP/1.1\r\nHost: alpha.kp"
         if let credentials { request += "\r\nAuthorization: Basic \(Data(credentials.utf8).base64EncodedString())" }
-        let plan = world.planner(persona: persona).plan(try Self.head(request), sites: world.sites, checkedCredentials: verdict, now: 0)
-        #expect(Self.words(plan.answer) == answer)
+        let plan = world.planner(persona: persona).plan(try Self.head(request), sites: world.sites, policy: world.sites.policy, checkedCredentials: verdict, now: 0)
+        #expect(Self.words(plan) == answer)
         #expect(plan.visitorClass == visitorClass)
         #expect(plan.account == (visitorClass == "official" && persona == nil ? "kim" : nil))
     }
@@ -185,29 +185,29 @@ import Testing
         var wayOut = UpstreamSettings()
         wayOut.mode = .direct
         wayOut.classes = ["official"]
-        let plan = world.planner(persona: persona, wayOut: wayOut).plan(try Self.head(request), sites: world.sites, now: 0)
-        #expect(Self.words(plan.answer) == answer, "\(request)")
+        let plan = world.planner(persona: persona, wayOut: wayOut).plan(try Self.head(request), sites: world.sites, policy: world.sites.policy, now: 0)
+        #expect(Self.words(plan) == answer, "\(request)")
     }
 
     /// The plan carries what the audit event and the answer's pacing need.
     @Test func thePlanCarriesTheDecisionItsEffectsAndTheTeachingHeader() throws {
         let world = try World(explainBlocks: true)
         let planner = world.planner()
-        let slow = planner.plan(try Self.head("GET /page.html HTTP/1.1\r\nHost: alpha.kp"), sites: world.sites, now: 0)
+        let slow = planner.plan(try Self.head("GET /page.html HTTP/1.1\r\nHost: alpha.kp"), sites: world.sites, policy: world.sites.policy, now: 0)
         // An effects-only rule paces the answer; the action is the default's.
         #expect(slow.throttle?.bytesPerSecond == 32 * 1024)
         #expect(slow.decision?.ruleID == "default" && slow.decision?.action == .allow)
         #expect(slow.located?.host == "alpha.kp" && slow.located?.zone == .intranet)
         #expect(slow.teachingHeader == "X-Garden-Rule: default\r\n")
 
-        let blocked = planner.plan(try Self.head("GET /block/x HTTP/1.1\r\nHost: alpha.kp"), sites: world.sites, now: 0)
-        guard case .censor(_, let note) = blocked.answer else {
-            Issue.record("\(Self.words(blocked.answer))")
+        let blocked = planner.plan(try Self.head("GET /block/x HTTP/1.1\r\nHost: alpha.kp"), sites: world.sites, policy: world.sites.policy, now: 0)
+        guard case .censor(let note) = blocked.answer else {
+            Issue.record("\(Self.words(blocked))")
             return
         }
         #expect(note?.rule == "blocked" && note?.reason == "Blocked." && note?.visitorClass == "citizen")
         // Nothing is decided for a request that could not be read.
-        let unread = planner.plan(try Self.head("GET / HTTP/1.1"), sites: world.sites, now: 0)
+        let unread = planner.plan(try Self.head("GET / HTTP/1.1"), sites: world.sites, policy: world.sites.policy, now: 0)
         #expect(unread.decision == nil && unread.located == nil && unread.visitorClass == nil)
     }
 }
