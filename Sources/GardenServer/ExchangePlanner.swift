@@ -9,23 +9,45 @@ import NIOCore
 /// In the spirit of nginx's request phases and of SwiftNIO's state machines that return
 /// actions: the connection handler reads bytes, asks the planner, and carries the plan
 /// out; it decides nothing itself, so routing, identity and censorship are table-tested
-/// without sockets (`ExchangePlannerTests`). One planner per connection.
-struct ExchangePlanner {
+/// without sockets (`ExchangePlannerTests`). One planner per connection, used on its
+/// event loop only.
+final class ExchangePlanner {
     /// The class of everyone who comes through this listener, if it has one.
-    var persona: String?
+    let persona: String?
     /// The client's address bytes, for `clients` conditions.
-    var clientAddress: [UInt8]?
+    private(set) var clientAddress: [UInt8]?
     /// The listener's own address bytes and port: a proxy request for them is the garden itself.
-    var localAddress: [UInt8]?
-    var localPort: Int?
+    private(set) var localAddress: [UInt8]?
+    private(set) var localPort: Int?
     /// Ports a CONNECT may ask for.
-    var tunnelPorts: Set<Int>
+    let tunnelPorts: Set<Int>
     /// The way out's settings (`upstream: direct`); nil without one.
-    var wayOut: UpstreamSettings?
+    let wayOut: UpstreamSettings?
     /// The garden's own ports.
-    var itself: GardenItself
+    let itself: GardenItself
     /// A password's verdict when it is known without scrypt (a remembered success).
-    var rememberedVerdict: (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+    let rememberedVerdict: (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+
+    /// A class, not a struct: the handler holds one per connection and calls it per
+    /// request, and a struct kept in a class's property is copied (a retain per field)
+    /// for each call.
+    init(
+        persona: String?, tunnelPorts: Set<Int>, wayOut: UpstreamSettings?, itself: GardenItself,
+        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+    ) {
+        self.persona = persona
+        self.tunnelPorts = tunnelPorts
+        self.wayOut = wayOut
+        self.itself = itself
+        self.rememberedVerdict = rememberedVerdict
+    }
+
+    /// Tells the planner the connection's addresses, once it is open.
+    func connected(client: [UInt8]?, local: [UInt8]?, localPort: Int?) {
+        self.clientAddress = client
+        self.localAddress = local
+        self.localPort = localPort
+    }
 
     /// The plan for `head`.
     ///
@@ -38,11 +60,61 @@ struct ExchangePlanner {
     func plan(
         _ head: RequestHead, sites: LoopLocalSites, policy: Policy, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
     ) -> ExchangePlan {
+        let request: ReadRequest
+        switch read(head, sites: sites) {
+        case .answered(let answered): return answered
+        case .located(let located): request = located
+        }
+        let (target, path, site) = (request.target, request.path, request.site)
+        var plan = ExchangePlan(.unknownHost, closing: request.closing)
+        plan.target = target
+        plan.path = path
+        plan.located = (target.host.name, site?.zone)
+        // The censor looks at every request before anything is served. The class is found
+        // again per request: a reloaded policy may class addresses anew.
+        let isProxyRequest = target.form == .absolute || target.form == .authority
+        let field = policy.accounts.isEmpty ? nil : isProxyRequest ? head.proxyAuthorization : head.authorization
+        var account: String?
+        if let field {
+            switch signIn(field, policy: policy, checkedCredentials: checkedCredentials) {
+            case .answer(let answer):
+                plan.answer = answer
+                return plan
+            case .account(let name):
+                account = name
+            }
+        }
+        decide(&plan, head: head, target: target, path: path, site: site, account: account, sites: sites, policy: policy, now: now)
+        return plan
+    }
+
+    /// A simulated site: its zone and its content.
+    typealias Site = (zone: Zone, content: SiteContent)
+
+    /// A request read as far as where it goes.
+    private struct ReadRequest {
+        var target: RequestTarget
+        var path: RequestPath
+        /// The simulated site it reaches, if it is one.
+        var site: Site?
+        var closing: Bool
+    }
+
+    /// How far a request head could be read.
+    private enum Reading {
+        /// Answered already: refused (malformed, an https URL, a tunnel's port) or the PAC file.
+        case answered(ExchangePlan)
+        /// Read: its target, path and site.
+        case located(ReadRequest)
+    }
+
+    /// Reads the target and the path, and finds the site the request goes to.
+    private func read(_ head: RequestHead, sites: LoopLocalSites) -> Reading {
         let isHEAD = head.method == .head
         // A body the garden does not read would be taken for the next request: close after answering.
         var closing = !head.keepsAlive || head.hasBody
-        func refuse(_ status: HTTPStatusLine, _ reason: String, close: Bool = false, extraHeaders: String = "") -> ExchangePlan {
-            ExchangePlan(.refuse(status, reason: reason, extraHeaders: extraHeaders), closing: closing || close)
+        func refuse(_ status: HTTPStatusLine, _ reason: String, close: Bool = false) -> Reading {
+            .answered(ExchangePlan(.refuse(status, reason: reason), closing: closing || close))
         }
 
         guard head.hostCount <= 1 else { return refuse(.badRequest, "a request may carry only one Host header", close: true) }
@@ -66,7 +138,7 @@ struct ExchangePlanner {
         // The PAC file, at the garden's own address (not a site's).
         if target.form == .origin, head.method == .get || isHEAD, head.target == "/proxy.pac",
            target.host.isIPLiteral || target.host.name == "localhost" {
-            return ExchangePlan(.proxyAutoConfig, closing: closing)
+            return .answered(ExchangePlan(.proxyAutoConfig, closing: closing))
         }
         let path: RequestPath
         switch RequestPath.parse(isTunnel ? "/" : target.pathAndQuery) {
@@ -80,34 +152,41 @@ struct ExchangePlanner {
         let addressLeaves = target.form == .absolute && wayOut != nil
             && (target.host.isIPLiteral || target.host.name == "localhost") && !isGardenItself(target.host)
         let site = addressLeaves || (isTunnel && sites.registry.site(named: target.host.name) == nil) ? nil : sites.site(for: target.host)
-        var plan = ExchangePlan(.unknownHost, closing: closing)
-        plan.target = target
-        plan.path = path
-        plan.located = (target.host.name, site?.zone)
+        return .located(ReadRequest(target: target, path: path, site: site, closing: closing))
+    }
 
-        // The censor looks at every request before anything is served. The class is found
-        // again per request: a reloaded policy may class addresses anew.
-        let isProxyRequest = target.form == .absolute || target.form == .authority
-        var account: String?
-        if !policy.accounts.isEmpty, let field = isProxyRequest ? head.proxyAuthorization : head.authorization {
-            guard let credentials = BasicCredentials(fieldValue: field) else {
-                plan.answer = .challenge(problem: "the credentials are not HTTP Basic", teachersNote: nil)
-                return plan
-            }
-            switch checkedCredentials ?? rememberedVerdict(credentials, policy) {
-            case .none:
-                plan.answer = .checkPassword(credentials, policy)
-                return plan
-            case .signedIn(let name):
-                account = name
-            case .rejected:
-                plan.answer = .challenge(problem: "wrong name or password", teachersNote: nil)
-                return plan
-            case .busy:
-                plan.answer = .refuse(.serviceUnavailable, reason: "too many sign-ins at once; try again in a moment", extraHeaders: "Retry-After: 1\r\n")
-                return plan
-            }
+    /// What the credentials of a request lead to.
+    private enum SignIn {
+        /// An answer instead of the page: the password check, a challenge, or "busy".
+        case answer(ExchangePlan.Answer)
+        /// Signed in as this account.
+        case account(String)
+    }
+
+    /// Signs the visitor in with the `Authorization` (or `Proxy-Authorization`) `field`:
+    /// by a remembered verdict, the one the password check gave, or a check to be made.
+    private func signIn(_ field: String, policy: Policy, checkedCredentials: CredentialChecker.Verdict?) -> SignIn {
+        guard let credentials = BasicCredentials(fieldValue: field) else {
+            return .answer(.challenge(problem: "the credentials are not HTTP Basic", teachersNote: nil))
         }
+        switch checkedCredentials ?? rememberedVerdict(credentials, policy) {
+        case .none:
+            return .answer(.checkPassword(credentials, policy))
+        case .signedIn(let name):
+            return .account(name)
+        case .rejected:
+            return .answer(.challenge(problem: "wrong name or password", teachersNote: nil))
+        case .busy:
+            return .answer(.refuse(.serviceUnavailable, reason: "too many sign-ins at once; try again in a moment", extraHeaders: "Retry-After: 1\r\n"))
+        }
+    }
+
+    /// Classes the visitor, gathers the facts (with the page's content words when rules
+    /// look for them), asks the policy, and puts the decision and its answer in `plan`.
+    private func decide(
+        _ plan: inout ExchangePlan, head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?, account: String?,
+        sites: LoopLocalSites, policy: Policy, now: Int64
+    ) {
         let visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
         plan.visitorClass = visitorClass
         plan.account = account
@@ -116,12 +195,12 @@ struct ExchangePlanner {
             method: head.method.description
         )
         // A tunnel's path is inside the encryption: unknown, so no `paths` rule can match.
-        if isTunnel { facts.path = "" }
+        if head.method == .connect { facts.path = "" }
         facts.account = account
         facts.time = now
         // Content rules need the page before the decision; it is then resolved only once.
         var resolution: SiteContent.Resolution?
-        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || isHEAD {
+        if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || head.method == .head {
             resolution = content.resolve(path)
             if case .file(let file) = resolution, file.contentType.hasPrefix("text/html") {
                 facts.contentWords = sites.contentWords(in: file)
@@ -145,13 +224,12 @@ struct ExchangePlanner {
         }
         plan.facts = facts
         plan.decision = decision
-        return plan
     }
 
     /// The answer to a request the censor lets through: a tunnel, a fetch from the real
     /// host, or a file of a simulated site (rewritten if a rule says so).
     private func allowedAnswer(
-        _ head: RequestHead, target: RequestTarget, path: RequestPath, site: (zone: Zone, content: SiteContent)?,
+        _ head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?,
         resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: LoopLocalSites
     ) -> ExchangePlan.Answer {
         let visitorClass = facts.visitorClass

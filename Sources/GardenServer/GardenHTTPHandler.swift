@@ -33,7 +33,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The class of this connection's visitor: the persona, else by client address, else the default.
     var visitorClass: String
     /// Plans each request's answer; told the connection's addresses once it is added.
-    var planner: ExchangePlanner
+    let planner: ExchangePlanner
     /// `X-Garden-Rule: ...` for the answer being written, in teaching mode; else empty.
     var teachingHeader = ""
     /// A `stall` decision holds the connection: the clocks leave it to the stall's timer.
@@ -134,9 +134,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        planner.clientAddress = context.channel.remoteAddress.flatMap(Self.addressBytes)
-        planner.localAddress = context.channel.localAddress.flatMap(Self.addressBytes)
-        planner.localPort = context.channel.localAddress?.port
+        planner.connected(
+            client: context.channel.remoteAddress.flatMap(Self.addressBytes), local: context.channel.localAddress.flatMap(Self.addressBytes),
+            localPort: context.channel.localAddress?.port
+        )
         clientText = context.channel.remoteAddress?.ipAddress ?? "-"
 
         if context.channel.isActive { startClock() }

@@ -76,10 +76,11 @@ import Testing
         deinit { try? FileManager.default.removeItem(at: folder) }
 
         func planner(persona: String? = nil, wayOut: UpstreamSettings? = nil, remembered: CredentialChecker.Verdict? = nil) -> ExchangePlanner {
-            ExchangePlanner(
-                persona: persona, clientAddress: [127, 0, 0, 1], localAddress: [127, 0, 0, 1], localPort: 8080,
-                tunnelPorts: [80, 443], wayOut: wayOut, itself: itself, rememberedVerdict: { _, _ in remembered }
+            let planner = ExchangePlanner(
+                persona: persona, tunnelPorts: [80, 443], wayOut: wayOut, itself: itself, rememberedVerdict: { _, _ in remembered }
             )
+            planner.connected(client: [127, 0, 0, 1], local: [127, 0, 0, 1], localPort: 8080)
+            return planner
         }
     }
 
