@@ -4,7 +4,11 @@ import GardenSites
 /// What the garden does with one request, decided before a byte is written: the answer,
 /// whether the connection ends after it, how it is paced, and the facts the audit event
 /// records. Made by `ExchangePlanner`, carried out by `GardenHTTPHandler`.
-struct ExchangePlan {
+///
+/// A class: made once per request and passed by reference from the planner to the
+/// handler's steps. (As a struct, its copies and destroys between them cost 5% of a
+/// request's CPU.) What only one kind of answer needs travels in that answer.
+final class ExchangePlan {
     /// The answer, one of the garden's kinds.
     enum Answer {
         /// An error page (400, 403, 405, 502, 503) with the reason in words.
@@ -19,16 +23,19 @@ struct ExchangePlan {
         /// The censor's answer: the plan's decision, a style other than `allow` (block page,
         /// 451, drop, ...).
         case censor(teachersNote: GardenPages.TeachersNote?)
-        /// A tunnel out through the way out, with its settings.
-        case tunnel(UpstreamSettings)
-        /// The page fetched from the real host through the way out.
-        case fetch
+        /// A tunnel out through the way out, with its settings; its SNI is put to the
+        /// censor with the request's facts.
+        case tunnel(UpstreamSettings, RequestFacts)
+        /// The page fetched from the real host through the way out (read by the censor
+        /// with the request's facts, when rules look at content).
+        case fetch(RequestFacts)
         /// The in-world page of an address that does not exist.
         case unknownHost
         /// A simulated site's file as it is on disk.
         case file(StaticFile)
-        /// A simulated site's page changed by the `rewrite` effects.
-        case rewrittenFile(StaticFile, PageRewrite)
+        /// A simulated site's page changed by the `rewrite` effects (for the visitor of
+        /// `facts`, at `path`).
+        case rewrittenFile(StaticFile, PageRewrite, path: RequestPath, facts: RequestFacts)
         /// A folder asked for without its slash: 301 to the slashed address.
         case moved(to: String)
         /// No such file on the site: its own 404 page if it has one, else the garden's.
@@ -42,13 +49,11 @@ struct ExchangePlan {
     var teachingHeader = ""
     /// The `throttle` effect the answer is paced by, if any.
     var throttle: Throttle?
-    /// The request as the censor saw it, once it could be read that far.
+    /// The request as the censor saw it, once it could be read that far, and the zone of
+    /// the site it goes to (nil: no simulated site).
     var target: RequestTarget?
-    var path: RequestPath?
-    var facts: RequestFacts?
+    var zone: Zone?
     var decision: Decision?
-    /// Where the request goes (its host and zone) for the audit event, once the target is read.
-    var located: (host: String, zone: Zone?)?
     /// The visitor's class and account, once the visitor is classed.
     var visitorClass: String?
     var account: String?

@@ -66,10 +66,9 @@ final class ExchangePlanner {
         case .located(let located): request = located
         }
         let (target, path, site) = (request.target, request.path, request.site)
-        var plan = ExchangePlan(.unknownHost, closing: request.closing)
+        let plan = ExchangePlan(.unknownHost, closing: request.closing)
         plan.target = target
-        plan.path = path
-        plan.located = (target.host.name, site?.zone)
+        plan.zone = site?.zone
         // The censor looks at every request before anything is served. The class is found
         // again per request: a reloaded policy may class addresses anew.
         let isProxyRequest = target.form == .absolute || target.form == .authority
@@ -84,7 +83,7 @@ final class ExchangePlanner {
                 account = name
             }
         }
-        decide(&plan, head: head, target: target, path: path, site: site, account: account, sites: sites, policy: policy, now: now)
+        decide(plan, head: head, target: target, path: path, site: site, account: account, sites: sites, policy: policy, now: now)
         return plan
     }
 
@@ -184,7 +183,7 @@ final class ExchangePlanner {
     /// Classes the visitor, gathers the facts (with the page's content words when rules
     /// look for them), asks the policy, and puts the decision and its answer in `plan`.
     private func decide(
-        _ plan: inout ExchangePlan, head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?, account: String?,
+        _ plan: ExchangePlan, head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?, account: String?,
         sites: LoopLocalSites, policy: Policy, now: Int64
     ) {
         let visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
@@ -222,7 +221,6 @@ final class ExchangePlanner {
         } else {
             plan.answer = .censor(teachersNote: note)
         }
-        plan.facts = facts
         plan.decision = decision
     }
 
@@ -235,7 +233,7 @@ final class ExchangePlanner {
         let visitorClass = facts.visitorClass
         let isHEAD = head.method == .head
         if head.method == .connect {
-            if site == nil, let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut) }
+            if site == nil, let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut, facts) }
             // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
             // http, and without a way out the garden cannot leave.
             return .refuse(
@@ -250,7 +248,7 @@ final class ExchangePlanner {
         }
         guard let content = site?.content else {
             // Not a simulated site: the real network, if the garden has a way out for this visitor.
-            if target.form == .absolute, let wayOut, wayOut.letsOut(visitorClass) { return .fetch }
+            if target.form == .absolute, let wayOut, wayOut.letsOut(visitorClass) { return .fetch(facts) }
             return .unknownHost
         }
         guard head.method == .get || isHEAD else {
@@ -264,7 +262,7 @@ final class ExchangePlanner {
                let rewrite = sites.pageRewrite(
                    decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: sites.registry.portalHost
                ) {
-                return .rewrittenFile(file, rewrite)
+                return .rewrittenFile(file, rewrite, path: path, facts: facts)
             }
             return .file(file)
         case .redirect(let location):

@@ -41,9 +41,9 @@ extension GardenHTTPHandler {
     func record(_ plan: ExchangePlan) {
         if let visitorClass = plan.visitorClass { self.visitorClass = visitorClass }
         guard let record = event else { return }
-        if let located = plan.located {
-            record.event.host = located.host
-            record.event.zone = located.zone?.rawValue
+        if let target = plan.target {
+            record.event.host = target.host.name
+            record.event.zone = plan.zone?.rawValue
         }
         guard let decision = plan.decision else { return }
         record.event.visitorClass = visitorClass
@@ -60,9 +60,12 @@ extension GardenHTTPHandler {
     /// Carries out `plan`: writes its answer, or starts what the answer waits for (a
     /// password check, a tunnel, a fetch from the real host).
     func carryOut(_ plan: ExchangePlan, policy: Policy, head: RequestHead, isHEAD: Bool) {
-        let host = plan.target?.host.name ?? head.host ?? ""
-        let isProxyRequest = plan.target.map { $0.form == .absolute || $0.form == .authority } ?? false
+        // Worked out only by the answers that name the host (not a file's: the hot path).
+        var host: String { plan.target?.host.name ?? head.host ?? "" }
+        var isProxyRequest: Bool { plan.target.map { $0.form == .absolute || $0.form == .authority } ?? false }
         switch plan.answer {
+        case .file(let file):
+            sendFile(file, head: head, isHEAD: isHEAD)
         case .refuse(let status, let reason, let extraHeaders):
             sendError(status, reason: reason, isHEAD: isHEAD, close: closing, extraHeaders: extraHeaders)
         case .proxyAutoConfig:
@@ -74,19 +77,16 @@ extension GardenHTTPHandler {
         case .censor(let note):
             guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             answerCensored(decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest)
-        case .tunnel(let settings):
-            guard let target = plan.target, let facts = plan.facts else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+        case .tunnel(let settings, let facts):
+            guard let target = plan.target else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             openTunnel(to: target, facts: facts, policy: policy, settings: settings)
-        case .fetch:
-            guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision, let facts = plan.facts
+        case .fetch(let facts):
+            guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision
             else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
             forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream, decision: decision, facts: facts, policy: policy)
         case .unknownHost:
             sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD)
-        case .file(let file):
-            sendFile(file, head: head, isHEAD: isHEAD)
-        case .rewrittenFile(let file, let rewrite):
-            guard let facts = plan.facts, let path = plan.path else { return sendFile(file, head: head, isHEAD: isHEAD) }
+        case .rewrittenFile(let file, let rewrite, let path, let facts):
             answerRewritten = true
             sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
         case .moved(let location):

@@ -198,7 +198,7 @@ import Testing
         // An effects-only rule paces the answer; the action is the default's.
         #expect(slow.throttle?.bytesPerSecond == 32 * 1024)
         #expect(slow.decision?.ruleID == "default" && slow.decision?.action == .allow)
-        #expect(slow.located?.host == "alpha.kp" && slow.located?.zone == .intranet)
+        #expect(slow.target?.host.name == "alpha.kp" && slow.zone == .intranet)
         #expect(slow.teachingHeader == "X-Garden-Rule: default\r\n")
 
         let blocked = planner.plan(try Self.head("GET /block/x HTTP/1.1\r\nHost: alpha.kp"), sites: world.sites, policy: world.sites.policy, now: 0)
@@ -209,6 +209,6 @@ import Testing
         #expect(note?.rule == "blocked" && note?.reason == "Blocked." && note?.visitorClass == "citizen")
         // Nothing is decided for a request that could not be read.
         let unread = planner.plan(try Self.head("GET / HTTP/1.1"), sites: world.sites, policy: world.sites.policy, now: 0)
-        #expect(unread.decision == nil && unread.located == nil && unread.visitorClass == nil)
+        #expect(unread.decision == nil && unread.target == nil && unread.visitorClass == nil)
     }
 }
