@@ -82,17 +82,49 @@ public struct RequestTarget: Sendable, Equatable {
             let host = hostHeader.flatMap { HostName(authority: $0) } ?? HostName(name: "localhost")
             return .success(RequestTarget(form: .asterisk, host: host, pathAndQuery: "*"))
         }
-        guard let schemeEnd = uri.range(of: "://") else { return .failure(.malformedTarget) }
-        let scheme = uri[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return .failure(.unsupportedScheme(scheme)) }
-        let afterScheme = uri[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard !authority.contains("@") else { return .failure(.userInfoInURL) }
+        // Scanned as bytes: the delimiters are ASCII (RFC 3986), and Foundation's
+        // `range(of:)` and Character iteration cost a sixth of a proxied request.
+        let utf8 = uri.utf8
+        guard let schemeEnd = Self.firstSchemeSeparator(in: utf8) else { return .failure(.malformedTarget) }
+        let schemeBytes = utf8[utf8.startIndex..<schemeEnd]
+        let isHTTPS: Bool
+        if Self.equalsIgnoringASCIICase(schemeBytes, "http") {
+            isHTTPS = false
+        } else if Self.equalsIgnoringASCIICase(schemeBytes, "https") {
+            isHTTPS = true
+        } else {
+            return .failure(.unsupportedScheme(uri[..<schemeEnd].lowercased()))
+        }
+        let afterScheme = utf8.index(schemeEnd, offsetBy: 3)
+        let authorityEnd = utf8[afterScheme...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            ?? utf8.endIndex
+        let authority = uri[afterScheme..<authorityEnd]
+        guard !authority.utf8.contains(UInt8(ascii: "@")) else { return .failure(.userInfoInURL) }
         guard let host = HostName(authority: authority) else { return .failure(.invalidHost(String(authority))) }
-        var rest = String(afterScheme[authorityEnd...])
-        if let fragment = rest.firstIndex(of: "#") { rest = String(rest[..<fragment]) }
-        if rest.first != "/" { rest = "/" + rest }
-        return .success(RequestTarget(form: .absolute, host: host, pathAndQuery: rest, isHTTPS: scheme == "https"))
+        let fragment = utf8[authorityEnd...].firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
+        var rest = String(uri[authorityEnd..<fragment])
+        if rest.utf8.first != UInt8(ascii: "/") { rest = "/" + rest }
+        return .success(RequestTarget(form: .absolute, host: host, pathAndQuery: rest, isHTTPS: isHTTPS))
+    }
+
+    /// Where the first `://` in `utf8` begins.
+    private static func firstSchemeSeparator(in utf8: String.UTF8View) -> String.Index? {
+        var index = utf8.startIndex
+        while let colon = utf8[index...].firstIndex(of: UInt8(ascii: ":")) {
+            let rest = utf8[utf8.index(after: colon)...]
+            if rest.starts(with: "//".utf8) { return colon }
+            index = utf8.index(after: colon)
+        }
+        return nil
+    }
+
+    /// Whether `bytes` spell `word` (lowercase ASCII) in any case.
+    private static func equalsIgnoringASCIICase(_ bytes: Substring.UTF8View, _ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { byte, lower in
+                byte == lower || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == lower)
+            }
+        }
     }
 }

@@ -46,10 +46,15 @@ import Testing
         ("http://a.kp?q", "/?q"),
         ("HTTP://a.kp/x", "/x"),
         ("https://a.kp/x", "/x"),
+        ("hTtPs://a.kp/x#frag", "/x"),
+        ("http://a.kp#top", "/"),
+        ("http://a.kp/x://y?z=1", "/x://y?z=1"),
     ])
     func absoluteFormPaths(uri: String, path: String) throws {
         let target = try RequestTarget.parse(method: "GET", uri: uri, host: nil, requiresHost: true).get()
         #expect(target.pathAndQuery == path)
+        #expect(target.host.name == "a.kp")
+        #expect(target.isHTTPS == uri.lowercased().hasPrefix("https:"))
     }
 
     @Test(arguments: [
@@ -58,6 +63,8 @@ import Testing
         ("GET", "ftp://a.kp/", nil, true, .unsupportedScheme("ftp")),
         ("GET", "http://u:p@a.kp/", nil, true, .userInfoInURL),
         ("GET", "a.kp/x", nil, true, .malformedTarget),
+        ("GET", "http:/a.kp/x", nil, true, .malformedTarget),
+        ("GET", "HTTPX://a.kp/", nil, true, .unsupportedScheme("httpx")),
         ("CONNECT", "a.kp", nil, true, .invalidHost("a.kp")),
     ] as [(String, String, String?, Bool, RequestTarget.Problem)])
     func badTargets(method: String, uri: String, host: String?, requiresHost: Bool, problem: RequestTarget.Problem) {
