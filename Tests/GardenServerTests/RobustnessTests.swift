@@ -158,16 +158,20 @@ import Testing
     }
 
     @Test func connectionsBeyondTheLimitGet503() async throws {
-        let garden = try await TestGarden(limits: Self.limits { $0.maxConnections = 2 })
+        var files = TestGarden.defaultFiles
+        files["alpha.kp/big.bin"] = Self.bigFile
+        let garden = try await TestGarden(files: files, limits: Self.limits { $0.maxConnections = 2 })
         defer { afterTest { await garden.stop() } }
-        // Both in the middle of a request (an idle connection would be closed to make room).
+        // Both busy: each asked for a 24 MiB file and reads none of it, so its answer waits
+        // unsent (an idle connection would be closed to make room, and half a request
+        // left unread on a loaded machine can look idle).
         let held = try (0..<2).map { _ in
             let connection = try RawConnection(port: garden.port, timeout: 5)
-            connection.send(Array("GET / HTTP/1.1\r\nHo".utf8))
+            connection.send(Array("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\n\r\n".utf8))
             return connection
         }
         try await waitUntil("both are held") { garden.server.openConnections == 2 }
-        try await Task.sleep(for: .milliseconds(100))  // (their bytes read: busy)
+        try await Task.sleep(for: .milliseconds(100))  // (their requests read and being answered: busy)
         let third = try await garden.get("/")
         #expect(third.status == 503)
         #expect(third.header("Retry-After") == "1")
