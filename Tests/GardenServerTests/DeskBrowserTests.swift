@@ -68,10 +68,16 @@ struct DeskBrowserTests {
             request.method = .init(rawValue: method)
             request.headers.add(name: "Content-Type", value: "application/json")
             if let body { request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body))) }
-            let response = try await client.execute(request, timeout: .seconds(30))
-            let bytes = try await response.body.collect(upTo: 32 << 20)
+            let client = self.client
+            let sent = request
+            // The whole exchange, body included, within 60 s: a chromedriver or Chromium that
+            // hangs fails the test instead of holding the run for ever.
+            let (status, bytes) = try await withinDeadline(.seconds(60), "\(method) \(path)") {
+                let response = try await client.execute(sent, timeout: .seconds(30))
+                return (response.status.code, try await response.body.collect(upTo: 32 << 20))
+            }
             let json = try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] ?? [:]
-            if response.status.code >= 400 { throw WebDriverError(message: "\(method) \(path): \(json)") }
+            if status >= 400 { throw WebDriverError(message: "\(method) \(path): \(json)") }
             return json
         }
 
@@ -97,7 +103,12 @@ struct DeskBrowserTests {
         /// Ends the session, stops chromedriver (and waits until it has exited, so that no
         /// test run leaves one behind) and releases the HTTP client.
         func quit() async {
-            if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)") }
+            // Chromium closes with its session; a chromedriver stuck closing it (a loaded
+            // machine) is not waited for past 15 s: it is killed below either way.
+            if !session.isEmpty {
+                let (session, browser) = (session, self)
+                _ = await finishes(within: .seconds(15)) { _ = try? await browser.call("DELETE", "/session/\(session)") }
+            }
             if driver.isRunning {
                 // chromedriver outlives SIGTERM (`terminate()`) here; its browser has gone
                 // with the session, so nothing is lost by killing it.

@@ -15,11 +15,72 @@ final class Teardown: Sendable {
         tasks.withLock { $0.append(task) }
     }
 
-    func drain() async {
+    /// Waits for what the test started to stop; one that has not stopped within `limit`
+    /// fails the test by name, instead of hanging the whole run (and CI with it).
+    func drain(within limit: Duration = .seconds(60)) async {
         while let next = tasks.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-            await next.value
+            if await !finishes(within: limit, { await next.value }) {
+                Issue.record("what the test started did not stop within \(limit)")
+            }
         }
     }
+}
+
+/// Runs `work` and waits for it at most `limit`: true if it finished in time. Work that
+/// overruns is left running (it cannot be stopped from outside), but no longer waited for.
+func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+    let once = Once()
+    return await withCheckedContinuation { continuation in
+        Task {
+            await work()
+            if once.claim() { continuation.resume(returning: true) }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            if once.claim() { continuation.resume(returning: false) }
+        }
+    }
+}
+
+/// `work`'s result, or an error once `limit` has passed (the work is left running).
+func withinDeadline<T: Sendable>(
+    _ limit: Duration, _ what: String, _ work: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let once = Once()
+    return try await withCheckedThrowingContinuation { continuation in
+        Task {
+            do {
+                let value = try await work()
+                if once.claim() { continuation.resume(returning: value) }
+            } catch {
+                if once.claim() { continuation.resume(throwing: error) }
+            }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            if once.claim() { continuation.resume(throwing: DeadlinePassed(what: what, limit: limit)) }
+        }
+    }
+}
+
+/// What `withinDeadline` throws when its work overruns.
+struct DeadlinePassed: Error, CustomStringConvertible {
+    var what: String
+    var limit: Duration
+    var description: String { "\(what) did not finish within \(limit)" }
+}
+
+/// A flag that only one caller can claim.
+final class Once: Sendable {
+    private let claimed = Atomic<Bool>(false)
+
+    /// True for the first caller only.
+    func claim() -> Bool {
+        !claimed.exchange(true, ordering: .acquiringAndReleasing)
+    }
+
+    /// Whether someone has claimed it.
+    var isClaimed: Bool { claimed.load(ordering: .acquiring) }
 }
 
 /// Runs `work` now, in a task the test's scope waits for (see `Teardown`).
@@ -58,5 +119,14 @@ extension Trait where Self == StopsWhatItStarts {
     @Test(arguments: [1, 2])
     func everyCaseOfATableHasItsOwnScope(_ value: Int) {
         #expect(Teardown.current != nil, "case \(value)")
+    }
+
+    /// A teardown that hangs is given up on after its limit, so it fails its test instead
+    /// of holding the run; one that finishes is waited for.
+    @Test func aHangingTeardownIsGivenUpOn() async {
+        let start = ContinuousClock.now
+        #expect(await !finishes(within: .milliseconds(200)) { try? await Task.sleep(for: .seconds(30)) })
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(await finishes(within: .seconds(30)) { try? await Task.sleep(for: .milliseconds(10)) })
     }
 }

@@ -127,10 +127,15 @@ import Testing
         limits.shutdownGrace = .seconds(10)
         let garden = try await Self.garden(limits: limits)
         let port = garden.port
+        // Shutdown comes once the answer's first bytes have arrived: it is in flight.
+        let began = Once()
         let download = Task {
-            try await Self.timed("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: port) { _ in false }
+            try await Self.timed("GET /big.bin HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n", port: port) { bytes in
+                if !bytes.isEmpty { _ = began.claim() }
+                return false
+            }
         }
-        try await waitUntil("the download has begun") { garden.server.openConnections == 1 }
+        try await waitUntil("the download has begun") { began.isClaimed }
         try await Task.sleep(for: .milliseconds(300))
         let stopping = ContinuousClock.now
         await garden.server.shutdown()
