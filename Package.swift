@@ -57,9 +57,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The audit trail: the queue and its writer, the log file, the per-client share,
+        // the console summary, the desk's statistics, the live feed and the metrics.
+        .target(
+            name: "GardenAudit",
+            dependencies: [
+                "GardenPolicy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GardenServer",
             dependencies: [
+                "GardenAudit",
                 "GardenPolicy",
                 "GardenRewrite",
                 "GardenSites",
@@ -73,8 +87,6 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +96,7 @@ let package = Package(
         .executableTarget(
             name: "walled-garden",
             dependencies: [
+                "GardenAudit",
                 "GardenServer",
                 "GardenPolicy",
                 "GardenSites",
@@ -148,6 +161,7 @@ let package = Package(
         .testTarget(
             name: "GardenServerTests",
             dependencies: [
+                "GardenAudit",
                 "GardenServer",
                 "GardenFuzzing",
                 "GardenPolicy",

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GardenAudit
 import GardenPolicy
 import NIOConcurrencyHelpers
 import NIOCore

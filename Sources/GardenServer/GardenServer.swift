@@ -1,3 +1,4 @@
+import GardenAudit
 import GardenPolicy
 import GardenSites
 import Logging

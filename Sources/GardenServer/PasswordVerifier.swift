@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GardenAudit
 import GardenPolicy
 import NIOPosix
 import Synchronization

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import GardenAudit
 import GardenPolicy
 import GardenRewrite
 import GardenSites

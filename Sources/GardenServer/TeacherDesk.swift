@@ -1,4 +1,5 @@
 import Foundation
+import GardenAudit
 import GardenPolicy
 import GardenRewrite
 import HTTPTypes

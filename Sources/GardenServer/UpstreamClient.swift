@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AsyncHTTPClient
+import GardenAudit
 import GardenPolicy
 import NIOCore
 import NIOHTTP1

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GardenAudit
 import GardenPolicy
 import GardenServer
 import GardenSites

@@ -1,3 +1,4 @@
+@testable import GardenAudit
 import GardenPolicy
 @testable import GardenServer
 import NIOCore

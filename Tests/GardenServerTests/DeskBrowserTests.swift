@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+@testable import GardenAudit
 import GardenPolicy
 import GardenServer
 import NIOCore

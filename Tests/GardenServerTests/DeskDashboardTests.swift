@@ -1,4 +1,5 @@
 import Foundation
+@testable import GardenAudit
 import GardenPolicy
 @testable import GardenServer
 import GardenSites

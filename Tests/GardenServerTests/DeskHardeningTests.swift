@@ -1,4 +1,5 @@
 import Foundation
+@testable import GardenAudit
 import Testing
 
 /// The desk against a room that guesses: parallel wrong logins cannot slip past the

@@ -1,3 +1,4 @@
+@testable import GardenAudit
 import GardenPolicy
 import Logging
 import Synchronization

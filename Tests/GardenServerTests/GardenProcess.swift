@@ -1,5 +1,6 @@
 import Foundation
 #if canImport(Glibc)
+@testable import GardenAudit
 import Glibc
 #endif
 

@@ -112,9 +112,16 @@ import Testing
             let url = "http://127.0.0.1:\(origin.port)\(path)"
             #expect(Probe.control(url: url, config: garden.config, sitesDirectory: garden.sitesDirectory.path) == nil)
             return try await RawConnection.offPool {
-                let control = Probe.directControl(url: url, timeout: 10)
-                let seen = Probe.fetch(url: url, proxyHost: "127.0.0.1", proxyPort: port, proxyAuthorization: nil, timeout: 10)
-                return Probe.classify(seen, control: control)
+                // Up to three tries while it looks throttled: that verdict is timing, and a
+                // loaded machine can make one slow answer; a real throttle slows every one.
+                var verdict = Probe.Verdict.none
+                for _ in 0..<3 {
+                    let control = Probe.directControl(url: url, timeout: 10)
+                    let seen = Probe.fetch(url: url, proxyHost: "127.0.0.1", proxyPort: port, proxyAuthorization: nil, timeout: 10)
+                    verdict = Probe.classify(seen, control: control)
+                    guard case .throttled = verdict else { break }
+                }
+                return verdict
             }
         }
         let hello = try await verdict("/hello")

@@ -1,3 +1,4 @@
+@testable import GardenAudit
 @testable import GardenServer
 import Testing
 

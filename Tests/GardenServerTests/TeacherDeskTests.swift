@@ -1,4 +1,5 @@
 import Foundation
+@testable import GardenAudit
 import GardenPolicy
 import GardenServer
 import Logging

@@ -31,6 +31,11 @@ public final class DeskStatistics: Sendable {
     public struct RuleHits: Sendable, Equatable {
         public var hits = 0
         public var shadowHits = 0
+
+        public init(hits: Int = 0, shadowHits: Int = 0) {
+            self.hits = hits
+            self.shadowHits = shadowHits
+        }
     }
 
     /// What the "Now" page shows.

@@ -6,19 +6,19 @@ import GardenPolicy
 ///
 /// The connection fills it in while answering and never touches it after handing it to
 /// the trail; from then on only the writer thread does.
-final class AuditRecord: @unchecked Sendable {
-    var event: AuditEvent
+public final class AuditRecord: @unchecked Sendable {
+    public var event: AuditEvent
     /// For an origin-form request (`GET /path` with `Host:`): the host, joined to the
     /// path into the event's URL by the writer, off the event loop.
-    var originHost: String?
+    public var originHost: String?
 
-    init(_ event: AuditEvent, originHost: String? = nil) {
+    public init(_ event: AuditEvent, originHost: String? = nil) {
         self.event = event
         self.originHost = originHost
     }
 
     /// Puts the URL together, once, on the writer thread.
-    func complete() {
+    public func complete() {
         if let host = originHost {
             event.url = "http://\(host)\(event.url)"
             originHost = nil

@@ -80,7 +80,7 @@ public final class GardenMetrics: Sendable {
         }
     }
 
-    func reloaded(succeeded: Bool) {
+    public func reloaded(succeeded: Bool) {
         if succeeded { reloads.increment() } else { reloadFailures.increment() }
     }
 

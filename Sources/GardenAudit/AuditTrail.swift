@@ -74,7 +74,7 @@ public final class AuditTrail: Sendable {
     }
 
     /// Takes one event from the data plane. Never blocks beyond a short lock.
-    func record(_ event: AuditRecord) {
+    public func record(_ event: AuditRecord) {
         let accepted = queue.withLock { events in
             guard events.count < capacity else { return false }
             events.append(event)
@@ -84,7 +84,7 @@ public final class AuditTrail: Sendable {
     }
 
     /// Wall-clock milliseconds since 1970 (a vDSO call, no allocation).
-    static func nowMilliseconds() -> Int64 {
+    public static func nowMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000

@@ -29,7 +29,7 @@ public final class LiveFeed: Sendable {
         }
 
         /// The entry as one server-sent event.
-        var serverSentEvent: String {
+        public var serverSentEvent: String {
             "id: \(id)\nevent: request\ndata: \(feedJSON)\n\n"
         }
     }
@@ -57,7 +57,7 @@ public final class LiveFeed: Sendable {
 
     private let state = Mutex(State())
     /// How many past events are kept.
-    static let historySize = 2000
+    public static let historySize = 2000
     /// Viewers are sent a batch at most this often...
     static let sendInterval: Duration = .milliseconds(100)
     /// ... of at most this many events (100 a second: more than anyone can read).
@@ -137,7 +137,7 @@ public final class LiveFeed: Sendable {
 
     /// Ends every viewer's stream (the desk is stopping): their responses end, so the
     /// desk's server has no open stream to wait on.
-    func finishAll() {
+    public func finishAll() {
         let viewers = state.withLock { state in
             defer { state.viewers = [:] }
             return state.viewers
