@@ -93,11 +93,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The teaching tools: check's policy tests, explain's reveal, replay, probe, lint.
+        .target(
+            name: "GardenTeaching",
+            dependencies: [
+                "GardenAudit",
+                "GardenPolicy",
+                "GardenRewrite",
+                "GardenServer",
+                "GardenSites",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "walled-garden",
             dependencies: [
                 "GardenAudit",
                 "GardenServer",
+                "GardenTeaching",
                 "GardenPolicy",
                 "GardenSites",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -163,6 +178,7 @@ let package = Package(
             dependencies: [
                 "GardenAudit",
                 "GardenServer",
+                "GardenTeaching",
                 "GardenFuzzing",
                 "GardenPolicy",
                 "GardenSites",

@@ -7,7 +7,7 @@ import NIOCore
 /// content rules decide on. The page is read with libxml2 (its visible text: title and
 /// body, not scripts or styles), the words found as the rewriter finds them.
 public enum ContentWords {
-    static func of(_ file: StaticFile, keywords: [String]) -> Set<String> {
+    public static func of(_ file: StaticFile, keywords: [String]) -> Set<String> {
         guard !keywords.isEmpty, file.contentType.hasPrefix("text/html") else { return [] }
         let text = HTMLInspector.inspect(file.body.readableBytesView).text
         return WordMatcher(finding: keywords).words(in: text)
@@ -15,7 +15,7 @@ public enum ContentWords {
 
     /// The words for the page a request asks for, when the policy looks at content and
     /// the request is for a page of `content`; else nothing.
-    static func forRequest(path: RequestPath, content: SiteContent?, policy: Policy) -> (file: StaticFile, words: Set<String>)? {
+    public static func forRequest(path: RequestPath, content: SiteContent?, policy: Policy) -> (file: StaticFile, words: Set<String>)? {
         guard !policy.contentKeywords.isEmpty, let content, case .file(let file) = content.resolve(path),
               file.contentType.hasPrefix("text/html")
         else { return nil }
@@ -24,7 +24,7 @@ public enum ContentWords {
 
     /// The words for a page named by a URL a teacher typed (`check`, `explain`), when the
     /// policy looks at content and the page is in `contents` (by site host).
-    static func forURL(_ url: String, contents: [String: SiteContent], registry: SiteRegistry, policy: Policy) -> Set<String> {
+    public static func forURL(_ url: String, contents: [String: SiteContent], registry: SiteRegistry, policy: Policy) -> Set<String> {
         guard !policy.contentKeywords.isEmpty,
               case .success(let target) = RequestTarget.parse(method: "GET", uri: url, host: nil, requiresHost: false),
               case .success(let path) = RequestPath.parse(target.pathAndQuery),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden check`: validate the configuration and the sites without serving.
 struct Check: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden lint-sites`: every page of every site, parsed and its links followed.
 struct LintSites: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden probe`: fetch a page as a control and through the garden, and name the
 /// censorship observed (as OONI Probe does on real networks).

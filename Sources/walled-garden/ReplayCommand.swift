@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden replay LOG --config CANDIDATE`: what an edited policy would decide for
 /// every request in the log.

@@ -1,6 +1,7 @@
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 import Testing
 
 /// `walled-garden check`: the shipped files pass; broken ones fail with the place to look.

@@ -1,6 +1,7 @@
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 import Testing
 
 /// `probe` against a real garden: each censor style named from what came back, compared

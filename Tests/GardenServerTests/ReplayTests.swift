@@ -2,6 +2,7 @@ import Foundation
 @testable import GardenAudit
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 import Testing
 
 /// `replay` and `log summary` on logged requests: decisions decided again by an edited

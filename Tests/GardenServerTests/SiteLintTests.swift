@@ -1,6 +1,7 @@
 import Foundation
 import GardenPolicy
 @testable import GardenServer
+@testable import GardenTeaching
 import Testing
 
 /// `lint-sites`: outside resources, unknown hosts and broken links are errors with their

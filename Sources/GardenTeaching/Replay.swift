@@ -1,6 +1,7 @@
 import Foundation
 import GardenAudit
 import GardenPolicy
+import GardenServer
 import GardenSites
 
 /// `walled-garden replay`: every logged request decided again by a candidate policy,

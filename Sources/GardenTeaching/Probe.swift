@@ -5,6 +5,7 @@ import Foundation
 import GardenAudit
 import GardenPolicy
 import GardenRewrite
+import GardenServer
 import GardenSites
 import NIOCore
 

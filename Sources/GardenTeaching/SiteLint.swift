@@ -1,6 +1,7 @@
 import Foundation
 import GardenPolicy
 import GardenRewrite
+import GardenServer
 import GardenSites
 import NIOCore
 

@@ -1,5 +1,6 @@
 import Foundation
 import GardenPolicy
+import GardenServer
 import GardenSites
 import Logging
 
