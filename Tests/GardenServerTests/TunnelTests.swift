@@ -109,21 +109,26 @@ import Testing
         // A site's own /proxy.pac is the site's business, not the garden's.
         #expect(try await garden.get("/proxy.pac", host: "alpha.kp").status == 404)
         // Run it as a browser would: a JavaScript engine (node, which .ci/run installs) is required.
-        let node = Process()
-        node.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let script = pac + """
             function dnsDomainIs(host, domain) { return host.length >= domain.length && host.endsWith(domain); }
             console.log([FindProxyForURL("http://alpha.kp/", "alpha.kp"), FindProxyForURL("https://WWW.Portal.kp/", "WWW.Portal.kp"),
               FindProxyForURL("http://news.kp/", "news.kp"), FindProxyForURL("http://outside.example/", "outside.example"),
               FindProxyForURL("https://example.org/", "example.org")].join("|"));
             """
-        node.arguments = ["node", "-e", script]
-        let output = Pipe()
-        node.standardOutput = output
-        try node.run()
-        node.waitUntilExit()
-        try #require(node.terminationStatus == 0, "node is needed to run the PAC file (apt-get install nodejs)")
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Run and waited for off the test's thread: a blocking wait on one of the two
+        // cooperative threads stalls every other test's timers meanwhile.
+        let (status, printed) = try await RawConnection.offPool { () throws -> (Int32, String) in
+            let node = Process()
+            node.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            node.arguments = ["node", "-e", script]
+            let output = Pipe()
+            node.standardOutput = output
+            try node.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            node.waitUntilExit()
+            return (node.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        try #require(status == 0, "node is needed to run the PAC file (apt-get install nodejs)")
         let proxy = "PROXY 127.0.0.1:\(garden.port)"
         #expect(printed == [proxy, proxy, proxy, proxy, "DIRECT"].joined(separator: "|") + "\n")
     }
