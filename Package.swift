@@ -97,7 +97,6 @@ let package = Package(
         .target(
             name: "GardenTeaching",
             dependencies: [
-                "GardenAudit",
                 "GardenPolicy",
                 "GardenRewrite",
                 "GardenServer",

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GardenAudit
 import GardenPolicy
 import NIOConcurrencyHelpers
 import NIOCore

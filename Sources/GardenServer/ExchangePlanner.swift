@@ -1,4 +1,3 @@
-import GardenAudit
 import GardenPolicy
 import GardenSites
 import NIOCore

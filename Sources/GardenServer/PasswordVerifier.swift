@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import GardenAudit
 import GardenPolicy
 import NIOPosix
 import Synchronization

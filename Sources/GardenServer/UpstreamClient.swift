@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import AsyncHTTPClient
-import GardenAudit
 import GardenPolicy
 import NIOCore
 import NIOHTTP1

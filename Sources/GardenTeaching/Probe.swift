@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import GardenAudit
 import GardenPolicy
 import GardenRewrite
 import GardenServer

@@ -1,5 +1,4 @@
 import Foundation
-import GardenAudit
 import GardenPolicy
 import GardenServer
 import GardenSites

@@ -29,17 +29,7 @@ final class Teardown: Sendable {
 /// Runs `work` and waits for it at most `limit`: true if it finished in time. Work that
 /// overruns is left running (it cannot be stopped from outside), but no longer waited for.
 func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-    let once = Once()
-    return await withCheckedContinuation { continuation in
-        Task {
-            await work()
-            if once.claim() { continuation.resume(returning: true) }
-        }
-        Task {
-            try? await Task.sleep(for: limit)
-            if once.claim() { continuation.resume(returning: false) }
-        }
-    }
+    (try? await withinDeadline(limit, "work") { await work() }) != nil
 }
 
 /// `work`'s result, or an error once `limit` has passed (the work is left running).
