@@ -85,15 +85,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The teaching tools: check's policy tests, explain's reveal, replay, probe, lint.
+        // The teaching tools: check's policy tests, explain's report, reveal, replay, probe, lint.
         .target(
             name: "GardenTeaching",
             dependencies: [
@@ -106,10 +103,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The teacher's desk (Hummingbird): sign-in and sessions, the live feed, Now,
+        // Policy, Switches, Reveal, the trace, and /metrics.
+        .target(
+            name: "GardenDesk",
+            dependencies: [
+                "GardenAudit",
+                "GardenPolicy",
+                "GardenRewrite",
+                "GardenServer",
+                "GardenTeaching",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "walled-garden",
             dependencies: [
                 "GardenAudit",
+                "GardenDesk",
                 "GardenServer",
                 "GardenTeaching",
                 "GardenPolicy",
@@ -176,6 +194,7 @@ let package = Package(
             name: "GardenServerTests",
             dependencies: [
                 "GardenAudit",
+                "GardenDesk",
                 "GardenServer",
                 "GardenTeaching",
                 "GardenFuzzing",

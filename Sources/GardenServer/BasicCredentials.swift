@@ -2,12 +2,12 @@ import Foundation
 
 /// The name and password of an HTTP Basic `Authorization` or `Proxy-Authorization`
 /// field (RFC 7617): `Basic base64(name:password)`, UTF-8.
-struct BasicCredentials: Sendable, Equatable {
-    var name: String
-    var password: [UInt8]
+package struct BasicCredentials: Sendable, Equatable {
+    package var name: String
+    package var password: [UInt8]
 
     /// Reads a field value; nil when it is not well-formed Basic credentials.
-    init?(fieldValue: String) {
+    package init?(fieldValue: String) {
         let parts = fieldValue.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)

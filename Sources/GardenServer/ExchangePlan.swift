@@ -54,6 +54,8 @@ final class ExchangePlan {
     var target: RequestTarget?
     var zone: Zone?
     var decision: Decision?
+    /// The facts the censor decided on; kept only by a tracing planner (the teaching tools).
+    var facts: RequestFacts?
     /// The visitor's class and account, once the visitor is classed.
     var visitorClass: String?
     var account: String?

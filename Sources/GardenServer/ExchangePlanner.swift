@@ -27,19 +27,23 @@ final class ExchangePlanner {
     let itself: GardenItself
     /// A password's verdict when it is known without scrypt (a remembered success).
     let rememberedVerdict: (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+    /// Whether plans keep the censor's facts and the rules' trace (the teaching tools
+    /// show them; the data plane does not pay for them).
+    let tracing: Bool
 
     /// A class, not a struct: the handler holds one per connection and calls it per
     /// request, and a struct kept in a class's property is copied (a retain per field)
     /// for each call.
     init(
         persona: String?, tunnelPorts: Set<Int>, wayOut: UpstreamSettings?, itself: GardenItself,
-        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?
+        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false
     ) {
         self.persona = persona
         self.tunnelPorts = tunnelPorts
         self.wayOut = wayOut
         self.itself = itself
         self.rememberedVerdict = rememberedVerdict
+        self.tracing = tracing
     }
 
     /// Tells the planner the connection's addresses, once it is open.
@@ -57,8 +61,8 @@ final class ExchangePlanner {
     ///     out under (passed in, not kept in the plan: a copy costs a retain per field).
     ///   - checkedCredentials: the password check's verdict, when the request waited for one.
     ///   - now: seconds since 1970, for `schedule` conditions.
-    func plan(
-        _ head: RequestHead, sites: LoopLocalSites, policy: Policy, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
+    func plan<Sites: ExchangeSites>(
+        _ head: RequestHead, sites: Sites, policy: Policy, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
     ) -> ExchangePlan {
         let request: ReadRequest
         switch read(head, sites: sites) {
@@ -108,7 +112,7 @@ final class ExchangePlanner {
     }
 
     /// Reads the target and the path, and finds the site the request goes to.
-    private func read(_ head: RequestHead, sites: LoopLocalSites) -> Reading {
+    private func read<Sites: ExchangeSites>(_ head: RequestHead, sites: Sites) -> Reading {
         let isHEAD = head.method == .head
         // A body the garden does not read would be taken for the next request: close after answering.
         var closing = !head.keepsAlive || head.hasBody
@@ -182,9 +186,9 @@ final class ExchangePlanner {
 
     /// Classes the visitor, gathers the facts (with the page's content words when rules
     /// look for them), asks the policy, and puts the decision and its answer in `plan`.
-    private func decide(
+    private func decide<Sites: ExchangeSites>(
         _ plan: ExchangePlan, head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?, account: String?,
-        sites: LoopLocalSites, policy: Policy, now: Int64
+        sites: Sites, policy: Policy, now: Int64
     ) {
         let visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
         plan.visitorClass = visitorClass
@@ -206,7 +210,8 @@ final class ExchangePlanner {
             }
         }
         let decisionStarted = NIODeadline.now().uptimeNanoseconds
-        let decision = policy.decide(facts, tracing: false)
+        let decision = policy.decide(facts, tracing: tracing)
+        if tracing { plan.facts = facts }
         plan.decisionNanoseconds = Int(NIODeadline.now().uptimeNanoseconds &- decisionStarted)
         for effect in decision.effects {
             if case .throttle(let settings) = effect { plan.throttle = settings }
@@ -226,9 +231,9 @@ final class ExchangePlanner {
 
     /// The answer to a request the censor lets through: a tunnel, a fetch from the real
     /// host, or a file of a simulated site (rewritten if a rule says so).
-    private func allowedAnswer(
+    private func allowedAnswer<Sites: ExchangeSites>(
         _ head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?,
-        resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: LoopLocalSites
+        resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: Sites
     ) -> ExchangePlan.Answer {
         let visitorClass = facts.visitorClass
         let isHEAD = head.method == .head

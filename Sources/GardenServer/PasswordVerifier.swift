@@ -11,15 +11,15 @@ import Synchronization
 /// scrypt costs about a tenth of a second of one core on purpose. Run on a shared pool,
 /// a flood of wrong passwords queued behind it whatever else that pool does (the way
 /// out's name lookups: a proxied request took 13 s); run at normal priority, it took
-/// the event loops' cores. Here the checks wait only for each other, at most
+/// the event loops' cores. (The data plane's sign-ins and the desk each have one.) Here the checks wait only for each other, at most
 /// `maxWaiting` of them (more are told "busy"), and the scheduler gives the event loops
 /// the CPU first.
-final class PasswordVerifier: Sendable {
+package final class PasswordVerifier: Sendable {
     private let pool: NIOThreadPool
     private let waiting = Atomic<Int>(0)
     let maxWaiting: Int
 
-    init(threads: Int, maxWaiting: Int) {
+    package init(threads: Int, maxWaiting: Int) {
         self.pool = NIOThreadPool(numberOfThreads: threads)
         self.maxWaiting = maxWaiting
         pool.start()
@@ -27,7 +27,7 @@ final class PasswordVerifier: Sendable {
 
     /// Whether `password` is the one `hash` was made from; nil when too many checks are
     /// waiting already (answer 503 then).
-    func verify(_ password: [UInt8], against hash: PasswordHash) async -> Bool? {
+    package func verify(_ password: [UInt8], against hash: PasswordHash) async -> Bool? {
         let (_, waitingNow) = waiting.add(1, ordering: .relaxed)
         guard waitingNow <= maxWaiting else {
             waiting.subtract(1, ordering: .relaxed)
@@ -40,7 +40,7 @@ final class PasswordVerifier: Sendable {
         }
     }
 
-    func shutdown() async {
+    package func shutdown() async {
         try? await pool.shutdownGracefully()
     }
 

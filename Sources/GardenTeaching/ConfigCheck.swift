@@ -70,12 +70,13 @@ public struct ConfigCheck: Sendable {
         if check.errors.isEmpty {
             check.summary.append("\(sitesDirectory): ok — \(fileCount) files in \(config.sites.sites.count) site folders")
         }
-        check.runPolicyTests(in: directory.file("tests"), config: config, contents: contents)
+        check.runPolicyTests(in: directory.file("tests"), sites: SiteFolders(config: config, directory: sitesDirectory, preloaded: contents))
         return check
     }
 
     /// Runs every case of `tests/*.yaml` against the policy.
-    private mutating func runPolicyTests(in folder: String, config: GardenConfig, contents: [String: SiteContent]) {
+    private mutating func runPolicyTests(in folder: String, sites: SiteFolders) {
+        let config = sites.config
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
         guard !names.isEmpty else { return }
@@ -96,7 +97,7 @@ public struct ConfigCheck: Sendable {
                 continue
             }
             for testCase in cases {
-                switch Self.run(testCase, config: config, contents: contents) {
+                switch Self.run(testCase, sites: sites) {
                 case .success:
                     passedCount += 1
                     testResults.append("PASS \(testCase.name)")
@@ -114,32 +115,32 @@ public struct ConfigCheck: Sendable {
         let message: String
     }
 
-    private static func run(_ testCase: PolicyTestCase, config: GardenConfig, contents: [String: SiteContent]) -> Result<Void, TestFailure> {
-        let policy = config.policy
+    /// Plans the case's request as the data plane would, and compares the decision.
+    private static func run(_ testCase: PolicyTestCase, sites: SiteFolders) -> Result<Void, TestFailure> {
         var persona = testCase.visitorClass
         if persona == nil, let port = testCase.listenerPort {
-            guard let listener = config.listeners.first(where: { $0.address.port == port }) else {
+            guard let listener = sites.config.listeners.first(where: { $0.address.port == port }) else {
                 return .failure(TestFailure(message: "no listener on port \(port) in garden.yaml"))
             }
             persona = listener.persona
         }
-        let visitorClass = policy.visitorClass(
-            account: testCase.account, persona: persona, clientAddress: testCase.clientAddress
-        ).visitorClass
-        guard var facts = RequestFacts.forURL(
-            testCase.url, method: testCase.method, visitorClass: visitorClass, clientAddress: testCase.clientAddress, sites: config.sites,
-            wayOutBeside: config.portsBesideWayOut
-        ) else {
-            return .failure(TestFailure(message: "'\(testCase.url)' is not an address the garden can read"))
+        let visit = Visit(
+            url: testCase.url, method: testCase.method, persona: persona, account: testCase.account,
+            clientAddress: testCase.clientAddress, time: testCase.time ?? Int64(Date().timeIntervalSince1970)
+        )
+        let planned: PlannedVisit
+        do {
+            planned = try VisitPlanner(sites: sites).plan(visit)
+        } catch {
+            return .failure(TestFailure(message: error.description))
         }
-        facts.account = testCase.account
-        facts.time = testCase.time ?? Int64(Date().timeIntervalSince1970)
-        facts.contentWords = ContentWords.forURL(testCase.url, contents: contents, registry: config.sites, policy: policy)
-        let decision = policy.decide(facts)
+        guard let facts = planned.facts, let decision = planned.decision else {
+            return .failure(TestFailure(message: "the request is answered before the censor decides (\(planned.outcome))"))
+        }
         let actionMatches = decision.action.name == testCase.expectedAction
         let ruleMatches = testCase.expectedRule.map { $0 == decision.ruleID } ?? true
         if actionMatches, ruleMatches { return .success(()) }
         let expected = testCase.expectedAction + (testCase.expectedRule.map { " by rule \($0)" } ?? "")
-        return .failure(TestFailure(message: "\(visitorClass) expected \(expected), got \(decision.action.name) by rule \(decision.ruleID)"))
+        return .failure(TestFailure(message: "\(facts.visitorClass) expected \(expected), got \(decision.action.name) by rule \(decision.ruleID)"))
     }
 }

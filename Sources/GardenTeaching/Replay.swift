@@ -47,55 +47,40 @@ public struct Replay: Sendable {
         for listener in candidate.listeners {
             if let persona = listener.persona { personas[listener.address.description] = persona }
         }
-        var contents: [String: SiteContent] = [:]
-        var unreadableSites: Set<String> = []
+        func record(_ before: String, _ after: String, _ example: String) {
+            guard before != after else { return }
+            let key = before + "\u{0}" + after
+            if changes[key] == nil {
+                order.append(key)
+                changes[key] = Change(before: before, after: after, count: 0, example: example)
+            }
+            changes[key]!.count += 1
+        }
+        // Each request planned as the data plane would plan it under the candidate.
+        let planner = VisitPlanner(sites: SiteFolders(config: candidate, directory: sitesDirectory))
         for event in events {
             replay.total += 1
             guard let ruleBefore = event.rule, event.method != "CONNECT" else { continue }
-            let address = IPAddressRange.parseAddress(event.client)
-            let visitorClass: String
-            if let account = event.account, let known = policy.accounts[account] {
-                visitorClass = known.visitorClass
-            } else if let persona = personas[event.listener] {
-                visitorClass = persona
-            } else if policy.classes[event.visitorClass] != nil {
-                visitorClass = event.visitorClass
-            } else {
-                visitorClass = policy.visitorClass(account: nil, persona: nil, clientAddress: address).visitorClass
-            }
-            guard var facts = RequestFacts.forURL(
-                event.url, method: event.method, visitorClass: visitorClass, clientAddress: address, sites: candidate.sites,
-                wayOutBeside: candidate.portsBesideWayOut
-            ) else { continue }
+            let persona = personas[event.listener] ?? (policy.classes[event.visitorClass] != nil ? event.visitorClass : nil)
+            let visit = Visit(
+                url: event.url, method: event.method, persona: persona, account: event.account,
+                clientAddress: IPAddressRange.parseAddress(event.client), time: event.time / 1000
+            )
+            guard let planned = try? planner.plan(visit) else { continue }
             replay.replayed += 1
-            facts.account = event.account
-            facts.time = event.time / 1000
-            if !policy.contentKeywords.isEmpty, let site = candidate.sites.site(named: event.host),
-               !unreadableSites.contains(site.host) {
-                if contents[site.host] == nil {
-                    let folder = (sitesDirectory as NSString).appendingPathComponent(site.folder)
-                    if let content = try? SiteLoader.load(folder: folder).site.content {
-                        contents[site.host] = content
-                    } else {
-                        unreadableSites.insert(site.host)
-                    }
-                }
-                facts.contentWords = ContentWords.forURL(event.url, contents: contents, registry: candidate.sites, policy: policy)
+            let visitorClass = planned.facts?.visitorClass ?? persona ?? policy.defaultClass
+            guard let decision = planned.decision else {
+                // The candidate refuses it before its policy decides (an account it lacks).
+                record("\(ruleBefore) → \(event.action)", "refused before the policy (\(planned.outcome))", "\(visitorClass) \(event.method) \(event.url)")
+                continue
             }
-            let decision = policy.decide(facts, tracing: false)
             replay.hitsBefore[ruleBefore, default: 0] += 1
             replay.hitsAfter[decision.ruleID, default: 0] += 1
             // Effects count too: an edit may stop rewriting a page it still allows.
             let effectsAfter = decision.effects.map(\.name)
             let before = "\(ruleBefore) → \(event.action)" + event.effects.map { " +\($0)" }.joined()
             let after = "\(decision.ruleID) → \(decision.action.name)" + effectsAfter.map { " +\($0)" }.joined()
-            guard before != after else { continue }
-            let key = before + "\u{0}" + after
-            if changes[key] == nil {
-                order.append(key)
-                changes[key] = Change(before: before, after: after, count: 0, example: "\(visitorClass) \(event.method) \(event.url)")
-            }
-            changes[key]!.count += 1
+            record(before, after, "\(visitorClass) \(event.method) \(event.url)")
         }
         replay.changes = order.compactMap { changes[$0] }.sorted { $0.count > $1.count }
         return replay

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden explain`: why a visitor gets what they get, rule by rule.
 struct Explain: ParsableCommand {
@@ -15,12 +16,9 @@ struct Explain: ParsableCommand {
           walled-garden explain --user kim http://worldnews.example/
           walled-garden explain --at 2026-11-30T10:00+09:00 http://friend.com.kp/
           walled-garden explain --method CONNECT worldnews.example:443
+          walled-garden explain https://worldnews.example/    (the CONNECT a browser sends)
         """
     )
-
-
-
-
 
     @OptionGroup var visitorOptions: VisitorOptions
 
@@ -39,7 +37,9 @@ struct Explain: ParsableCommand {
     func run() throws {
         let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
         let policy = gardenConfig.policy
-        let isTunnel = method.uppercased() == "CONNECT"
+        // A browser asks for an https:// page with CONNECT: explained as that tunnel.
+        let requestMethod = url.hasPrefix("https://") && method.uppercased() == "GET" ? "CONNECT" : method.uppercased()
+        let isTunnel = requestMethod == "CONNECT"
         // CONNECT asks for host:port (an https:// address is read as host:443).
         let written: String
         if isTunnel {
@@ -49,41 +49,19 @@ struct Explain: ParsableCommand {
         }
         let visitor = try visitorOptions.visitor(in: policy)
         let identity = policy.visitorClass(account: visitor.account, named: visitor.visitorClass, clientAddress: visitor.clientAddress)
-        guard var facts = RequestFacts.forURL(
-            written, method: method.uppercased(), visitorClass: identity.0, clientAddress: visitor.clientAddress, sites: gardenConfig.sites,
-            wayOutBeside: gardenConfig.portsBesideWayOut
-        ) else {
-            throw ValidationError(isTunnel
-                ? "'\(url)' is not a host:port the garden can explain (CONNECT asks for e.g. worldnews.example:443)"
-                : "'\(url)' is not an http:// address the garden can explain")
-        }
-        facts.account = visitor.account
-        facts.time = visitor.time
-        facts.contentWords = ContentWords.loadingSite(of: written, config: gardenConfig, sitesDirectory: sites)
-        let decision = policy.decide(facts)
-        let explanation = Explanation(
-            policy: policy, request: facts, decision: decision,
-            howClassWasFound: identity.1 == "the default class" ? "the default class; say --as to choose another" : identity.1,
-            url: written
+        // Planned as the data plane plans it: the request a browser sends the garden's proxy.
+        let visit = Visit(
+            url: written, method: requestMethod, persona: visitor.visitorClass, account: visitor.account,
+            clientAddress: visitor.clientAddress, time: visitor.time
         )
-        print(explanation.lines.joined(separator: "\n"))
-        // An allowed request for a host without a site: where it goes depends on the way out.
-        if decision.action == .allow, facts.zone == nil {
-            let upstream = gardenConfig.upstream
-            let what = isTunnel ? "the tunnel" : "the page"
-            if upstream.letsOut(facts.visitorClass) {
-                var line = "Then: \(what) comes from the real host (upstream: direct), if the SSRF guard lets its address through"
-                if !isTunnel, upstream.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || decision.effects.contains(where: \.isRewrite) {
-                    line += "; an HTML page up to \(upstream.inspectLimitBytes / 1024) KiB is read by the censor first"
-                }
-                print(line + ".")
-            } else {
-                let why = upstream.mode == .direct
-                    ? "for \(facts.visitorClass) visitors (upstream classes in garden.yaml)" : "(upstream is off in garden.yaml)"
-                print("Then: the garden has no way out \(why): "
-                    + (isTunnel ? "502 Bad Gateway." : "the in-world page \"this address does not exist\" (404)."))
-            }
+        let planned: PlannedVisit
+        do {
+            planned = try VisitPlanner(sites: SiteFolders(config: gardenConfig, directory: sites)).plan(visit)
+        } catch {
+            throw ValidationError(error.description)
         }
+        let how = identity.how == "the default class" ? "the default class; say --as to choose another" : identity.how
+        print(VisitExplanation(visit: visit, planned: planned, config: gardenConfig, howClassWasFound: how).lines.joined(separator: "\n"))
     }
 
     /// `https://host[:port]/...` as the `host:port` a browser's CONNECT asks for.

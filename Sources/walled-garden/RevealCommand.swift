@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 
 /// `walled-garden reveal`: the page as the site has it beside what a visitor receives.
 struct RevealCommand: ParsableCommand {

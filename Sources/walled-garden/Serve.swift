@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GardenAudit
 import GardenPolicy
+import GardenDesk
 import GardenServer
 import GardenSites
 import Logging

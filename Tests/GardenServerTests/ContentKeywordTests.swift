@@ -50,10 +50,9 @@ import Testing
     @Test func theShippedPhraseFilterFindsItsWordsInCheck() throws {
         let config = try ConfigDirectory(path: Shipped.root.appendingPathComponent("Config").path).load()
         #expect(config.policy.contentKeywords == ["internet", "인터넷"])
-        let words = ContentWords.loadingSite(
-            of: "http://encyclopedia.example/wiki/internet.html", config: config,
-            sitesDirectory: Shipped.root.appendingPathComponent("Sites").path
-        )
+        let planned = try VisitPlanner(sites: SiteFolders(config: config, directory: Shipped.root.appendingPathComponent("Sites").path))
+            .plan(Visit(url: "http://encyclopedia.example/wiki/internet.html", persona: "official", time: 0))
+        let words = try #require(planned.facts).contentWords
         #expect(words.contains("internet"))
     }
 }

@@ -33,7 +33,9 @@ struct DeskBrowserTests {
             driver.arguments = ["--port=\(port)"]
             driver.standardOutput = FileHandle.nullDevice
             driver.standardError = FileHandle.nullDevice
+            browserStep("starting chromedriver on port \(port)")
             try driver.run()
+            browserStep("chromedriver is pid \(driver.processIdentifier)")
             do {
                 try await startSession(arguments: arguments)
             } catch {
@@ -51,6 +53,7 @@ struct DeskBrowserTests {
                 try await Task.sleep(for: .milliseconds(100))
                 ready = (try? await call("GET", "/status")) != nil
             }
+            browserStep(ready ? "chromedriver is ready" : "chromedriver did not start")
             try #require(ready, "chromedriver did not start")
             let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
                 "browserName": "chrome",
@@ -61,6 +64,7 @@ struct DeskBrowserTests {
             ]]]
             let created = try await call("POST", "/session", capabilities)
             session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String)
+            browserStep("session \(session)")
         }
 
         @discardableResult
@@ -117,19 +121,26 @@ struct DeskBrowserTests {
                 let deadline = ContinuousClock.now + .seconds(5)
                 while driver.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
             }
+            browserStep("chromedriver stopped; releasing the client")
             try? await client.shutdown()
+            browserStep("client released")
         }
     }
 
     /// The browser set up only by the garden's PAC file, as a student would be: the
     /// portal, a site and a censored page load through the garden by their real names.
     @Test func aBrowserSetUpByThePACFileBrowsesTheGarden() async throws {
+        browserStep("classroom")
         let room = try await DeskDashboardTests.Classroom()
+        browserStep("browser")
         let browser = try await Browser(arguments: ["--proxy-pac-url=http://127.0.0.1:\(room.citizenPort)/proxy.pac"])
         defer {
             afterTest {
+                browserStep("quitting")
                 await browser.quit()
+                browserStep("stopping the classroom")
                 await room.stop()
+                browserStep("stopped")
             }
         }
         let pages: [(url: String, title: String, text: String, shot: String)] = [
@@ -138,6 +149,7 @@ struct DeskBrowserTests {
             ("http://worldnews.example/", "Unavailable for legal reasons", "has been restricted by", "blocked.png"),
         ]
         for page in pages {
+            browserStep("opening \(page.url)")
             try await browser.open(page.url)
             let title = try await browser.script("return document.title") as? String ?? ""
             let text = try await browser.script("return document.body.innerText") as? String ?? ""
@@ -151,7 +163,9 @@ struct DeskBrowserTests {
             }
         }
         // The garden saw all three, as a citizen, through the proxy.
+        browserStep("flushing the audit trail")
         await room.server.audit.flush()
+        browserStep("flushed")
         let seen = room.server.audit.feed.subscribe(history: 50).history.map(\.event)
         for page in pages {
             #expect(seen.contains { $0.url == page.url && $0.visitorClass == "citizen" }, "\(page.url)")
@@ -164,14 +178,20 @@ struct DeskBrowserTests {
     }
 
     @Test func theFeedUpdatesInChromium() async throws {
+        browserStep("classroom")
         let room = try await DeskDashboardTests.Classroom()
+        browserStep("browser")
         let browser = try await Browser()
         defer {
             afterTest {
+                browserStep("quitting")
                 await browser.quit()
+                browserStep("stopping the classroom")
                 await room.stop()
+                browserStep("stopped")
             }
         }
+        browserStep("logging in")
         let desk = "http://127.0.0.1:\(room.desk.port)"
         try await browser.open(desk + "/login")
         let password = try await browser.element("input[name=password]")
@@ -187,6 +207,7 @@ struct DeskBrowserTests {
             if !live { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(live, "the feed did not connect")
+        browserStep("browsing as a student")
         let student = try await room.browse("http://worldnews.example/seen-in-chromium")
         #expect(student.status == 451)
 
@@ -200,6 +221,7 @@ struct DeskBrowserTests {
         #expect(colour == "a-unavailable")
 
         // Clicking the event shows why.
+        browserStep("clicking the event")
         let row = try await browser.element("#events div")
         try await browser.call("POST", "/session/\(browser.session)/element/\(row)/click", [:])
         var why = ""
@@ -209,6 +231,7 @@ struct DeskBrowserTests {
         }
         #expect(why.contains("foreign-news-unavailable — applies and decides: unavailable."))
 
+        browserStep("screenshot")
         let png = try await browser.screenshot()
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         let file = room.folder.appendingPathComponent("live-feed.png")
@@ -221,6 +244,16 @@ struct DeskBrowserTests {
         #expect(FileManager.default.fileExists(atPath: file.path))
     }
 }
+
+/// A line on standard error for each step of a browser test, with the seconds since the
+/// process started: a test that hangs on a loaded machine (CI) shows where it stopped.
+func browserStep(_ what: String, _ function: String = #function) {
+    let elapsed = ContinuousClock.now - browserStepsStart
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    FileHandle.standardError.write(Data("[browser test \(function)] \(String(format: "%.2f", seconds)) s: \(what)\n".utf8))
+}
+
+private let browserStepsStart = ContinuousClock.now
 
 /// Where Debian puts Chromium and its WebDriver.
 enum Chromium {

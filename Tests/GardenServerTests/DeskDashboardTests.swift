@@ -1,5 +1,6 @@
 import Foundation
 @testable import GardenAudit
+@testable import GardenDesk
 import GardenPolicy
 @testable import GardenServer
 import GardenSites

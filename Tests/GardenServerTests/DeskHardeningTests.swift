@@ -1,5 +1,6 @@
 import Foundation
 @testable import GardenAudit
+@testable import GardenDesk
 import Testing
 
 /// The desk against a room that guesses: parallel wrong logins cannot slip past the

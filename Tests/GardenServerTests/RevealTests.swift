@@ -1,6 +1,7 @@
 import Foundation
 import GardenPolicy
 import GardenServer
+import GardenTeaching
 import Testing
 
 /// `reveal` on the shipped scenario: what a citizen's page loses, and that an official's

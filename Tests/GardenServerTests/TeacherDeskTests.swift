@@ -1,5 +1,6 @@
 import Foundation
 @testable import GardenAudit
+@testable import GardenDesk
 import GardenPolicy
 import GardenServer
 import Logging

@@ -87,9 +87,14 @@ import Testing
     @Test func explainSaysTheTunnelsPathIsUnseen() throws {
         let policy = try Policy.parse(.init(file: "policy.yaml", text: Self.policyText))
         let registry = SiteRegistry(sites: [SiteEntry(host: "portal.kp", zone: .intranet)], portalHost: "portal.kp")
-        let facts = try #require(RequestFacts.forURL("portal.kp:443", method: "CONNECT", visitorClass: "citizen", clientAddress: nil, sites: registry))
+        var config = GardenConfig(listeners: [.init(address: ListenAddress(host: "127.0.0.1", port: 8080))], sites: registry, policy: policy)
+        config.tunnelPorts = [443]
+        let planned = try VisitPlanner(sites: SiteFolders(config: config, directory: "/nonexistent")).plan(
+            Visit(url: "portal.kp:443", method: "CONNECT", persona: "citizen", time: 0)
+        )
+        let facts = try #require(planned.facts)
         #expect(facts.path == "")
-        let lines = Explanation(policy: policy, request: facts, decision: policy.decide(facts), howClassWasFound: "from --as", url: "portal.kp:443").lines
+        let lines = Explanation(policy: policy, request: facts, decision: try #require(planned.decision), howClassWasFound: "from --as", url: "portal.kp:443").lines
         #expect(lines.contains { $0.hasPrefix("A tunnel (CONNECT): the censor sees the host and port, not the path") })
         #expect(lines.contains { $0.contains("no-paths-in-tunnels — does not apply: it is only for when the path is /") })
         #expect(lines.last { $0.hasPrefix("Decision:") }?.hasPrefix("Decision: allow (let through; this version cannot open the tunnel yet") == true)

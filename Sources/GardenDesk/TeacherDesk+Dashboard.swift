@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import GardenAudit
 import GardenPolicy
+import GardenServer
+import GardenTeaching
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -130,20 +132,15 @@ extension TeacherDesk {
         if event.rule == nil {
             lines.append("The request was refused before the policy saw it (malformed, or a sign-in that failed).")
         } else {
+            // Planned again as the data plane would plan it now.
             let config = currentConfig()
-            let address = IPAddressRange.parseAddress(event.client)
-            if var facts = RequestFacts.forURL(
-                event.url, method: event.method, visitorClass: event.visitorClass, clientAddress: address, sites: config.sites,
-                wayOutBeside: config.portsBesideWayOut
-            ) {
-                facts.account = event.account
-                facts.time = event.time / 1000
-                facts.contentWords = ContentWords.loadingSite(of: event.url, config: config, sitesDirectory: sitesDirectory)
-                let explanation = Explanation(
-                    policy: config.policy, request: facts, decision: config.policy.decide(facts), howClassWasFound: "as logged", url: event.url
-                )
+            let visit = Visit(
+                url: event.url, method: event.method, persona: event.visitorClass, account: event.account,
+                clientAddress: IPAddressRange.parseAddress(event.client), time: event.time / 1000
+            )
+            if let planned = try? VisitPlanner(sites: SiteFolders(config: config, directory: sitesDirectory)).plan(visit) {
                 lines.append("The same request under the policy in force now:")
-                lines += explanation.lines
+                lines += VisitExplanation(visit: visit, planned: planned, config: config, howClassWasFound: "as logged").lines
             }
         }
         return Response(

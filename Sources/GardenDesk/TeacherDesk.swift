@@ -1,6 +1,8 @@
 import Foundation
 import GardenAudit
 import GardenPolicy
+import GardenServer
+import GardenTeaching
 import GardenRewrite
 import HTTPTypes
 import Hummingbird

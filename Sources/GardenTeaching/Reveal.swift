@@ -1,11 +1,13 @@
 import Foundation
 import GardenPolicy
 import GardenRewrite
+import GardenServer
 import GardenSites
 import NIOCore
 
 /// `reveal`: a page as the site has it and as a given visitor receives it, with every
-/// change the censor's rewriting made — the teacher's view behind the wall.
+/// change the censor's rewriting made — the teacher's view behind the wall. The request
+/// is planned by the data plane's own planner (`VisitPlanner`).
 public struct Reveal: Sendable {
     /// The report, line by line: who, what was decided, the changes, the diff.
     public var lines: [String]
@@ -26,22 +28,22 @@ public struct Reveal: Sendable {
     ) throws(Failure) -> Reveal {
         let policy = config.policy
         let identity = policy.visitorClass(account: account, named: visitorClass, clientAddress: clientAddress)
-        guard var facts = RequestFacts.forURL(
-            url, method: "GET", visitorClass: identity.visitorClass, clientAddress: clientAddress, sites: config.sites,
-            wayOutBeside: config.portsBesideWayOut
-        ) else { throw Failure(description: "'\(url)' is not an http:// address the garden can read") }
-        facts.account = account
-        facts.time = time
+        let sites = SiteFolders(config: config, directory: sitesDirectory)
+        let visit = Visit(url: url, persona: visitorClass, account: account, clientAddress: clientAddress, time: time)
+        let planned: PlannedVisit
+        do {
+            planned = try VisitPlanner(sites: sites).plan(visit)
+        } catch {
+            throw Failure(description: error.description)
+        }
+        guard let facts = planned.facts, let decision = planned.decision else {
+            throw Failure(description: "\(url) is refused before the censor sees it (\(planned.outcome))")
+        }
         guard let host = HostName(authority: facts.host), let site = config.sites.site(for: host) else {
             throw Failure(description: "\(facts.host) is not a site of the garden")
         }
-        let folder = sitesDirectory.hasSuffix("/") ? sitesDirectory + site.folder : sitesDirectory + "/" + site.folder
-        let content: SiteContent
-        do {
-            content = try SiteLoader.load(folder: folder).site.content
-        } catch {
-            throw Failure(description: "\(error)")
-        }
+        let folder = sites.folder(of: site)
+        guard let content = sites.content(of: site) else { throw Failure(description: "\(folder) cannot be read") }
         guard case .success(let target) = RequestTarget.parse(method: "GET", uri: url, host: nil, requiresHost: false),
               case .success(let path) = RequestPath.parse(target.pathAndQuery),
               case .file(let file) = content.resolve(path)
@@ -49,17 +51,13 @@ public struct Reveal: Sendable {
 
         var lines = ["Visitor: \(identity.visitorClass) (\(identity.how))", "Page: \(url) (\(folder)/\(path.relativePath.isEmpty ? "index.html" : path.relativePath))"]
         let original = String(decoding: file.body.readableBytesView, as: UTF8.self)
-        facts.contentWords = ContentWords.of(file, keywords: policy.contentKeywords)
-        let decision = policy.decide(facts)
+        let by = decision.ruleID == "default" ? "the default" : "rule \(decision.ruleID)"
         guard decision.action == .allow else {
-            lines.append("Decision: \(decision.action), by \(decision.ruleID == "default" ? "the default" : "rule \(decision.ruleID)") — this visitor does not get the page at all.")
+            lines.append("Decision: \(decision.action), by \(by) — this visitor does not get the page at all.")
             return Reveal(lines: lines, original: original, filtered: "")
         }
-        let pages = (try? GardenPages(portalHost: config.sites.portalHost, templates: config.templates)) ?? .builtIn(portalHost: config.sites.portalHost)
-        guard let rewrite = PageRewrite(decision: decision, facts: facts, policy: policy, pages: pages, portalHost: config.sites.portalHost),
-              file.contentType.hasPrefix("text/html")
-        else {
-            lines.append("Decision: allow, by \(decision.ruleID == "default" ? "the default" : "rule \(decision.ruleID)"); no rule rewrites this page for this visitor.")
+        guard planned.outcome == .rewrittenPage, let page = planned.rewrittenPage() else {
+            lines.append("Decision: allow, by \(by); no rule rewrites this page for this visitor.")
             return Reveal(lines: lines, original: original, filtered: original)
         }
         let rewriters = decision.trace.compactMap { check -> String? in
@@ -67,11 +65,7 @@ public struct Reveal: Sendable {
             else { return nil }
             return check.ruleID
         }
-        lines.append("Decision: allow, by \(decision.ruleID == "default" ? "the default" : "rule \(decision.ruleID)"); rewritten by \(rewriters.joined(separator: ", "))")
-        let page = HTMLRewriter.rewrite(
-            file.body.readableBytesView, plan: rewrite.plan,
-            isReachable: PageRewrite.reachability(policy: policy, facts: facts) { config.sites.site(for: $0)?.zone }
-        )
+        lines.append("Decision: allow, by \(by); rewritten by \(rewriters.joined(separator: ", "))")
         let filtered = String(decoding: page.html, as: UTF8.self)
         lines.append("Changes (\(page.changes.count)):")
         lines += page.changes.map { "  - \($0)" }
