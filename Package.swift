@@ -199,6 +199,7 @@ let package = Package(
                 "GardenTeaching",
                 "GardenFuzzing",
                 "GardenPolicy",
+                "GardenRewrite",
                 "GardenSites",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -74,19 +74,53 @@ public struct GardenConfig: Sendable, Equatable {
     ) throws(ConfigErrors) -> GardenConfig {
         let sink = DiagnosticSink()
         let registry = parseSites(sites, sink: sink)
-        var policy = Policy.openDoor
-        var policyParsed = true
-        if let policySource {
-            do {
-                policy = try Policy.parse(policySource, lists: lists)
-                if let switches {
-                    policy = policy.applyingSwitches(parseSwitchStates(switches, declared: policy.switches.map(\.id), sink: sink))
-                }
-            } catch {
-                policyParsed = false
-                for diagnostic in error.diagnostics { sink.report(diagnostic) }
-            }
+        let parsedPolicy = policySource.map { parsePolicy($0, lists: lists, switches: switches, sink: sink) }
+        // A policy with errors gives no classes to check the listeners' personas against.
+        let policy = parsedPolicy.flatMap { $0 } ?? .openDoor
+        let policyParsed = parsedPolicy.map { $0 != nil } ?? true
+        var file = GardenFile()
+        if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream"], required: ["listeners", "portal"]) {
+            file.read(keys, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file, registry: registry, sitesFile: sites.file)
         }
+        // Never an open proxy by accident: a way out, on an address others can reach, needs
+        // rules that tell the visitors apart.
+        if let node = file.upstreamNode, policyParsed,
+           let problem = Self.openProxyProblem(upstream: file.upstream, listeners: file.listeners, policy: policy) {
+            node.error(problem)
+        }
+        guard sink.isEmpty, let registry, let portal = file.portal else { throw ConfigErrors(sink.diagnostics) }
+        var config = GardenConfig(
+            listeners: file.listeners,
+            sites: SiteRegistry(sites: registry.sites, portalHost: portal),
+            limits: file.limits,
+            policy: policy
+        )
+        config.teacher = file.teacher
+        config.auditLog = file.auditLog
+        config.tunnelPorts = file.tunnelPorts
+        config.upstream = file.upstream
+        if file.upstream.mode == .off { config.warnings = hostWarnings(policy: policy, registry: config.sites, sitesFile: sites.file) }
+        return config
+    }
+
+    /// `policy.yaml` with the host lists and the switches' states applied; nil (its
+    /// problems reported to `sink`) when it has errors.
+    static func parsePolicy(_ source: Source, lists: [String: Source], switches: Source?, sink: DiagnosticSink) -> Policy? {
+        do {
+            var policy = try Policy.parse(source, lists: lists)
+            if let switches {
+                policy = policy.applyingSwitches(parseSwitchStates(switches, declared: policy.switches.map(\.id), sink: sink))
+            }
+            return policy
+        } catch {
+            for diagnostic in error.diagnostics { sink.report(diagnostic) }
+            return nil
+        }
+    }
+
+    /// What `garden.yaml` says, as far as it could be read.
+    struct GardenFile {
         var listeners: [Listener] = []
         var portal: String?
         var limits = ServerLimits()
@@ -94,53 +128,34 @@ public struct GardenConfig: Sendable, Equatable {
         var auditLog: AuditLogSettings?
         var tunnelPorts: Set<Int> = [80, 443]
         var upstream = UpstreamSettings()
+        /// Where `upstream` was written, for the open-proxy check's error.
         var upstreamNode: ConfigNode?
 
-        if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream"], required: ["listeners", "portal"]) {
+        /// Reads the file's keys; `classes` (nil when the policy has errors) checks personas.
+        mutating func read(_ keys: [String: ConfigNode], classes: [String: String]?, policyFile: String?, registry: SiteRegistry?, sitesFile: String) {
             if let items = keys["listeners"]?.list("listeners") {
-                listeners = items.compactMap { parseListener($0, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) }
+                listeners = items.compactMap { GardenConfig.parseListener($0, classes: classes, policyFile: policyFile) }
                 if items.isEmpty { keys["listeners"]?.error("listeners needs at least one address") }
             }
             if let node = keys["portal"], let name = node.string("portal") {
                 if let registry, registry.site(named: name) == nil {
                     let names = registry.sites.map(\.host)
-                    node.error("portal '\(name)' is not a site in \(sites.file)\(Suggestion.phrase(for: name, among: names))")
+                    node.error("portal '\(name)' is not a site in \(sitesFile)\(Suggestion.phrase(for: name, among: names))")
                 }
                 portal = name
             }
-            if let node = keys["limits"] { parseLimits(node, into: &limits) }
-            if let node = keys["teacher"] { teacher = parseTeacher(node) }
+            if let node = keys["limits"] { GardenConfig.parseLimits(node, into: &limits) }
+            if let node = keys["teacher"] { teacher = GardenConfig.parseTeacher(node) }
             if let node = keys["log"] { auditLog = AuditLogSettings.parse(node) }
             if let node = keys["tunnels"], let fields = node.mapping("tunnels", allowed: ["ports"], required: ["ports"]),
                let items = fields["ports"]?.list("ports") {
                 tunnelPorts = Set(items.compactMap { $0.integer("a tunnel port", in: 1...65535) })
             }
-            if let node = keys["upstream"],
-               let settings = UpstreamSettings.parse(node, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file) {
+            if let node = keys["upstream"], let settings = UpstreamSettings.parse(node, classes: classes, policyFile: policyFile) {
                 upstream = settings
                 upstreamNode = node
             }
         }
-        // Never an open proxy by accident: a way out, on an address others can reach, needs
-        // rules that tell the visitors apart.
-        if let node = upstreamNode, policyParsed,
-           let problem = Self.openProxyProblem(upstream: upstream, listeners: listeners, policy: policy) {
-            node.error(problem)
-        }
-        guard sink.isEmpty, let registry, let portal else { throw ConfigErrors(sink.diagnostics) }
-        var config = GardenConfig(
-            listeners: listeners,
-            sites: SiteRegistry(sites: registry.sites, portalHost: portal),
-            limits: limits,
-            policy: policy
-        )
-        config.teacher = teacher
-        config.auditLog = auditLog
-        config.tunnelPorts = tunnelPorts
-        config.upstream = upstream
-        if upstream.mode == .off { config.warnings = hostWarnings(policy: policy, registry: config.sites, sitesFile: sites.file) }
-        return config
     }
 
     /// With no way out, a host pattern in a rule that matches no site can never match a

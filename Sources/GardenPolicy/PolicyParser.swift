@@ -36,58 +36,10 @@ struct PolicyParser {
             checkClass(name, at: node, classes: classes)
         }
 
-        var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] = []
-        for item in keys["addresses"]?.list("addresses") ?? [] {
-            guard let fields = item.mapping("an address entry", allowed: ["clients", "class"], required: ["clients", "class"]),
-                  let classNode = fields["class"], let name = classNode.string("class") else { continue }
-            checkClass(name, at: classNode, classes: classes)
-            let ranges = (fields["clients"]?.list("clients") ?? []).compactMap { addressRange($0) }
-            addressClasses.append((ranges, name))
-        }
-
-        var accounts: [String: Account] = [:]
-        let accountEntries = keys["accounts"]?.namedEntries("accounts") ?? []
-        // Every declared name counts for `accounts` conditions, even one with a mistake
-        // of its own: that mistake is reported once, not again at each rule.
-        self.accountNames = Set(accountEntries.map(\.name))
-        for (name, keyNode, value) in accountEntries {
-            guard let fields = value.mapping("account '\(name)'", allowed: ["class", "password"], required: ["class", "password"]),
-                  let classNode = fields["class"], let className = classNode.string("class"),
-                  let passwordNode = fields["password"], let hashText = passwordNode.string("password")
-            else { continue }
-            checkClass(className, at: classNode, classes: classes)
-            if name.isEmpty || name.contains(":") || name.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
-                keyNode.error("account name '\(name)' cannot be used with HTTP Basic; no spaces, colons or control characters")
-            }
-            switch PasswordHash.parse(hashText) {
-            case .success(let hash): accounts[name] = Account(name: name, visitorClass: className, passwordHash: hash)
-            case .failure(let problem): passwordNode.error("the password of account '\(name)' \(problem)")
-            }
-        }
-
-        var rules: [Rule] = []
-        var seenIDs: Set<String> = []
-        for item in keys["rules"]?.list("rules") ?? [] {
-            if let rule = parseRule(item, classes: classes) {
-                if !seenIDs.insert(rule.id).inserted {
-                    item.error("two rules have the id '\(rule.id)'; ids must be unique")
-                }
-                rules.append(rule)
-            }
-        }
-
-        var defaultAction = CensorStyle.notFound
-        var defaultReason = ""
-        if let node = keys["default"] {
-            // `default: block` or `default: {action: block, reason: ...}`.
-            if node.isScalar {
-                defaultAction = parseAction(node, settings: [:]) ?? .notFound
-            } else if let settings = node.mapping("default", allowed: ["action", "reason", "to", "for"], required: ["action"]),
-                      let actionNode = settings["action"] {
-                defaultAction = parseAction(actionNode, settings: settings) ?? .notFound
-                defaultReason = settings["reason"]?.string("reason") ?? ""
-            }
-        }
+        let addressClasses = parseAddressClasses(keys["addresses"], classes: classes)
+        let accounts = parseAccounts(keys["accounts"], classes: classes)
+        let rules = parseRules(keys["rules"], classes: classes)
+        let (defaultAction, defaultReason) = parseDefault(keys["default"])
         var policy = Policy(
             classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction,
             defaultReason: defaultReason, addressClasses: addressClasses
@@ -108,6 +60,75 @@ struct PolicyParser {
         policy.allRules = rules
         policy.hostMentions = hostMentions
         return policy.applyingSwitches([:])
+    }
+
+    /// `addresses: [{clients: [...], class: name}]`: classes by the client's address.
+    func parseAddressClasses(_ node: ConfigNode?, classes: [String: String]) -> [(ranges: [IPAddressRange], visitorClass: String)] {
+        var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] = []
+        for item in node?.list("addresses") ?? [] {
+            guard let fields = item.mapping("an address entry", allowed: ["clients", "class"], required: ["clients", "class"]),
+                  let classNode = fields["class"], let name = classNode.string("class") else { continue }
+            checkClass(name, at: classNode, classes: classes)
+            let ranges = (fields["clients"]?.list("clients") ?? []).compactMap { addressRange($0) }
+            addressClasses.append((ranges, name))
+        }
+        return addressClasses
+    }
+
+    /// `accounts: {name: {class, password}}`; every declared name is kept in `accountNames`.
+    mutating func parseAccounts(_ node: ConfigNode?, classes: [String: String]) -> [String: Account] {
+        var accounts: [String: Account] = [:]
+        let accountEntries = node?.namedEntries("accounts") ?? []
+        // Every declared name counts for `accounts` conditions, even one with a mistake
+        // of its own: that mistake is reported once, not again at each rule.
+        self.accountNames = Set(accountEntries.map(\.name))
+        for (name, keyNode, value) in accountEntries {
+            guard let fields = value.mapping("account '\(name)'", allowed: ["class", "password"], required: ["class", "password"]),
+                  let classNode = fields["class"], let className = classNode.string("class"),
+                  let passwordNode = fields["password"], let hashText = passwordNode.string("password")
+            else { continue }
+            checkClass(className, at: classNode, classes: classes)
+            if name.isEmpty || name.contains(":") || name.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
+                keyNode.error("account name '\(name)' cannot be used with HTTP Basic; no spaces, colons or control characters")
+            }
+            switch PasswordHash.parse(hashText) {
+            case .success(let hash): accounts[name] = Account(name: name, visitorClass: className, passwordHash: hash)
+            case .failure(let problem): passwordNode.error("the password of account '\(name)' \(problem)")
+            }
+        }
+        return accounts
+    }
+
+    /// `rules: [...]`, in order; ids must be unique.
+    mutating func parseRules(_ node: ConfigNode?, classes: [String: String]) -> [Rule] {
+        var rules: [Rule] = []
+        var seenIDs: Set<String> = []
+        for item in node?.list("rules") ?? [] {
+            if let rule = parseRule(item, classes: classes) {
+                if !seenIDs.insert(rule.id).inserted {
+                    item.error("two rules have the id '\(rule.id)'; ids must be unique")
+                }
+                rules.append(rule)
+            }
+        }
+        return rules
+    }
+
+    /// `default: block` or `default: {action: block, reason: ...}`: the action and reason
+    /// when no rule decides.
+    func parseDefault(_ node: ConfigNode?) -> (CensorStyle, String) {
+        var defaultAction = CensorStyle.notFound
+        var defaultReason = ""
+        if let node {
+            if node.isScalar {
+                defaultAction = parseAction(node, settings: [:]) ?? .notFound
+            } else if let settings = node.mapping("default", allowed: ["action", "reason", "to", "for"], required: ["action"]),
+                      let actionNode = settings["action"] {
+                defaultAction = parseAction(actionNode, settings: settings) ?? .notFound
+                defaultReason = settings["reason"]?.string("reason") ?? ""
+            }
+        }
+        return (defaultAction, defaultReason)
     }
 
     /// `switches: {id: {title, rules: [...], default: on|off}}`.
@@ -157,84 +178,7 @@ struct PolicyParser {
         guard let keys = node.mapping("a rule", allowed: Self.ruleKeys, required: ["id", "reason"]) else { return nil }
         let id = keys["id"]?.string("id") ?? ""
         let reason = keys["reason"]?.string("reason") ?? ""
-        var conditions: [Rule.Condition] = []
-
-        if let list = keys["classes"]?.list("classes") {
-            var names: Set<String> = []
-            for item in list {
-                guard let name = item.string("a class") else { continue }
-                checkClass(name, at: item, classes: classes)
-                names.insert(name)
-            }
-            conditions.append(.classes(names))
-        }
-        if let list = keys["clients"]?.list("clients") {
-            conditions.append(.clients(list.compactMap { addressRange($0) }))
-        }
-        if let list = keys["hosts"]?.list("hosts") {
-            var patterns: [HostPattern] = []
-            for item in list {
-                guard let text = item.string("a host") else { continue }
-                if text.hasPrefix("@") {
-                    patterns += hostList(String(text.dropFirst()), at: item)
-                } else if let pattern = HostPattern(text) {
-                    patterns.append(pattern)
-                    hostMentions.append(.init(pattern: pattern, rule: id, diagnosticPlace: (item.file, item.line, item.column)))
-                } else {
-                    item.error("'\(text)' is not a host pattern; write friend.com.kp, *.example or @listname")
-                }
-            }
-            conditions.append(.hosts(HostSet(patterns)))
-        }
-        if let node = keys["zone"], let text = node.string("zone") {
-            if let zone = Zone(rawValue: text) {
-                conditions.append(.zone(zone))
-            } else {
-                node.error("unknown zone '\(text)'\(Suggestion.phrase(for: text, among: Zone.allCases.map(\.rawValue))); zones are 'intranet' and 'internet'")
-            }
-        }
-        if let list = keys["paths"]?.list("paths") {
-            let patterns = list.compactMap { item -> PathPattern? in
-                guard let text = item.string("a path") else { return nil }
-                guard let pattern = PathPattern(text) else {
-                    item.error("'\(text)' is not a path pattern; start it with '/' (a prefix) or '*' (a glob)")
-                    return nil
-                }
-                return pattern
-            }
-            conditions.append(.paths(patterns))
-        }
-        if let list = keys["url_keywords"]?.list("url_keywords") {
-            conditions.append(.urlKeywords(words(in: list, what: "a keyword")))
-        }
-        if let node = keys["schedule"] {
-            // One window, or a list of windows (any of them).
-            let items: [ConfigNode] = node.isMapping ? [node] : (node.list("schedule") ?? [])
-            conditions.append(.schedule(items.compactMap(parseSchedule)))
-        }
-        if let list = keys["accounts"]?.list("accounts") {
-            var names: Set<String> = []
-            for item in list {
-                guard let name = item.string("an account") else { continue }
-                if !accountNames.contains(name) {
-                    let known = accountNames.sorted()
-                    item.error("unknown account '\(name)'\(Suggestion.phrase(for: name, among: known))"
-                        + (known.isEmpty ? "; declare it under 'accounts'" : "; accounts are \(known.map { "'\($0)'" }.joined(separator: ", "))"))
-                }
-                names.insert(name)
-            }
-            conditions.append(.accounts(names))
-        }
-        if let list = keys["content_keywords"]?.list("content_keywords") {
-            conditions.append(.contentKeywords(words(in: list, what: "a keyword")))
-        }
-        if let signedIn = keys["signed_in"]?.boolean("signed_in") {
-            conditions.append(.signedIn(signedIn))
-        }
-        if let list = keys["methods"]?.list("methods") {
-            conditions.append(.methods(Set(list.compactMap { $0.string("a method")?.uppercased() })))
-        }
-
+        let conditions = parseConditions(keys, rule: id, classes: classes)
         var effects: [Effect] = []
         for item in keys["effects"]?.list("effects") ?? [] {
             if let effect = parseEffect(item) { effects.append(effect) }
@@ -248,5 +192,95 @@ struct PolicyParser {
         }
         let shadow = keys["shadow"]?.boolean("shadow") ?? false
         return Rule(id: id, reason: reason, conditions: conditions, action: action, effects: effects, shadow: shadow)
+    }
+
+    /// A rule's conditions (all must hold for it to apply), from its keys.
+    mutating func parseConditions(_ keys: [String: ConfigNode], rule id: String, classes: [String: String]) -> [Rule.Condition] {
+        var conditions: [Rule.Condition] = []
+        if let list = keys["classes"]?.list("classes") {
+            conditions.append(.classes(names(in: list, what: "a class") { checkClass($0, at: $1, classes: classes) }))
+        }
+        if let list = keys["clients"]?.list("clients") {
+            conditions.append(.clients(list.compactMap { addressRange($0) }))
+        }
+        if let list = keys["hosts"]?.list("hosts") {
+            conditions.append(.hosts(hostSet(list, rule: id)))
+        }
+        if let node = keys["zone"], let text = node.string("zone") {
+            if let zone = Zone(rawValue: text) {
+                conditions.append(.zone(zone))
+            } else {
+                node.error("unknown zone '\(text)'\(Suggestion.phrase(for: text, among: Zone.allCases.map(\.rawValue))); zones are 'intranet' and 'internet'")
+            }
+        }
+        if let list = keys["paths"]?.list("paths") {
+            conditions.append(.paths(list.compactMap(pathPattern)))
+        }
+        if let list = keys["url_keywords"]?.list("url_keywords") {
+            conditions.append(.urlKeywords(words(in: list, what: "a keyword")))
+        }
+        if let node = keys["schedule"] {
+            // One window, or a list of windows (any of them).
+            let items: [ConfigNode] = node.isMapping ? [node] : (node.list("schedule") ?? [])
+            conditions.append(.schedule(items.compactMap(parseSchedule)))
+        }
+        if let list = keys["accounts"]?.list("accounts") {
+            conditions.append(.accounts(names(in: list, what: "an account") { checkAccount($0, at: $1) }))
+        }
+        if let list = keys["content_keywords"]?.list("content_keywords") {
+            conditions.append(.contentKeywords(words(in: list, what: "a keyword")))
+        }
+        if let signedIn = keys["signed_in"]?.boolean("signed_in") {
+            conditions.append(.signedIn(signedIn))
+        }
+        if let list = keys["methods"]?.list("methods") {
+            conditions.append(.methods(Set(list.compactMap { $0.string("a method")?.uppercased() })))
+        }
+        return conditions
+    }
+
+    /// The names of a list (classes, accounts), each checked by `check`.
+    func names(in list: [ConfigNode], what: String, check: (String, ConfigNode) -> Void) -> Set<String> {
+        var names: Set<String> = []
+        for item in list {
+            guard let name = item.string(what) else { continue }
+            check(name, item)
+            names.insert(name)
+        }
+        return names
+    }
+
+    func checkAccount(_ name: String, at item: ConfigNode) {
+        guard !accountNames.contains(name) else { return }
+        let known = accountNames.sorted()
+        item.error("unknown account '\(name)'\(Suggestion.phrase(for: name, among: known))"
+            + (known.isEmpty ? "; declare it under 'accounts'" : "; accounts are \(known.map { "'\($0)'" }.joined(separator: ", "))"))
+    }
+
+    /// A `hosts` condition's patterns, with `@list` names expanded; each noted for the
+    /// checks on hosts the sites do not have.
+    mutating func hostSet(_ list: [ConfigNode], rule id: String) -> HostSet {
+        var patterns: [HostPattern] = []
+        for item in list {
+            guard let text = item.string("a host") else { continue }
+            if text.hasPrefix("@") {
+                patterns += hostList(String(text.dropFirst()), at: item)
+            } else if let pattern = HostPattern(text) {
+                patterns.append(pattern)
+                hostMentions.append(.init(pattern: pattern, rule: id, diagnosticPlace: (item.file, item.line, item.column)))
+            } else {
+                item.error("'\(text)' is not a host pattern; write friend.com.kp, *.example or @listname")
+            }
+        }
+        return HostSet(patterns)
+    }
+
+    func pathPattern(_ item: ConfigNode) -> PathPattern? {
+        guard let text = item.string("a path") else { return nil }
+        guard let pattern = PathPattern(text) else {
+            item.error("'\(text)' is not a path pattern; start it with '/' (a prefix) or '*' (a glob)")
+            return nil
+        }
+        return pattern
     }
 }

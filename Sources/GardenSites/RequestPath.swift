@@ -92,73 +92,83 @@ public struct RequestPath: Sendable, Equatable {
         }
         // Decode into one scratch buffer, segment after segment, and make one String at
         // the end: this runs for every request, so it allocates once.
-        let capacity = rawPath.utf8.count
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { decoded in
-            var count = 0
-            var segmentStart = 0
-            var inSegment = false
-            var endedWithSlash = false
+        let decoded = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rawPath.utf8.count) { decode(rawPath, into: $0) }
+        return decoded.map { RequestPath(relativePath: $0.relative, hasTrailingSlash: $0.trailingSlash, rawPath: rawPath, rawQuery: rawQuery) }
+    }
 
-            func finishSegment() -> Rejection? {
-                guard inSegment else { return nil }
-                inSegment = false
-                let length = count - segmentStart
-                if length == 1, decoded[segmentStart] == UInt8(ascii: ".") {
-                    // "." names the folder itself: drop it and the separator before it.
-                    count = segmentStart > 0 ? segmentStart - 1 : 0
-                } else if length == 2, decoded[segmentStart] == UInt8(ascii: "."), decoded[segmentStart + 1] == UInt8(ascii: ".") {
-                    return .dotDotSegment
+    /// Percent-decodes `rawPath` into `buffer`, dropping empty and `.` segments; refuses
+    /// `..`, backslashes, control bytes, encoded separators and malformed UTF-8.
+    private static func decode(
+        _ rawPath: Substring, into buffer: UnsafeMutableBufferPointer<UInt8>
+    ) -> Result<(relative: String, trailingSlash: Bool), Rejection> {
+        var path = DecodedPath(buffer: buffer)
+        var endedWithSlash = false
+        var bytes = rawPath.utf8.makeIterator()
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if let problem = path.finishSegment() { return .failure(problem) }
+                endedWithSlash = true
+                continue
+            case UInt8(ascii: "\\"):
+                return .failure(.backslash)
+            case 0..<0x20, 0x7F:
+                return .failure(.controlByte)
+            case UInt8(ascii: "%"):
+                guard let high = bytes.next().flatMap(hexValue), let low = bytes.next().flatMap(hexValue) else {
+                    return .failure(.malformedEscape)
                 }
-                return nil
+                let value = high << 4 | low
+                switch value {
+                case UInt8(ascii: "/"), UInt8(ascii: "\\"): return .failure(.encodedSeparator)
+                case 0..<0x20, 0x7F: return .failure(.controlByte)
+                default: path.append(value)
+                }
+            default:
+                path.append(byte)
             }
+            endedWithSlash = false
+        }
+        if let problem = path.finishSegment() { return .failure(problem) }
+        // '/' is ASCII, so validating the whole path validates every segment.
+        guard let relativePath = String(validating: UnsafeBufferPointer(rebasing: buffer[0..<path.count]), as: UTF8.self) else {
+            return .failure(.invalidUTF8)
+        }
+        return .success((relativePath, endedWithSlash))
+    }
 
-            func append(_ byte: UInt8) {
-                if !inSegment {
-                    if count > 0 {
-                        decoded[count] = UInt8(ascii: "/")
-                        count += 1
-                    }
-                    segmentStart = count
-                    inSegment = true
-                }
-                decoded[count] = byte
-                count += 1
-            }
+    /// A decoded path being built in a scratch buffer, one segment after another, joined by `/`.
+    private struct DecodedPath {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var count = 0
+        var segmentStart = 0
+        var inSegment = false
 
-            var bytes = rawPath.utf8.makeIterator()
-            while let byte = bytes.next() {
-                switch byte {
-                case UInt8(ascii: "/"):
-                    if let problem = finishSegment() { return .failure(problem) }
-                    endedWithSlash = true
-                    continue
-                case UInt8(ascii: "\\"):
-                    return .failure(.backslash)
-                case 0..<0x20, 0x7F:
-                    return .failure(.controlByte)
-                case UInt8(ascii: "%"):
-                    guard let high = bytes.next().flatMap(hexValue), let low = bytes.next().flatMap(hexValue) else {
-                        return .failure(.malformedEscape)
-                    }
-                    let value = high << 4 | low
-                    switch value {
-                    case UInt8(ascii: "/"), UInt8(ascii: "\\"): return .failure(.encodedSeparator)
-                    case 0..<0x20, 0x7F: return .failure(.controlByte)
-                    default: append(value)
-                    }
-                default:
-                    append(byte)
+        /// Ends the segment being built: "." is dropped, ".." refused.
+        mutating func finishSegment() -> Rejection? {
+            guard inSegment else { return nil }
+            inSegment = false
+            let length = count - segmentStart
+            if length == 1, buffer[segmentStart] == UInt8(ascii: ".") {
+                // "." names the folder itself: drop it and the separator before it.
+                count = segmentStart > 0 ? segmentStart - 1 : 0
+            } else if length == 2, buffer[segmentStart] == UInt8(ascii: "."), buffer[segmentStart + 1] == UInt8(ascii: ".") {
+                return .dotDotSegment
+            }
+            return nil
+        }
+
+        mutating func append(_ byte: UInt8) {
+            if !inSegment {
+                if count > 0 {
+                    buffer[count] = UInt8(ascii: "/")
+                    count += 1
                 }
-                endedWithSlash = false
+                segmentStart = count
+                inSegment = true
             }
-            if let problem = finishSegment() { return .failure(problem) }
-            // '/' is ASCII, so validating the whole path validates every segment.
-            guard let relativePath = String(validating: UnsafeBufferPointer(rebasing: decoded[0..<count]), as: UTF8.self) else {
-                return .failure(.invalidUTF8)
-            }
-            return .success(RequestPath(
-                relativePath: relativePath, hasTrailingSlash: endedWithSlash, rawPath: rawPath, rawQuery: rawQuery
-            ))
+            buffer[count] = byte
+            count += 1
         }
     }
 

@@ -242,25 +242,54 @@ public enum Probe {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
+        let descriptor: Int32
+        switch connected(to: proxyHost, port: proxyPort, timeout: timeout) {
+        case .success(let open): descriptor = open
+        case .failure(let problem):
+            return Observation(ending: .unreachable(problem.reason), status: nil, headers: [], body: [], firstByte: nil, total: since())
+        }
+        defer { close(descriptor) }
+        let bytes = Array(request(for: url, direct: direct, proxyAuthorization: proxyAuthorization).utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { break }
+            offset += sent
+        }
+        let (received, ending, firstByte) = readAnswer(from: descriptor, timeout: timeout, since: since)
+        let (status, headers, body) = parse(received)
+        return Observation(ending: ending, status: status, headers: headers, body: body, firstByte: firstByte, total: since())
+    }
+
+    /// Why a connection could not be opened.
+    struct Unreachable: Error {
+        let reason: String
+    }
+
+    /// A socket connected to `host:port`, with `timeout` for each send and receive.
+    static func connected(to host: String, port: Int, timeout: Double) -> Result<Int32, Unreachable> {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(proxyHost, String(proxyPort), &hints, &found) == 0, let first = found else {
-            return Observation(ending: .unreachable("cannot resolve \(proxyHost)"), status: nil, headers: [], body: [], firstByte: nil, total: since())
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else {
+            return .failure(Unreachable(reason: "cannot resolve \(host)"))
         }
         defer { freeaddrinfo(first) }
         let descriptor = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else {
-            return Observation(ending: .unreachable("no socket"), status: nil, headers: [], body: [], firstByte: nil, total: since())
-        }
-        defer { close(descriptor) }
+        guard descriptor >= 0 else { return .failure(Unreachable(reason: "no socket")) }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         guard connect(descriptor, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
             let reason = String(cString: strerror(errno))
-            return Observation(ending: .unreachable("\(proxyHost):\(proxyPort): \(reason)"), status: nil, headers: [], body: [], firstByte: nil, total: since())
+            close(descriptor)
+            return .failure(Unreachable(reason: "\(host):\(port): \(reason)"))
         }
+        return .success(descriptor)
+    }
+
+    /// The GET the probe sends: absolute-form to a proxy, origin-form when `direct`.
+    static func request(for url: String, direct: Bool, proxyAuthorization: String?) -> String {
         let host: String
         var requestTarget = url
         if case .success(let target) = RequestTarget.parse(method: "GET", uri: url, host: nil, requiresHost: false) {
@@ -272,60 +301,42 @@ public enum Probe {
         }
         var request = "GET \(requestTarget) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: walled-garden-probe\r\nConnection: close\r\n"
         if let proxyAuthorization { request += "Proxy-Authorization: \(proxyAuthorization)\r\n" }
-        request += "\r\n"
-        let bytes = Array(request.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { break }
-            offset += sent
-        }
+        return request + "\r\n"
+    }
+
+    /// Reads the answer until it is whole (by its length, or its last chunk), the peer
+    /// closes or resets, or it stays silent past `timeout` (a throttled answer may take
+    /// up to ten times that in all).
+    static func readAnswer(
+        from descriptor: Int32, timeout: Double, since: () -> Double
+    ) -> (received: [UInt8], ending: Observation.Ending, firstByte: Double?) {
         var received: [UInt8] = []
         var firstByte: Double?
-        var ending = Observation.Ending.closed
         var chunk = [UInt8](repeating: 0, count: 65536)
         var expected: Int?
         var chunked = false
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                if firstByte == nil { firstByte = since() }
-                received.append(contentsOf: chunk[0..<count])
-                // The answer's whole length, read once its head has arrived.
-                if expected == nil, !chunked {
-                    expected = completeLength(received)
-                    // Chunked (no length): whole once the last chunk and empty trailer have come.
-                    if expected == nil, let end = headEnd(received) {
-                        chunked = parse(Array(received[..<end])).1.contains { $0.name.lowercased() == "transfer-encoding" }
-                    }
-                }
-                if chunked, received.suffix(5).elementsEqual("0\r\n\r\n".utf8) {
-                    ending = .answered
-                    break
-                }
-                if let complete = expected, received.count >= complete {
-                    ending = .answered
-                    break
-                }
-                // A throttled answer may take long; the time allowed is for silence, up to 10x in all.
-                if ContinuousClock.now > deadline + .seconds(timeout * 9) {
-                    ending = .timedOut
-                    break
-                }
-                continue
+            guard count > 0 else {
+                if count == 0 { return (received, expected.map { received.count >= $0 } == true ? .answered : .closed, firstByte) }
+                if errno == ECONNRESET { return (received, .reset, firstByte) }
+                return (received, errno == EAGAIN || errno == EWOULDBLOCK ? .timedOut : .closed, firstByte)
             }
-            if count == 0 {
-                ending = expected.map { received.count >= $0 } == true ? .answered : .closed
-            } else if errno == ECONNRESET {
-                ending = .reset
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                ending = .timedOut
+            if firstByte == nil { firstByte = since() }
+            received.append(contentsOf: chunk[0..<count])
+            // The answer's whole length, read once its head has arrived.
+            if expected == nil, !chunked {
+                expected = completeLength(received)
+                // Chunked (no length): whole once the last chunk and empty trailer have come.
+                if expected == nil, let end = headEnd(received) {
+                    chunked = parse(Array(received[..<end])).1.contains { $0.name.lowercased() == "transfer-encoding" }
+                }
             }
-            break
+            if chunked, received.suffix(5).elementsEqual("0\r\n\r\n".utf8) { return (received, .answered, firstByte) }
+            if let complete = expected, received.count >= complete { return (received, .answered, firstByte) }
+            if ContinuousClock.now > deadline + .seconds(timeout * 9) { return (received, .timedOut, firstByte) }
         }
-        let (status, headers, body) = parse(received)
-        return Observation(ending: ending, status: status, headers: headers, body: body, firstByte: firstByte, total: since())
     }
 
     /// The length of a whole answer once its head has arrived (head + Content-Length).

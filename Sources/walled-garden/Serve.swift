@@ -50,7 +50,31 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "walled-garden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let gardenConfig = try loadConfig(logger: logger)
+        let (server, library, bound) = try await startGarden(gardenConfig, logger: logger)
+        let watcher = library.watch(every: .milliseconds(500), logger: logger)
+        let reloader = ConfigReloader(directory: ConfigDirectory(path: config), server: server, running: gardenConfig, logger: logger)
+        let configWatcher = reloader.watch(every: .milliseconds(500))
+        let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
+        // The teacher's desk, when garden.yaml gives it a password (changes to its
+        // settings apply at restart, like the listeners).
+        let desk = gardenConfig.teacher.map { startDesk($0, server: server, reloader: reloader, logger: logger) }
+        // Written unbuffered, so the banner shows at once even when output goes to a file.
+        FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
+        logger.debug("listening", metadata: ["addresses": "\(bound)"])
 
+        let signal = await ShutdownSignal.wait()
+        logger.info("received \(signal); finishing requests in flight, then stopping")
+        desk?.cancel()
+        await server.shutdown()
+        watcher.cancel()
+        configWatcher.cancel()
+        hangUp.cancel()
+        logger.info("stopped")
+    }
+
+    /// The configuration, with `--listen` applied; on errors, says why and exits 78 (EX_CONFIG).
+    func loadConfig(logger: Logger) throws -> GardenConfig {
         var gardenConfig: GardenConfig
         do {
             gardenConfig = try ConfigDirectory(path: config).load()
@@ -67,7 +91,12 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(78)
             }
         }
+        return gardenConfig
+    }
 
+    /// The sites read, the audit trail opened and the listeners bound; on a failure, says
+    /// why and exits (78 for a missing site folder, 73 for the log, 69 for a listener).
+    func startGarden(_ gardenConfig: GardenConfig, logger: Logger) async throws -> (GardenServer, SiteLibrary, [String]) {
         let library: SiteLibrary
         do {
             library = try SiteLibrary(root: sites, folders: gardenConfig.sites.sites.map(\.folder), logger: logger)
@@ -75,7 +104,6 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error) (a site in \(config)/sites.yaml has no folder in \(sites)/)\n".utf8))
             throw ExitCode(78)
         }
-
         let audit: AuditTrail
         do {
             audit = try AuditTrail(settings: gardenConfig.auditLog, logger: logger)
@@ -84,52 +112,34 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(73)  // EX_CANTCREAT
         }
         let server = GardenServer(config: gardenConfig, library: library, logger: logger, audit: audit)
-        let bound: [String]
         do {
-            bound = try await server.start().map { "\($0)" }
+            return (server, library, try await server.start().map { "\($0)" })
         } catch {
             FileHandle.standardError.write(Data("walled-garden: \(error)\n".utf8))
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
-        let watcher = library.watch(every: .milliseconds(500), logger: logger)
-        let reloader = ConfigReloader(directory: ConfigDirectory(path: config), server: server, running: gardenConfig, logger: logger)
-        let configWatcher = reloader.watch(every: .milliseconds(500))
-        let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
-        // The teacher's desk, when garden.yaml gives it a password (changes to its
-        // settings apply at restart, like the listeners).
-        var desk: Task<Void, Never>?
-        if let settings = gardenConfig.teacher {
-            let teacher = TeacherDesk(
-                settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
-                configDirectory: config, openConnections: { server.openConnections }
-            ) { reloader.runningConfig }
-            // The desk is the garden itself: never reached through its way out.
-            if settings.address.port != 0 { server.deskListens(at: settings.address.port) }
-            if !settings.address.isLoopback {
-                logger.warning(
-                    "the teacher's desk listens beyond loopback: anyone on the network can reach its login page",
-                    metadata: ["address": "\(settings.address)"]
-                )
-            }
-            desk = Task {
-                do {
-                    try await teacher.run { port in server.deskListens(at: port) }
-                } catch {
-                    logger.error("the teacher's desk stopped", metadata: ["error": "\(error)"])
-                }
+    }
+
+    /// The teacher's desk, serving until its task is cancelled.
+    func startDesk(_ settings: TeacherSettings, server: GardenServer, reloader: ConfigReloader, logger: Logger) -> Task<Void, Never> {
+        let teacher = TeacherDesk(
+            settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
+            configDirectory: config, openConnections: { server.openConnections }
+        ) { reloader.runningConfig }
+        // The desk is the garden itself: never reached through its way out.
+        if settings.address.port != 0 { server.deskListens(at: settings.address.port) }
+        if !settings.address.isLoopback {
+            logger.warning(
+                "the teacher's desk listens beyond loopback: anyone on the network can reach its login page",
+                metadata: ["address": "\(settings.address)"]
+            )
+        }
+        return Task {
+            do {
+                try await teacher.run { port in server.deskListens(at: port) }
+            } catch {
+                logger.error("the teacher's desk stopped", metadata: ["error": "\(error)"])
             }
         }
-        // Written unbuffered, so the banner shows at once even when output goes to a file.
-        FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
-        logger.debug("listening", metadata: ["addresses": "\(bound)"])
-
-        let signal = await ShutdownSignal.wait()
-        logger.info("received \(signal); finishing requests in flight, then stopping")
-        desk?.cancel()
-        await server.shutdown()
-        watcher.cancel()
-        configWatcher.cancel()
-        hangUp.cancel()
-        logger.info("stopped")
     }
 }

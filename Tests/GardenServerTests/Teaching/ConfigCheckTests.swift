@@ -6,8 +6,7 @@ import Testing
 
 /// `walled-garden check`: the shipped files pass; broken ones fail with the place to look.
 @Suite(.stopsWhatItStarts) struct ConfigCheckTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Shipped.repository
 
     /// A copy of the shipped Config/ and Sites/ to break.
     final class Copy {

@@ -9,7 +9,8 @@ import Testing
     /// One garden for the whole table: the attacks do not change it.
     static let garden = Task { try await TestGarden() }
 
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/traversal")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/traversal")
 
     /// The classic payloads as written and rooted at `/`, and the `{FILE}` payloads aimed at
     /// the planted `etc/passwd` and `secret.txt`.

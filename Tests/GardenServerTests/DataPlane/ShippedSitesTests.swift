@@ -9,8 +9,7 @@ import Testing
 /// The shipped `Config/` and `Sites/`, served for real and crawled: every link a student
 /// can click must lead somewhere, and no page may load anything from outside its site.
 @Suite(.stopsWhatItStarts) struct ShippedSitesTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Shipped.repository
 
     /// The shipped garden on an ephemeral port, shared by this suite's tests.
     static let garden = Task { () throws -> (server: GardenServer, port: Int, config: GardenConfig) in

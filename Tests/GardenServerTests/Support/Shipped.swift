@@ -8,8 +8,8 @@ import Foundation
 /// `swift test` fail or crash. Outside a git checkout (a source archive), the working
 /// folders are the shipped ones.
 enum Shipped {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath)  // Tests/GardenServerTests/Support/Shipped.swift
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The folder holding `Config/` and `Sites/`.
     static let root: URL = {

@@ -6,8 +6,7 @@ import Testing
 /// a target (kept there as a regression) — runs through its target without a crash or
 /// a broken promise, in every `swift test`.
 @Suite(.stopsWhatItStarts) struct FuzzRegressionTests {
-    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
+    static let corpus = Shipped.repository.appendingPathComponent("Fuzz/corpus")
 
     @Test(arguments: FuzzTarget.allCases)
     func theCorpusRunsClean(target: FuzzTarget) throws {
