@@ -76,17 +76,17 @@ extension GardenHTTPHandler {
         case .challenge(let problem, let note):
             challenge(host: host, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: problem, teachersNote: note)
         case .censor(let note):
-            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, isHEAD: isHEAD) }
             answerCensored(decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest)
         case .tunnel(let settings, let facts):
-            guard let target = plan.target else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+            guard let target = plan.target else { return sendUnknownHost(host, isHEAD: isHEAD) }
             openTunnel(to: target, facts: facts, policy: policy, settings: settings)
         case .fetch(let facts):
             guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision
-            else { return sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD) }
+            else { return sendUnknownHost(host, isHEAD: isHEAD) }
             forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream, decision: decision, facts: facts, policy: policy)
         case .unknownHost:
-            sendUnknownHost(host, pages: sites.pages, isHEAD: isHEAD)
+            sendUnknownHost(host, isHEAD: isHEAD)
         case .rewrittenFile(let file, let rewrite, let path, let facts):
             answerRewritten = true
             sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
@@ -122,12 +122,12 @@ extension GardenHTTPHandler {
         case .allow:
             break  // answered by the caller (`carryOut` does not come here)
         case .block:
-            let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { pages.blocked(target.host.name, teachersNote: note) }
+            let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { $0.blocked(target.host.name, teachersNote: note) }
             return sendBody(.forbidden, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
         case .unavailable:
             let authority = "http://\(sites.registry.portalHost)/authority.html"
             let body = sites.renderedPage(Self.pageKey("unavailable", target.host.name, note)) {
-                pages.unavailable(target.host.name, authority: authority, teachersNote: note)
+                $0.unavailable(target.host.name, authority: authority, teachersNote: note)
             }
             return sendBody(
                 .unavailableForLegalReasons, headerLines: GardenPages.headerLines + "Link: <\(authority)>; rel=\"blocked-by\"\r\n",
@@ -135,7 +135,7 @@ extension GardenHTTPHandler {
             )
         case .notFound:
             // Exactly what an address that does not exist gets.
-            return sendUnknownHost(target.host.name, pages: pages, isHEAD: isHEAD)
+            return sendUnknownHost(target.host.name, isHEAD: isHEAD)
         case .redirect(let location):
             return sendPage(
                 .found, html: pages.moved(to: location, teachersNote: note), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n"

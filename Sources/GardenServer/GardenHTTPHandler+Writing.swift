@@ -72,8 +72,8 @@ extension GardenHTTPHandler {
     }
 
     /// The in-world page of an address that does not exist (the `notfound` style too).
-    func sendUnknownHost(_ host: String, pages: GardenPages, isHEAD: Bool) {
-        let body = sites.renderedPage(Self.pageKey("unknown", host, nil)) { pages.unknownHost(host) }
+    func sendUnknownHost(_ host: String, isHEAD: Bool) {
+        let body = sites.renderedPage(Self.pageKey("unknown", host, nil)) { $0.unknownHost(host) }
         sendBody(.notFound, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
     }
 

@@ -102,12 +102,16 @@ final class LoopLocalSites: @unchecked Sendable {
     /// Forgotten when the policy or its templates change.
     private var renderedPages: [String: ByteBuffer] = [:]
 
-    /// The page for `key`, rendered by `render` the first time.
-    func renderedPage(_ key: String, render: () -> String) -> ByteBuffer {
+    /// The page for `key`, rendered by `render` the first time from the pages in force.
+    ///
+    /// `render` is given the pages, rather than using ones its caller took earlier: a
+    /// reload between the two would otherwise render the old template into the new
+    /// policy's cache, where it would stay until the next reload.
+    func renderedPage(_ key: String, render: (GardenPages) -> String) -> ByteBuffer {
         refreshPolicy()
         if let page = renderedPages[key] { return page }
         if renderedPages.count >= 1024 { renderedPages.removeAll(keepingCapacity: true) }
-        let page = ByteBuffer(string: render())
+        let page = ByteBuffer(string: render(cachedPages))
         renderedPages[key] = page
         return page
     }

@@ -4,6 +4,7 @@ import GardenPolicy
 @testable import GardenServer
 import GardenSites
 import Logging
+import NIOCore
 import NIOEmbedded
 import Testing
 
@@ -47,6 +48,7 @@ import Testing
     final class World {
         let folder: URL
         let sites: LoopLocalSites
+        let store: PolicyStore
         let itself = GardenItself()
 
         init(explainBlocks: Bool = false) throws {
@@ -69,7 +71,7 @@ import Testing
                 of: "default_class: citizen\n", with: "default_class: citizen\n" + (explainBlocks ? "teaching:\n  explain_blocks: true\n" : "")
             )
             let policy = try Policy.parse(.init(file: "policy.yaml", text: text))
-            let store = PolicyStore(policy, pages: .builtIn(portalHost: "portal.kp"), registry: registry)
+            store = PolicyStore(policy, pages: .builtIn(portalHost: "portal.kp"), registry: registry)
             sites = LoopLocalSites(library: library, policies: store, eventLoop: EmbeddedEventLoop())
             itself.addListener(port: 8080)
         }
@@ -211,5 +213,20 @@ import Testing
         // Nothing is decided for a request that could not be read.
         let unread = planner.plan(try Self.head("GET / HTTP/1.1"), sites: world.sites, policy: world.sites.policy, now: 0)
         #expect(unread.decision == nil && unread.target == nil && unread.visitorClass == nil)
+    }
+
+    /// A censor's page rendered while a reload happens is the new template's: the cache
+    /// renders from the pages it has just taken, so an old page cannot be kept under the
+    /// new policy (a watcher test caught the old template served after a reload).
+    @Test func aPageRenderedAcrossAReloadIsTheNewTemplates() throws {
+        let world = try World()
+        let old = world.sites.renderedPage("unknown nowhere.kp") { $0.unknownHost("nowhere.kp") }
+        #expect(!String(buffer: old).contains("GONE"))
+        let pages = try GardenPages(portalHost: "portal.kp", templates: [
+            "notfound": .init(file: "templates/notfound.mustache", text: "{{<layout}}{{$body}}<p>GONE: {{host}}</p>{{/body}}{{/layout}}"),
+        ])
+        world.store.replace(with: world.sites.policy, pages: pages)
+        let new = world.sites.renderedPage("unknown nowhere.kp") { $0.unknownHost("nowhere.kp") }
+        #expect(String(buffer: new).contains("<p>GONE: nowhere.kp</p>"))
     }
 }
