@@ -9,9 +9,15 @@ import GardenPolicy
 /// The surveillance log on disk: lines appended in batches, the file rotated by size
 /// (`audit.jsonl` → `audit.jsonl.1` → ... → `audit.jsonl.KEEP`, the oldest deleted), as
 /// logrotate would. Used only from the audit trail's writer thread.
+///
+/// One garden writes a log: two instances started from the same folder would interleave
+/// their lines and rotate each other's files. The file `PATH.lock`, locked (`flock`) for
+/// as long as the log is open and holding the writer's process id, makes a second
+/// instance refuse to start with a message that names the first.
 final class AuditLogFile {
     let settings: AuditLogSettings
     private var descriptor: Int32 = -1
+    private var lockDescriptor: Int32 = -1
     private var size = 0
     /// Why the file cannot be written (reported once, not per batch).
     private(set) var problem: String?
@@ -23,11 +29,38 @@ final class AuditLogFile {
         if !folder.isEmpty {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        try open()
+        lockDescriptor = try Self.lock(settings.path + ".lock", log: settings.path)
+        do {
+            try open()
+        } catch {
+            close(lockDescriptor)
+            throw error
+        }
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
+        if lockDescriptor >= 0 { close(lockDescriptor) }  // releases the lock
+    }
+
+    /// Locks `path` for this process, writing its id there; the error names the holder.
+    private static func lock(_ path: String, log: String) throws(AuditLogError) -> Int32 {
+        let opened = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard opened >= 0 else {
+            throw AuditLogError(message: "cannot open the log's lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
+            var holder = [UInt8](repeating: 0, count: 32)
+            let count = read(opened, &holder, holder.count)
+            let pid = String(decoding: holder.prefix(max(count, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            close(opened)
+            throw AuditLogError(message: "another walled-garden\(pid.isEmpty ? "" : " (process \(pid))") is writing the log \(log); "
+                + "stop it, or give this one its own log.path in garden.yaml")
+        }
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(opened, 0)
+        _ = pwrite(opened, text, text.count, 0)
+        return opened
     }
 
     private func open() throws(AuditLogError) {

@@ -4,7 +4,9 @@ public struct PolicyTestCase: Sendable, Equatable {
     public var name: String
     /// The visitor's class, given directly (`as:`).
     public var visitorClass: String?
-    /// The listener port whose persona gives the class (`listener:`), when `as:` is absent.
+    /// The listener whose persona gives the class (`listener:`), when `as:` is absent: by
+    /// its persona (`listener: citizen`), or by its port in files written before that.
+    public var listenerPersona: String?
     public var listenerPort: Int?
     /// The account the visitor signed in as (`account:`); its class wins over `as:`.
     public var account: String?
@@ -58,7 +60,18 @@ public struct PolicyTestCase: Sendable, Equatable {
                     testCase.time = Schedule.moment(text)
                     if testCase.time == nil { node.error("at must be a moment such as 2026-11-30T10:00:00+09:00, not '\(text)'") }
                 }
-                testCase.listenerPort = fields["listener"]?.integer("listener", in: 1...65535)
+                if let node = fields["listener"], let text = node.string("listener") {
+                    if !text.isEmpty, text.allSatisfy(\.isASCIIDigit) {
+                        testCase.listenerPort = node.integer("listener", in: 1...65535)
+                    } else {
+                        if classes[text] == nil {
+                            let known = classes.keys.sorted()
+                            node.error("listener '\(text)' is not a class a listener's persona can be\(Suggestion.phrase(for: text, among: known)); "
+                                + "name the listener by its persona: \(known.map { "'\($0)'" }.joined(separator: ", "))")
+                        }
+                        testCase.listenerPersona = text
+                    }
+                }
                 if let node = fields["client"], let text = node.string("client") {
                     testCase.clientAddress = IPAddressRange.parseAddress(text)
                     if testCase.clientAddress == nil { node.error("'\(text)' is not an IP address") }

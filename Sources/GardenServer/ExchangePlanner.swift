@@ -10,7 +10,8 @@ import NIOCore
 /// actions: the connection handler reads bytes, asks the planner, and carries the plan
 /// out; it decides nothing itself, so routing, identity and censorship are table-tested
 /// without sockets (`ExchangePlannerTests`). One planner per connection, used on its
-/// event loop only.
+/// event loop only; the teaching tools make one per request they ask about
+/// (`VisitPlanner`), with `SiteFolders` for the sites.
 final class ExchangePlanner {
     /// The class of everyone who comes through this listener, if it has one.
     let persona: String?

@@ -118,9 +118,14 @@ public struct ConfigCheck: Sendable {
     /// Plans the case's request as the data plane would, and compares the decision.
     private static func run(_ testCase: PolicyTestCase, sites: SiteFolders) -> Result<Void, TestFailure> {
         var persona = testCase.visitorClass
-        if persona == nil, let port = testCase.listenerPort {
+        if persona == nil, let named = testCase.listenerPersona {
+            guard sites.config.listeners.contains(where: { $0.persona == named }) else {
+                return .failure(TestFailure(message: "no listener in garden.yaml has the persona '\(named)'"))
+            }
+            persona = named
+        } else if persona == nil, let port = testCase.listenerPort {
             guard let listener = sites.config.listeners.first(where: { $0.address.port == port }) else {
-                return .failure(TestFailure(message: "no listener on port \(port) in garden.yaml"))
+                return .failure(TestFailure(message: "no listener on port \(port) in garden.yaml (name it by its persona instead: listener: citizen)"))
             }
             persona = listener.persona
         }

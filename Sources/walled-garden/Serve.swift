@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
         Examples:
           walled-garden                          Config/ and Sites/ on 127.0.0.1:8080
           walled-garden --listen 127.0.0.1:9000  another port
+          walled-garden --listen 127.0.0.1:9000=citizen --listen 127.0.0.1:9001=official
+                                                 two ports, each with its persona
           walled-garden --config lesson/Config --sites lesson/Sites
         Stop with Ctrl-C: requests in flight finish first.
         """
@@ -29,8 +31,10 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Listen here instead of the addresses in garden.yaml; repeat for several. 0.0.0.0:8080 opens the garden to the network.",
-            valueName: "host:port"
+            "Listen here instead of the addresses in garden.yaml; repeat for several. =class gives the listener a persona "
+                + "(everyone who comes through it is of that class); without one, visitors are of the default class. "
+                + "0.0.0.0:8080 opens the garden to the network.",
+            valueName: "host:port[=class]"
         )
     )
     var listen: [String] = []
@@ -39,8 +43,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        for text in listen where ListenAddress(text) == nil {
-            throw ValidationError("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080")
+        for text in listen where Self.listener(text) == nil {
+            throw ValidationError("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080, with =class for a persona")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("'\(logLevel)' is not a log level; use trace, debug, info, notice, warning or error")
@@ -73,6 +77,15 @@ struct Serve: AsyncParsableCommand {
         logger.info("stopped")
     }
 
+    /// A `--listen` value: `host:port`, or `host:port=class` for a listener with a persona.
+    static func listener(_ text: String) -> GardenConfig.Listener? {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = ListenAddress(String(parts[0])) else { return nil }
+        guard parts.count == 2 else { return GardenConfig.Listener(address: address) }
+        guard !parts[1].isEmpty else { return nil }
+        return GardenConfig.Listener(address: address, persona: String(parts[1]))
+    }
+
     /// The configuration, with `--listen` applied; on errors, says why and exits 78 (EX_CONFIG).
     func loadConfig(logger: Logger) throws -> GardenConfig {
         var gardenConfig: GardenConfig
@@ -84,7 +97,13 @@ struct Serve: AsyncParsableCommand {
         }
         for warning in gardenConfig.warnings { logger.warning("\(warning)") }
         if !listen.isEmpty {
-            gardenConfig.listeners = listen.compactMap(ListenAddress.init).map { GardenConfig.Listener(address: $0) }
+            gardenConfig.listeners = listen.compactMap(Self.listener)
+            let classes = gardenConfig.policy.classes
+            for persona in gardenConfig.listeners.compactMap(\.persona) where classes[persona] == nil {
+                let known = classes.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                FileHandle.standardError.write(Data("walled-garden: --listen names the class '\(persona)', which policy.yaml does not have; the classes are \(known)\n".utf8))
+                throw ExitCode(64)  // EX_USAGE
+            }
             // --listen may open the garden to the network: never as an open proxy.
             if let problem = gardenConfig.openProxyProblem {
                 FileHandle.standardError.write(Data("walled-garden: \(problem)\nwalled-garden: nothing was started.\n".utf8))

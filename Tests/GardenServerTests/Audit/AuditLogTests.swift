@@ -20,6 +20,20 @@ import Testing
         }
     }
 
+    /// One writer per log: a second open of the same path is refused while the first
+    /// holds it, and allowed once the first has closed it.
+    @Test func aLogHasOneWriterAtATime() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("one-writer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let settings = AuditLogSettings(path: folder.appendingPathComponent("audit.jsonl").path)
+        var first: AuditLogFile? = try AuditLogFile(settings: settings)
+        #expect(first != nil)
+        let refusal = #expect(throws: AuditLogError.self) { try AuditLogFile(settings: settings) }
+        #expect(refusal?.message.contains("another walled-garden (process \(getpid())) is writing the log") == true)
+        first = nil
+        #expect(throws: Never.self) { _ = try AuditLogFile(settings: settings) }
+    }
+
     @Test func everyRequestIsOneJSONLine() async throws {
         let garden = try await Self.garden(AuditLogSettings(path: "audit.jsonl"))
         defer { afterTest { await garden.stop() } }

@@ -80,6 +80,31 @@ import Testing
         #expect(check.errors.contains { $0.contains("kwangmyong.yaml:") && $0.contains("unknown class 'oficial' (did you mean 'official'?)") })
     }
 
+    /// Policy tests name a listener by its persona: moving the listeners to other ports
+    /// in garden.yaml leaves them passing (they used to fail with "no listener on port 8080").
+    @Test func movingTheListenersKeepsThePolicyTestsPassing() throws {
+        let copy = try Copy()
+        try copy.edit("Config/garden.yaml") { $0.replacingOccurrences(of: "127.0.0.1:808", with: "127.0.0.1:909") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(check.passed, "\(check.errors) \(check.testResults.filter { $0.hasPrefix("FAIL") })")
+        #expect(check.testResults.count > 10)
+    }
+
+    @Test func aListenerPersonaNoListenerHasFailsItsTest() throws {
+        let copy = try Copy()
+        try copy.edit("Config/garden.yaml") { $0.replacingOccurrences(of: "    persona: foreigner\n", with: "") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(!check.passed)
+        #expect(check.testResults.contains { $0.hasPrefix("FAIL") && $0.contains("no listener in garden.yaml has the persona 'foreigner'") })
+    }
+
+    @Test func aListenerThatIsNoClassIsPinpointed() throws {
+        let copy = try Copy()
+        try copy.edit("Config/tests/kwangmyong.yaml") { $0.replacingOccurrences(of: "listener: official", with: "listener: oficial") }
+        let check = ConfigCheck.run(configDirectory: copy.config, sitesDirectory: copy.sites)
+        #expect(check.errors.contains { $0.contains("kwangmyong.yaml:") && $0.contains("listener 'oficial' is not a class a listener's persona can be (did you mean 'official'?)") })
+    }
+
     @Test func aMissingSiteFolderFails() throws {
         let copy = try Copy()
         try FileManager.default.removeItem(atPath: copy.sites + "/cooks.org.kp")

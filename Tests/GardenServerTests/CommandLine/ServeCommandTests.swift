@@ -1,0 +1,130 @@
+import Foundation
+@testable import GardenAudit
+import GardenPolicy
+import Testing
+
+/// `walled-garden` as a teacher starts it, the built executable in a process of its own:
+/// `--listen` may give a listener a persona, a class policy.yaml lacks is refused, and two
+/// gardens started from the same folder cannot write the same log.
+@Suite(.stopsWhatItStarts) struct ServeCommandTests {
+    /// A garden folder: `alpha.kp` (a page), a policy where citizens (the default) are
+    /// refused `alpha.kp` and officials are not, and a log in `logs/`.
+    final class Folder: Sendable {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)")
+        var config: String { root.appendingPathComponent("Config").path }
+        var sites: String { root.appendingPathComponent("Sites").path }
+        var log: String { root.appendingPathComponent("logs/audit.jsonl").path }
+
+        init() throws {
+            try TestGarden.write("sites:\n  portal.kp:\n    zone: intranet\n  alpha.kp:\n    zone: intranet\n", to: root.appendingPathComponent("Config/sites.yaml"))
+            try TestGarden.write(
+                "listeners:\n  - address: 127.0.0.1:1\nportal: portal.kp\nlog:\n  path: \(log)\n", to: root.appendingPathComponent("Config/garden.yaml")
+            )
+            try TestGarden.write("""
+                classes:
+                  citizen: Citizens.
+                  official: Officials.
+                default_class: citizen
+                rules:
+                  - id: alpha-for-officials
+                    reason: Officials only.
+                    classes: [citizen]
+                    hosts: [alpha.kp]
+                    action: block
+                default: allow
+                """, to: root.appendingPathComponent("Config/policy.yaml"))
+            try TestGarden.write("<h1>portal</h1>", to: root.appendingPathComponent("Sites/portal.kp/index.html"))
+            try TestGarden.write("<h1>alpha</h1>", to: root.appendingPathComponent("Sites/alpha.kp/index.html"))
+        }
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+    }
+
+    /// A running `walled-garden`, and what it wrote to standard error.
+    final class Running: Sendable {
+        let process: Process
+        let errors: Pipe
+
+        init(_ arguments: [String], in folder: Folder) throws {
+            process = Process()
+            process.executableURL = GardenProcess.executable
+            process.arguments = ["--config", folder.config, "--sites", folder.sites, "--log-level", "error"] + arguments
+            process.currentDirectoryURL = folder.root
+            process.standardOutput = FileHandle.nullDevice
+            errors = Pipe()
+            process.standardError = errors
+            try process.run()
+        }
+
+        /// Waits (off the cooperative threads) for the process to end by itself, at most
+        /// `seconds`; its exit status and standard error, or nil if it still runs.
+        func exit(within seconds: Double) async throws -> (status: Int32, errors: String)? {
+            let process = self.process
+            let ended = try await RawConnection.offPool { () -> Bool in
+                let deadline = Date().addingTimeInterval(seconds)
+                while process.isRunning, Date() < deadline { usleep(20_000) }
+                return !process.isRunning
+            }
+            guard ended else { return nil }
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return (process.terminationStatus, text)
+        }
+
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    /// GETs `http://alpha.kp/` through the garden at `port` once it answers.
+    static func alpha(port: Int) async throws -> Int {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(20) {
+            if let answer = try? await RawConnection.exchange(
+                port: port, send: Array("GET http://alpha.kp/ HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close\r\n\r\n".utf8), timeout: 2
+            ) { return answer.status }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw GardenProcessError("the garden did not answer on port \(port)")
+    }
+
+    /// `--listen HOST:PORT=class`: everyone who comes through that listener is of the
+    /// class, as with a persona in garden.yaml; without one, of the default class.
+    @Test func aListenerOnTheCommandLineCarriesItsPersona() async throws {
+        let folder = try Folder()
+        let (official, citizen) = (try GardenProcess.freePort(), try GardenProcess.freePort())
+        let garden = try Running(["--listen", "127.0.0.1:\(official)=official", "--listen", "127.0.0.1:\(citizen)"], in: folder)
+        defer { garden.stop() }
+        #expect(try await Self.alpha(port: official) == 200)
+        #expect(try await Self.alpha(port: citizen) == 403)
+    }
+
+    @Test func aListenersClassThePolicyLacksIsRefused() async throws {
+        let folder = try Folder()
+        let garden = try Running(["--listen", "127.0.0.1:\(try GardenProcess.freePort())=oficial"], in: folder)
+        defer { garden.stop() }
+        let ended = try #require(try await garden.exit(within: 30), "it started anyway")
+        #expect(ended.status == 64)
+        #expect(ended.errors.contains("--listen names the class 'oficial', which policy.yaml does not have; the classes are 'citizen', 'official'"))
+    }
+
+    /// A second garden from the same folder would interleave its lines with the first's
+    /// and rotate its files: it refuses to start, naming the first.
+    @Test func twoGardensCannotWriteOneLog() async throws {
+        let folder = try Folder()
+        let port = try GardenProcess.freePort()
+        let first = try Running(["--listen", "127.0.0.1:\(port)"], in: folder)
+        defer { first.stop() }
+        #expect(try await Self.alpha(port: port) == 403)
+        let second = try Running(["--listen", "127.0.0.1:\(try GardenProcess.freePort())"], in: folder)
+        defer { second.stop() }
+        let ended = try #require(try await second.exit(within: 30), "the second garden started")
+        #expect(ended.status == 73)
+        #expect(ended.errors.contains("another walled-garden (process \(first.process.processIdentifier)) is writing the log \(folder.log)"))
+        // Once the first has gone, the log is free again.
+        first.stop()
+        _ = try await first.exit(within: 30)
+        let third = try Running(["--listen", "127.0.0.1:\(port)"], in: folder)
+        defer { third.stop() }
+        #expect(try await Self.alpha(port: port) == 403)
+    }
+}
