@@ -310,9 +310,11 @@ extension TeacherDesk {
     /// like those on the login page, counted before the password is hashed.
     func metricsCredentials(_ request: Request, client: String) async -> MetricsCredentials {
         guard let field = request.headers[.authorization], let credentials = BasicCredentials(fieldValue: field),
-              let hash = settings.passwordHash
+              let hash = passwordHash
         else { return .bad }
-        if checkedMetricsCredentials.knows(field) { return .good }
+        // Remembered with the hash they matched: a new password forgets them.
+        let remembered = field + "\u{0}" + hash.description
+        if checkedMetricsCredentials.knows(remembered) { return .good }
         if let wait = sessions.reserveLoginAttempt(client: client) { return .wait(wait) }
         guard let good = await passwords.verify(credentials.password, against: hash) else {
             sessions.giveBackLoginAttempt(client: client)
@@ -320,7 +322,7 @@ extension TeacherDesk {
         }
         guard good else { return .bad }
         sessions.forgiveAttempts(client: client)
-        checkedMetricsCredentials.remember(field)
+        checkedMetricsCredentials.remember(remembered)
         return .good
     }
 }

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The teacher's desk: the admin plane (Hummingbird), behind a password.
 ///
@@ -43,6 +44,8 @@ public final class TeacherDesk: Sendable {
     /// The desk's own scrypt thread: a flood of wrong logins waits here, never on the
     /// pool that resolves the way out's names, and never ahead of the event loops.
     let passwords = PasswordVerifier(threads: 1, maxWaiting: 8)
+    /// The password hash the sessions were made under (see `passwordHash`).
+    private let passwordInForce: Mutex<PasswordHash?>
 
     static let sessionCookie = "garden_teacher"
     static let loginCookie = "garden_login"
@@ -60,6 +63,20 @@ public final class TeacherDesk: Sendable {
         self.configDirectory = configDirectory
         self.openConnections = openConnections
         self.currentConfig = currentConfig
+        self.passwordInForce = Mutex(settings.passwordHash)
+    }
+
+    /// The password's hash in force: `Config/desk-password` may be replaced while the desk
+    /// runs (`walled-garden desk-password`), and the reloader reads it again. A new
+    /// password ends every session made under the old one.
+    var passwordHash: PasswordHash? {
+        let current = currentConfig().teacher?.passwordHash ?? settings.passwordHash
+        let changed = passwordInForce.withLock { known in
+            defer { known = current }
+            return known != current
+        }
+        if changed { sessions.endAll() }
+        return current
     }
 
     /// Serves until the surrounding task is cancelled. `onReady` gets the bound port.
@@ -108,7 +125,8 @@ public final class TeacherDesk: Sendable {
     }
 
     func session(of request: Request) -> TeacherSessions.Session? {
-        sessions.session(Self.cookie(Self.sessionCookie, in: request))
+        _ = passwordHash  // a changed password ends the sessions first
+        return sessions.session(Self.cookie(Self.sessionCookie, in: request))
     }
 
     func login(_ request: Request, context: TeacherRequestContext) async throws -> Response {
@@ -129,7 +147,7 @@ public final class TeacherDesk: Sendable {
             return response
         }
         let password = Array((form["password"] ?? "").utf8)
-        guard let hash = settings.passwordHash, let correct = await passwords.verify(password, against: hash) else {
+        guard let hash = passwordHash, let correct = await passwords.verify(password, against: hash) else {
             sessions.giveBackLoginAttempt(client: client)
             var response = loginPage(problem: "The desk is busy checking passwords; try again in a moment.", status: .serviceUnavailable)
             response.headers[.retryAfter] = "1"

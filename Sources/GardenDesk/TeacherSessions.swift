@@ -127,4 +127,9 @@ final class TeacherSessions: Sendable {
     func end(_ token: String) {
         state.withLock { _ = $0.sessions.removeValue(forKey: token) }
     }
+
+    /// Ends every session (the password has changed).
+    func endAll() {
+        state.withLock { $0.sessions.removeAll() }
+    }
 }

@@ -28,7 +28,8 @@ public struct GardenConfig: Sendable, Equatable {
     /// Who may see what (`policy.yaml`); everything is allowed when there is none.
     public var policy: Policy
     /// The teacher's desk (`teacher:` in garden.yaml): where it listens and the hash of
-    /// its password; nil when not configured (then it does not run).
+    /// its password (nil until `Config/desk-password` is read or made); nil when it is
+    /// turned off (`teacher: off`).
     public var teacher: TeacherSettings?
     /// The surveillance log (`log:` in garden.yaml); nil writes none to disk.
     public var auditLog: AuditLogSettings?
@@ -124,7 +125,7 @@ public struct GardenConfig: Sendable, Equatable {
         var listeners: [Listener] = []
         var portal: String?
         var limits = ServerLimits()
-        var teacher: TeacherSettings?
+        var teacher: TeacherSettings? = .standard
         var auditLog: AuditLogSettings?
         var tunnelPorts: Set<Int> = [80, 443]
         var upstream = UpstreamSettings()
@@ -225,9 +226,13 @@ public struct GardenConfig: Sendable, Equatable {
         return states
     }
 
+    /// `teacher:` — where the desk listens (`listen`) and the hash of its password
+    /// (`password`; without one, the garden keeps it in `Config/desk-password`); `teacher:
+    /// off` turns the desk off. Without `teacher:`, the desk is on (`TeacherSettings.standard`).
     private static func parseTeacher(_ node: ConfigNode) -> TeacherSettings? {
-        guard let keys = node.mapping("teacher", allowed: ["listen", "password"], required: ["password"]) else { return nil }
-        var settings = TeacherSettings(address: ListenAddress("127.0.0.1:9090")!, passwordHash: nil)
+        if node.isScalar { return node.switchState("teacher") == false ? nil : .standard }
+        guard let keys = node.mapping("teacher", allowed: ["listen", "password"]) else { return nil }
+        var settings = TeacherSettings.standard
         if let listenNode = keys["listen"], let text = listenNode.string("listen") {
             guard let address = ListenAddress(text) else {
                 listenNode.error("'\(text)' is not a listen address; write it as 127.0.0.1:9090 or [::1]:9090")
@@ -241,7 +246,7 @@ public struct GardenConfig: Sendable, Equatable {
             case .failure(let problem): passwordNode.error("the teacher's password \(problem)")
             }
         }
-        return settings.passwordHash == nil ? nil : settings
+        return settings
     }
 
     private static func parseListener(_ node: ConfigNode, classes: [String: String]?, policyFile: String?) -> Listener? {

@@ -83,8 +83,52 @@ public struct ConfigDirectory: Sendable {
         } catch {
             diagnostics += error.diagnostics
         }
+        if var teacher = config.teacher, teacher.passwordHash == nil {
+            switch readDeskPassword() {
+            case .success(let hash): teacher.passwordHash = hash
+            case .failure(let problem): diagnostics.append(problem)
+            }
+            config.teacher = teacher
+        }
         if !diagnostics.isEmpty { throw ConfigErrors(diagnostics) }
         config.templates = templates
         return config
+    }
+
+    /// The file holding the hash of the desk's password when garden.yaml gives none.
+    public var deskPasswordFile: String { file("desk-password") }
+
+    /// The hash in `desk-password`: nil when there is no such file (the first start makes it).
+    public func readDeskPassword() -> Result<PasswordHash?, ConfigDiagnostic> {
+        guard let data = FileManager.default.contents(atPath: deskPasswordFile) else { return .success(nil) }
+        let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .first { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        switch PasswordHash.parse(line.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") {
+        case .success(let hash): return .success(hash)
+        case .failure(let problem):
+            return .failure(ConfigDiagnostic(
+                file: deskPasswordFile, line: 1, column: 1,
+                message: "the desk's password \(problem); make a new one with walled-garden desk-password"
+            ))
+        }
+    }
+
+    /// Keeps `hash` as the desk's password: written to a new file (readable by its owner
+    /// only) that then replaces `desk-password`, so a reader never sees half of it.
+    public func writeDeskPassword(_ hash: PasswordHash) throws(ConfigErrors) {
+        let temporary = deskPasswordFile + ".new"
+        unlink(temporary)
+        let text = "# The hash of the teacher's desk password; walled-garden desk-password makes a new one.\n\(hash)\n"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var written = -1
+        if descriptor >= 0 {
+            written = Array(text.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+        }
+        guard written == text.utf8.count, rename(temporary, deskPasswordFile) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ConfigErrors([ConfigDiagnostic(file: deskPasswordFile, line: 0, column: 0, message: "cannot be written: \(reason)")])
+        }
     }
 }

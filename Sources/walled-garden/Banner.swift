@@ -5,6 +5,9 @@ import GardenPolicy
 struct Banner {
     let config: GardenConfig
     let sitesFolder: String
+    /// The desk's password when this start made it (shown this once), and where its hash is.
+    var newDeskPassword: String?
+    var deskPasswordFile = "Config/desk-password"
 
     var text: String {
         guard let first = config.listeners.first?.address else { return "" }
@@ -32,13 +35,19 @@ struct Banner {
         lines.append("  As a proxy: curl -x http://\(hostPort) http://\(example)/")
         lines.append("              or set a browser's HTTP proxy to \(hostPort)")
         if let teacher = config.teacher {
-            lines.append("  Teacher's desk (password in garden.yaml): http://\(teacher.address)/")
+            lines.append("  Teacher's desk: http://\(teacher.address)/")
+            if let newDeskPassword {
+                lines.append("              password: \(newDeskPassword)")
+                lines.append("              (shown this once: only its hash is kept, in \(deskPasswordFile);")
+                lines.append("              walled-garden desk-password makes a new one)")
+            } else {
+                lines.append("              sign in with the password shown at its first start (walled-garden desk-password makes a new one)")
+            }
             if !teacher.address.isLoopback {
                 lines.append("              Warning: the desk listens beyond loopback; anyone on the network can reach its login page.")
             }
         } else {
-            lines.append("  Teacher's desk: off; give it a password in garden.yaml (teacher: {password: ...},")
-            lines.append("              from walled-garden hash-password) to open it on 127.0.0.1:9090.")
+            lines.append("  Teacher's desk: off (teacher: off in garden.yaml, or --desk off)")
         }
         if config.listeners.contains(where: { !$0.address.isLoopback }) {
             lines.append("")

@@ -39,12 +39,21 @@ struct Serve: AsyncParsableCommand {
     )
     var listen: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the teacher's desk listens, instead of garden.yaml's teacher.listen (127.0.0.1:9090), or off.",
+        valueName: "host:port|off"
+    ))
+    var desk: String?
+
     @Option(name: .long, help: ArgumentHelp("How much to log: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {
         for text in listen where Self.listener(text) == nil {
             throw ValidationError("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080, with =class for a persona")
+        }
+        if let desk, desk != "off", ListenAddress(desk) == nil {
+            throw ValidationError("'\(desk)' is not an address for the desk; write it as 127.0.0.1:9090, or off")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("'\(logLevel)' is not a log level; use trace, debug, info, notice, warning or error")
@@ -54,17 +63,47 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "walled-garden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let gardenConfig = try loadConfig(logger: logger)
-        let (server, library, bound) = try await startGarden(gardenConfig, logger: logger)
+        var gardenConfig = try loadConfig(logger: logger)
+        let directory = ConfigDirectory(path: config)
+        // The first start makes the desk's password; it is shown once, in the banner. A
+        // start that fails after making it takes it back (nobody has seen it).
+        let newDeskPassword = try makeDeskPasswordIfNeeded(&gardenConfig, directory: directory)
+        func takeBackNewPassword() {
+            if newDeskPassword != nil { unlink(directory.deskPasswordFile) }
+        }
+        let server: GardenServer, library: SiteLibrary, bound: [String]
+        do {
+            (server, library, bound) = try await startGarden(gardenConfig, logger: logger)
+        } catch {
+            takeBackNewPassword()
+            throw error
+        }
         let watcher = library.watch(every: .milliseconds(500), logger: logger)
-        let reloader = ConfigReloader(directory: ConfigDirectory(path: config), server: server, running: gardenConfig, logger: logger)
+        let reloader = ConfigReloader(directory: directory, server: server, running: gardenConfig, logger: logger)
         let configWatcher = reloader.watch(every: .milliseconds(500))
         let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
-        // The teacher's desk, when garden.yaml gives it a password (changes to its
-        // settings apply at restart, like the listeners).
-        let desk = gardenConfig.teacher.map { startDesk($0, server: server, reloader: reloader, logger: logger) }
+        // The teacher's desk (changes to its address apply at restart, like the listeners'),
+        // listening before the banner says where it is.
+        var desk: Task<Void, Never>?
+        if let settings = gardenConfig.teacher {
+            do {
+                desk = try await startDesk(settings, server: server, reloader: reloader, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data((
+                    "walled-garden: the teacher's desk cannot listen on \(settings.address): \(error)\n"
+                        + "walled-garden: move it with --desk HOST:PORT, or turn it off with --desk off (teacher: off in garden.yaml); nothing was started.\n"
+                ).utf8))
+                takeBackNewPassword()
+                watcher.cancel()
+                configWatcher.cancel()
+                hangUp.cancel()
+                await server.shutdown()
+                throw ExitCode(69)  // EX_UNAVAILABLE
+            }
+        }
         // Written unbuffered, so the banner shows at once even when output goes to a file.
-        FileHandle.standardOutput.write(Data((Banner(config: gardenConfig, sitesFolder: sites).text + "\n").utf8))
+        let banner = Banner(config: gardenConfig, sitesFolder: sites, newDeskPassword: newDeskPassword, deskPasswordFile: directory.deskPasswordFile)
+        FileHandle.standardOutput.write(Data((banner.text + "\n").utf8))
         logger.debug("listening", metadata: ["addresses": "\(bound)"])
 
         let signal = await ShutdownSignal.wait()
@@ -110,7 +149,36 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(78)
             }
         }
+        if let desk {
+            if let address = ListenAddress(desk) {
+                var settings = gardenConfig.teacher ?? .standard
+                settings.address = address
+                if settings.passwordHash == nil, case .success(let hash) = ConfigDirectory(path: config).readDeskPassword() {
+                    settings.passwordHash = hash
+                }
+                gardenConfig.teacher = settings
+            } else {
+                gardenConfig.teacher = nil
+            }
+        }
         return gardenConfig
+    }
+
+    /// When the desk is on and has no password yet, makes one, keeps its hash in
+    /// `desk-password` and returns it (for the banner, the one time it is shown).
+    func makeDeskPasswordIfNeeded(_ gardenConfig: inout GardenConfig, directory: ConfigDirectory) throws -> String? {
+        guard var settings = gardenConfig.teacher, settings.passwordHash == nil else { return nil }
+        let password = DeskPasswordCommand.newPassword()
+        do {
+            let hash = try PasswordHash.make(password: password)
+            try directory.writeDeskPassword(hash)
+            settings.passwordHash = hash
+        } catch {
+            FileHandle.standardError.write(Data("walled-garden: cannot keep the desk's password in \(directory.deskPasswordFile): \(error)\n".utf8))
+            throw ExitCode(73)  // EX_CANTCREAT
+        }
+        gardenConfig.teacher = settings
+        return password
     }
 
     /// The sites read, the audit trail opened and the listeners bound; on a failure, says
@@ -139,8 +207,9 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// The teacher's desk, serving until its task is cancelled.
-    func startDesk(_ settings: TeacherSettings, server: GardenServer, reloader: ConfigReloader, logger: Logger) -> Task<Void, Never> {
+    /// The teacher's desk, listening, and serving until its task is cancelled; throws
+    /// when it cannot listen.
+    func startDesk(_ settings: TeacherSettings, server: GardenServer, reloader: ConfigReloader, logger: Logger) async throws -> Task<Void, Never> {
         let teacher = TeacherDesk(
             settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
             configDirectory: config, openConnections: { server.openConnections }
@@ -153,12 +222,29 @@ struct Serve: AsyncParsableCommand {
                 metadata: ["address": "\(settings.address)"]
             )
         }
-        return Task {
+        let (started, continuation) = AsyncStream.makeStream(of: Result<Int, any Error>.self)
+        let task = Task {
             do {
-                try await teacher.run { port in server.deskListens(at: port) }
+                try await teacher.run { port in
+                    server.deskListens(at: port)
+                    continuation.yield(.success(port))
+                }
             } catch {
+                continuation.yield(.failure(error))
                 logger.error("the teacher's desk stopped", metadata: ["error": "\(error)"])
             }
+            continuation.finish()
         }
+        var iterator = started.makeAsyncIterator()
+        switch await iterator.next() {
+        case .success: return task
+        case .failure(let error): throw error
+        case nil: throw DeskStopped()
+        }
+    }
+
+    /// The desk ended before it listened, without saying why.
+    struct DeskStopped: Error, CustomStringConvertible {
+        var description: String { "it stopped before listening" }
     }
 }

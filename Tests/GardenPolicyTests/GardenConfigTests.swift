@@ -147,20 +147,27 @@ import Testing
         }
     }
 
-    @Test func theTeachersDeskNeedsAHashedPassword() throws {
+    /// The desk is on unless garden.yaml turns it off; a password there must be a hash
+    /// (without one, the garden keeps it in Config/desk-password: ConfigDirectory reads it).
+    @Test func theTeachersDeskIsOnUnlessTurnedOff() throws {
         let sites = GardenConfig.Source(file: "sites.yaml", text: "sites:\n  a.kp: {zone: intranet}\n")
         let hash = "$scrypt$ln=10,r=8,p=1$IUV53XuR2WTOh8EYo2/mcQ$GZj3UuGPtdZ8GWV61eK1YCLanLdEKgy/NX2BlRM8piw"
         func garden(_ teacher: String) -> GardenConfig.Source {
             .init(file: "garden.yaml", text: "listeners: [127.0.0.1:8080]\nportal: a.kp\n" + teacher)
         }
-        let off = try GardenConfig.parse(garden: garden(""), sites: sites)
-        #expect(off.teacher == nil)
+        let unsaid = try GardenConfig.parse(garden: garden(""), sites: sites)
+        #expect(unsaid.teacher == .standard)
+        #expect(unsaid.teacher?.address.description == "127.0.0.1:9090")
+        #expect(unsaid.teacher?.passwordHash == nil)
+        #expect(try GardenConfig.parse(garden: garden("teacher: off\n"), sites: sites).teacher == nil)
+        #expect(try GardenConfig.parse(garden: garden("teacher: on\n"), sites: sites).teacher == .standard)
         let on = try GardenConfig.parse(garden: garden("teacher: {listen: 127.0.0.1:9191, password: \"\(hash)\"}\n"), sites: sites)
         #expect(on.teacher?.address.port == 9191)
         #expect(on.teacher?.passwordHash?.verify(Array("teacher".utf8)) == true)
-        let defaults = try GardenConfig.parse(garden: garden("teacher: {password: \"\(hash)\"}\n"), sites: sites)
-        #expect(defaults.teacher?.address.description == "127.0.0.1:9090")
+        let moved = try GardenConfig.parse(garden: garden("teacher: {listen: 127.0.0.1:9191}\n"), sites: sites)
+        #expect(moved.teacher?.address.port == 9191)
+        #expect(moved.teacher?.passwordHash == nil)
         #expect(throws: ConfigErrors.self) { try GardenConfig.parse(garden: garden("teacher: {password: teacher}\n"), sites: sites) }
-        #expect(throws: ConfigErrors.self) { try GardenConfig.parse(garden: garden("teacher: {listen: 127.0.0.1:9090}\n"), sites: sites) }
+        #expect(throws: ConfigErrors.self) { try GardenConfig.parse(garden: garden("teacher: maybe\n"), sites: sites) }
     }
 }

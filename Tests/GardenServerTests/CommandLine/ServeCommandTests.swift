@@ -15,10 +15,13 @@ import Testing
         var sites: String { root.appendingPathComponent("Sites").path }
         var log: String { root.appendingPathComponent("logs/audit.jsonl").path }
 
-        init() throws {
+        /// - Parameter desk: whether garden.yaml leaves the teacher's desk on (its default);
+        ///   else `teacher: off`, so that gardens started side by side do not share a port.
+        init(desk: Bool = false) throws {
             try TestGarden.write("sites:\n  portal.kp:\n    zone: intranet\n  alpha.kp:\n    zone: intranet\n", to: root.appendingPathComponent("Config/sites.yaml"))
             try TestGarden.write(
-                "listeners:\n  - address: 127.0.0.1:1\nportal: portal.kp\nlog:\n  path: \(log)\n", to: root.appendingPathComponent("Config/garden.yaml")
+                "listeners:\n  - address: 127.0.0.1:1\nportal: portal.kp\nlog:\n  path: \(log)\n" + (desk ? "" : "teacher: off\n"),
+                to: root.appendingPathComponent("Config/garden.yaml")
             )
             try TestGarden.write("""
                 classes:
@@ -40,25 +43,28 @@ import Testing
         deinit { try? FileManager.default.removeItem(at: root) }
     }
 
-    /// A running `walled-garden`, and what it wrote to standard error.
-    final class Running: Sendable {
+    /// A running `walled-garden` (or one of its commands), and what it writes.
+    // @unchecked Sendable: the process and its pipes are set up in init, then only read.
+    final class Running: @unchecked Sendable {
         let process: Process
-        let errors: Pipe
+        let output = Pipe()
+        let errors = Pipe()
 
-        init(_ arguments: [String], in folder: Folder) throws {
+        init(_ arguments: [String], in folder: Folder, command: [String] = []) throws {
             process = Process()
             process.executableURL = GardenProcess.executable
-            process.arguments = ["--config", folder.config, "--sites", folder.sites, "--log-level", "error"] + arguments
+            process.arguments = command + ["--config", folder.config] + (command.isEmpty ? ["--sites", folder.sites, "--log-level", "error"] : [])
+                + arguments
             process.currentDirectoryURL = folder.root
-            process.standardOutput = FileHandle.nullDevice
-            errors = Pipe()
+            process.standardOutput = output
             process.standardError = errors
             try process.run()
         }
 
         /// Waits (off the cooperative threads) for the process to end by itself, at most
-        /// `seconds`; its exit status and standard error, or nil if it still runs.
-        func exit(within seconds: Double) async throws -> (status: Int32, errors: String)? {
+        /// `seconds`; its exit status, standard output and standard error, or nil if it
+        /// still runs.
+        func exit(within seconds: Double) async throws -> (status: Int32, output: String, errors: String)? {
             let process = self.process
             let ended = try await RawConnection.offPool { () -> Bool in
                 let deadline = Date().addingTimeInterval(seconds)
@@ -67,7 +73,27 @@ import Testing
             }
             guard ended else { return nil }
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            return (process.terminationStatus, text)
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return (process.terminationStatus, printed, text)
+        }
+
+        /// Standard output up to and including `marker` (the banner ends with "Press
+        /// Ctrl-C to stop."), read as it comes, at most `seconds`.
+        func printed(until marker: String, within seconds: Double = 30) async throws -> String {
+            let descriptor = output.fileHandleForReading.fileDescriptor
+            return try await RawConnection.offPool { () -> String in
+                var bytes: [UInt8] = []
+                let deadline = Date().addingTimeInterval(seconds)
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                while Date() < deadline, !String(decoding: bytes, as: UTF8.self).contains(marker) {
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                    guard poll(&ready, 1, 100) > 0 else { continue }
+                    let count = read(descriptor, &chunk, chunk.count)
+                    if count <= 0 { break }
+                    bytes += chunk[0..<count]
+                }
+                return String(decoding: bytes, as: UTF8.self)
+            }
         }
 
         func stop() {

@@ -56,32 +56,57 @@ import Testing
         }
 
         func request(_ text: String) async throws -> RawResponse {
-            try await RawConnection.exchange(port: port, send: Array(text.utf8), timeout: 5)
+            try await Self.request(text, port: port)
         }
 
         func get(_ path: String, cookie: String? = nil) async throws -> RawResponse {
-            try await request("GET \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")Connection: close\r\n\r\n")
+            try await Self.get(path, cookie: cookie, port: port)
         }
 
         func post(_ path: String, form: String, cookie: String?) async throws -> RawResponse {
-            try await request(
-                "POST \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")"
-                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)"
-            )
+            try await Self.post(path, form: form, cookie: cookie, port: port)
         }
 
         /// A fresh login form: its CSRF token and the cookie that goes with it.
         func loginForm() async throws -> (token: String, cookie: String) {
-            let page = try await get("/login")
+            try await Self.loginForm(port: port)
+        }
+
+        func logIn(password: String = "teacher") async throws -> RawResponse {
+            try await Self.logIn(password: password, port: port)
+        }
+
+        // The same for a desk at `port` that another process runs.
+
+        static func request(_ text: String, port: Int, timeout: Double = 5) async throws -> RawResponse {
+            try await RawConnection.exchange(port: port, send: Array(text.utf8), timeout: timeout)
+        }
+
+        static func get(_ path: String, cookie: String? = nil, port: Int) async throws -> RawResponse {
+            try await request("GET \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")Connection: close\r\n\r\n", port: port)
+        }
+
+        static func post(_ path: String, form: String, cookie: String?, port: Int, timeout: Double = 5) async throws -> RawResponse {
+            try await request(
+                "POST \(path) HTTP/1.1\r\nHost: desk\r\n\(cookie.map { "Cookie: \($0)\r\n" } ?? "")"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\nConnection: close\r\n\r\n\(form)",
+                port: port, timeout: timeout
+            )
+        }
+
+        static func loginForm(port: Int) async throws -> (token: String, cookie: String) {
+            let page = try await get("/login", port: port)
             let html = page.bodyText
             let start = try #require(html.range(of: "name=\"csrf\" value=\""))
             let token = String(html[start.upperBound...].prefix { $0 != "\"" })
             return (token, "garden_login=\(token)")
         }
 
-        func logIn(password: String = "teacher") async throws -> RawResponse {
-            let (token, cookie) = try await loginForm()
-            return try await post("/login", form: "csrf=\(token)&password=\(password)", cookie: cookie)
+        static func logIn(password: String, port: Int) async throws -> RawResponse {
+            let (token, cookie) = try await loginForm(port: port)
+            let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+            // scrypt runs at the lowest CPU priority: on a loaded machine a check takes seconds.
+            return try await post("/login", form: "csrf=\(token)&password=\(encoded)", cookie: cookie, port: port, timeout: 60)
         }
 
         static func sessionCookie(of response: RawResponse) -> String? {

@@ -41,7 +41,7 @@ final class GardenProcess: @unchecked Sendable {
         for _ in 0..<5 {
             let port = try freePort()
             try TestGarden.write(
-                "listeners:\n  - address: 127.0.0.1:\(port)\nportal: portal.kp\nlog:\n  path: \(directory.path)/audit.jsonl\n",
+                "listeners:\n  - address: 127.0.0.1:\(port)\nportal: portal.kp\nlog:\n  path: \(directory.path)/audit.jsonl\nteacher: off\n",
                 to: config.appendingPathComponent("garden.yaml")
             )
             let process = Process()
@@ -102,4 +102,32 @@ final class GardenProcess: @unchecked Sendable {
 struct GardenProcessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A loopback port held by a listening socket (nothing answers on it) until this is freed:
+/// for a server that must find its port taken.
+final class TakenPort: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let descriptor = self.descriptor
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(descriptor)
+            throw GardenProcessError("no port to take: errno \(errno)")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
 }
