@@ -63,7 +63,7 @@ public struct Explanation: Sendable {
         }
         let by = decision.ruleID == "default" ? "the default (no rule decided)" : "rule \(decision.ruleID)"
         let seen = request.method == "CONNECT" && decision.action == .allow
-            ? "let through; this version cannot open the tunnel yet, so the answer is HTTP 502"
+            ? "the tunnel is let through; where it leads is said below"
             : Self.fingerprint(decision.action)
         var verdict = "Decision: \(decision.action) (\(seen)), by \(by)"
         if !decision.reason.isEmpty { verdict += " — “\(decision.reason)”" }

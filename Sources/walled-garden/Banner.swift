@@ -1,5 +1,6 @@
 import Foundation
 import GardenPolicy
+import GardenServer
 
 /// The short start-up text: where the garden listens and what to try first.
 struct Banner {
@@ -8,6 +9,9 @@ struct Banner {
     /// The desk's password when this start made it (shown this once), and where its hash is.
     var newDeskPassword: String?
     var deskPasswordFile = "Config/desk-password"
+    /// The addresses other machines reach a listener at (this machine's interfaces for a
+    /// wildcard address).
+    var reachable: (ListenAddress) -> [String] = MachineAddresses.reachable
 
     var text: String {
         guard let first = config.listeners.first?.address else { return "" }
@@ -21,7 +25,9 @@ struct Banner {
             + "\(config.policy.rules.count) rules in the policy. Listening on:")
         for listener in config.listeners {
             let persona = listener.persona ?? config.policy.defaultClass
-            lines.append("    http://\(listener.address)   as \(persona)\(listener.persona == nil ? " (the default class)" : "")")
+            let wildcard = listener.address.host == "0.0.0.0" || listener.address.host == "::"
+            lines.append("    http://\(listener.address)   as \(persona)\(listener.persona == nil ? " (the default class)" : "")"
+                + (wildcard ? "   (every address of this machine: see below)" : ""))
         }
         lines.append("")
         lines.append("  Portal:     http://localhost:\(port)/")
@@ -49,9 +55,22 @@ struct Banner {
         } else {
             lines.append("  Teacher's desk: off (teacher: off in garden.yaml, or --desk off)")
         }
-        if config.listeners.contains(where: { !$0.address.isLoopback }) {
+        let open = config.listeners.filter { !$0.address.isLoopback }
+        if !open.isEmpty {
             lines.append("")
-            lines.append("  Note: listening beyond loopback — other machines on the network can connect.")
+            lines.append("  Listening beyond loopback: other machines on the network can connect. For students:")
+            for listener in open {
+                let persona = listener.persona ?? config.policy.defaultClass
+                let addresses = reachable(listener.address)
+                guard let first = addresses.first else {
+                    lines.append("    as \(persona): this machine has no network address for \(listener.address) yet (is it connected?)")
+                    continue
+                }
+                lines.append("    as \(persona): open http://\(first)/" + (addresses.count > 1 ? "  (or " + addresses.dropFirst().map { "http://\($0)/" }.joined(separator: ", ") + ")" : ""))
+                let host = first.split(separator: ":").dropLast().joined(separator: ":")
+                let port = first.split(separator: ":").last.map(String.init) ?? ""
+                lines.append("        or set the browser's HTTP proxy to \(host) port \(port), or its proxy auto-config URL to http://\(first)/proxy.pac")
+            }
         }
         lines.append("")
         lines.append("Press Ctrl-C to stop.")

@@ -1,6 +1,8 @@
 import Foundation
 @testable import GardenAudit
 import GardenPolicy
+import NIOCore
+import NIOPosix
 import Testing
 
 /// `walled-garden` as a teacher starts it, the built executable in a process of its own:
@@ -152,5 +154,25 @@ import Testing
         let third = try Running(["--listen", "127.0.0.1:\(port)"], in: folder)
         defer { third.stop() }
         #expect(try await Self.alpha(port: port) == 403)
+    }
+
+    /// Opened to the classroom, the banner says what students type: this machine's own
+    /// addresses, never the wildcard, with the proxy setting and the PAC URL.
+    @Test func theBannerGivesStudentsTheMachinesAddresses() async throws {
+        let folder = try Folder()
+        let port = try GardenProcess.freePort()
+        let garden = try Running(["--listen", "0.0.0.0:\(port)=official"], in: folder)
+        defer { garden.stop() }
+        let whole = try await garden.printed(until: "Press Ctrl-C")
+        let banner = try #require(whole.range(of: "For students:").map { String(whole[$0.upperBound...]) }, "\(whole)")
+        #expect(!banner.contains("0.0.0.0"), "\(banner)")
+        let own = ((try? System.enumerateDevices()) ?? []).compactMap(\.address?.ipAddress)
+            .filter { !$0.contains(":") && !$0.hasPrefix("127.") && !$0.hasPrefix("169.254.") }
+        if let address = own.first {
+            #expect(banner.contains("as official: open http://\(address):\(port)/"), "\(banner)")
+            #expect(banner.contains("proxy auto-config URL to http://\(address):\(port)/proxy.pac"), "\(banner)")
+        } else {
+            #expect(banner.contains("this machine has no network address"), "\(banner)")
+        }
     }
 }

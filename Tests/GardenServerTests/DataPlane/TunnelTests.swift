@@ -97,7 +97,7 @@ import Testing
         let lines = Explanation(policy: policy, request: facts, decision: try #require(planned.decision), howClassWasFound: "from --as", url: "portal.kp:443").lines
         #expect(lines.contains { $0.hasPrefix("A tunnel (CONNECT): the censor sees the host and port, not the path") })
         #expect(lines.contains { $0.contains("no-paths-in-tunnels — does not apply: it is only for when the path is /") })
-        #expect(lines.last { $0.hasPrefix("Decision:") }?.hasPrefix("Decision: allow (let through; this version cannot open the tunnel yet") == true)
+        #expect(lines.last { $0.hasPrefix("Decision:") }?.hasPrefix("Decision: allow (the tunnel is let through; where it leads is said below)") == true)
     }
 
     @Test func thePACFileSendsTheGardensSitesThroughThisListener() async throws {
