@@ -29,6 +29,8 @@ public enum HTMLRewriter {
         .garden-outside{text-decoration:line-through;cursor:not-allowed}\
         .garden-watermark{margin:2rem 0 0;padding:.5rem;border-top:1px dashed #999;color:#777;font-size:.8rem;text-align:center}
         """
+    /// The gateway form's address strip, added to the sheet only when a page has one.
+    static let addressStripStyle = ".garden-address{margin:0;padding:.2rem .8rem;background:#222;color:#eee;font:.8rem/1.4 monospace;text-align:left}"
 
     /// Rewrites `html` by `plan`. `isReachable` says whether the visitor may reach a host
     /// (asked once per host). Input that is not HTML at all comes back as libxml2 reads
@@ -55,9 +57,12 @@ public enum HTMLRewriter {
         if let banner = plan.bannerHTML {
             walker.addBanner(banner, to: document)
         }
+        if let gateway = plan.gateway {
+            walker.addAddressStrip(gateway.realAddress, to: document)
+        }
         var style = ""
         if walker.needsStyle {
-            style = styleSheet
+            style = plan.gateway == nil ? styleSheet : styleSheet + addressStripStyle
             walker.addStyle(style, to: document)
         }
         return RewrittenPage(html: serialise(document), changes: walker.changes, addedStyle: style)

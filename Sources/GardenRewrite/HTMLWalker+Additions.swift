@@ -75,4 +75,47 @@ extension HTMLWalker {
         }
         changes.append(.bannerInserted)
     }
+
+    /// Puts the element's addresses in the gateway form (`GatewayForm.address`).
+    mutating func putInGatewayForm(_ node: xmlNodePtr, _ gateway: GatewayForm) {
+        for attribute in ["href", "src", "action", "formaction", "data", "poster"] {
+            guard let value = Self.attribute(node, attribute), let moved = gateway.address(value) else { continue }
+            xmlSetProp(node, attribute, moved)
+            gatewayAddresses += 1
+        }
+        if let value = Self.attribute(node, "srcset") {
+            let candidates = value.split(separator: ",").map { candidate -> String in
+                let words = candidate.split(separator: " ", omittingEmptySubsequences: true)
+                guard let first = words.first, let moved = gateway.address(String(first)) else { return String(candidate) }
+                return ([moved] + words.dropFirst().map(String.init)).joined(separator: " ")
+            }
+            let joined = candidates.joined(separator: ", ")
+            if joined != value {
+                xmlSetProp(node, "srcset", joined)
+                gatewayAddresses += 1
+            }
+        }
+        if let style = Self.attribute(node, "style") {
+            var changed = style
+            for address in LinkTarget.cssURLs(style) {
+                if let moved = gateway.address(address) { changed = changed.replacingOccurrences(of: address, with: moved) }
+            }
+            if changed != style {
+                xmlSetProp(node, "style", changed)
+                gatewayAddresses += 1
+            }
+        }
+    }
+
+    /// The strip at the top of `<body>` with the page's real address: the lesson keeps its
+    /// names when students reach the sites by the garden's address.
+    mutating func addAddressStrip(_ address: String, to document: htmlDocPtr) {
+        guard let body = Self.body(of: document), let strip = xmlNewDocNode(document, nil, "p", nil) else { return }
+        xmlSetProp(strip, "class", "garden-address")
+        xmlSetProp(strip, "role", "note")
+        if let text = xmlNewDocText(document, address) { xmlAddChild(strip, text) }
+        if let first = body.pointee.children { xmlAddPrevSibling(first, strip) } else { xmlAddChild(body, strip) }
+        needsStyle = true
+        if gatewayAddresses > 0 { changes.append(.gatewayLinks(count: gatewayAddresses)) }
+    }
 }

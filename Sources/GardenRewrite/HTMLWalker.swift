@@ -10,6 +10,8 @@ struct HTMLWalker {
     var reachable: [String: Bool] = [:]
     var changes: [RewrittenPage.Change] = []
     var needsStyle = false
+    /// Addresses put in the gateway form so far.
+    var gatewayAddresses = 0
 
     init(plan: RewritePlan, isReachable: @escaping (String) -> Bool) {
         self.plan = plan
@@ -32,8 +34,9 @@ struct HTMLWalker {
             case XML_ELEMENT_NODE:
                 // Only an element with an address-bearing attribute has links to check;
                 // most (a `<p lang>`, a `<div class>`) are passed without a string made.
-                if plan.links != .keep, Self.hasAddressAttribute(current) {
-                    descend = checkLinks(current, name: Self.name(of: current))
+                if plan.links != .keep || plan.gateway != nil, Self.hasAddressAttribute(current) {
+                    if plan.links != .keep { descend = checkLinks(current, name: Self.name(of: current)) }
+                    if descend, let gateway = plan.gateway { putInGatewayForm(current, gateway) }
                 }
                 if descend, Self.isUntouched(current) { untouchedDepth += 1 }
             case XML_TEXT_NODE where untouchedDepth == 0 && !matcher.isEmpty:

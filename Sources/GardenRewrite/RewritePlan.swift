@@ -19,6 +19,9 @@ public struct RewritePlan: Sendable, Hashable {
     public var bannerHTML: String?
     /// The viewer and time stamped into the page, or nil.
     public var watermark: String?
+    /// When the page is served in the gateway form: its links are put in that form, and a
+    /// strip shows its real address.
+    public var gateway: GatewayForm?
 
     public init(outsidePage: String) {
         self.outsidePage = outsidePage

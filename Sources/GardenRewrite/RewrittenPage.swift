@@ -11,6 +11,7 @@ public struct RewrittenPage: Sendable, Equatable {
         case emphasised(name: String)
         case bannerInserted
         case watermarked
+        case gatewayLinks(count: Int)
 
         public var description: String {
             switch self {
@@ -21,6 +22,7 @@ public struct RewrittenPage: Sendable, Equatable {
             case .emphasised(let name): "emphasised “\(name)”"
             case .bannerInserted: "inserted the banner"
             case .watermarked: "stamped the watermark"
+            case .gatewayLinks(let count): "put \(count) address\(count == 1 ? "" : "es") in the gateway form"
             }
         }
     }

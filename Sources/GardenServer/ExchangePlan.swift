@@ -1,4 +1,5 @@
 import GardenPolicy
+import GardenRewrite
 import GardenSites
 
 /// What the garden does with one request, decided before a byte is written: the answer,
@@ -54,6 +55,9 @@ final class ExchangePlan {
     var target: RequestTarget?
     var zone: Zone?
     var decision: Decision?
+    /// Set when the request came in the gateway form (`/site/HOST/...` at the garden's own
+    /// address): its answer's addresses are put in that form.
+    var gateway: GatewayForm?
     /// The facts the censor decided on; kept only by a tracing planner (the teaching tools).
     var facts: RequestFacts?
     /// The visitor's class and account, once the visitor is classed.

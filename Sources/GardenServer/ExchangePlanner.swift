@@ -1,4 +1,5 @@
 import GardenPolicy
+import GardenRewrite
 import GardenSites
 import NIOCore
 
@@ -74,9 +75,10 @@ final class ExchangePlanner {
         let plan = ExchangePlan(.unknownHost, closing: request.closing)
         plan.target = target
         plan.zone = site?.zone
+        plan.gateway = request.gateway
         // The censor looks at every request before anything is served. The class is found
         // again per request: a reloaded policy may class addresses anew.
-        let isProxyRequest = target.form == .absolute || target.form == .authority
+        let isProxyRequest = (target.form == .absolute || target.form == .authority) && request.gateway == nil
         let field = policy.accounts.isEmpty ? nil : isProxyRequest ? head.proxyAuthorization : head.authorization
         var account: String?
         if let field {
@@ -102,6 +104,8 @@ final class ExchangePlanner {
         /// The simulated site it reaches, if it is one.
         var site: Site?
         var closing: Bool
+        /// Set when it came in the gateway form.
+        var gateway: GatewayForm?
     }
 
     /// How far a request head could be read.
@@ -122,7 +126,7 @@ final class ExchangePlanner {
         }
 
         guard head.hostCount <= 1 else { return refuse(.badRequest, "a request may carry only one Host header", close: true) }
-        let target: RequestTarget
+        var target: RequestTarget
         switch RequestTarget.parse(method: head.method.description, uri: head.target, host: head.host, requiresHost: head.minorVersion >= 1) {
         case .success(let parsed): target = parsed
         case .failure(let problem): return refuse(.badRequest, problem.description, close: true)
@@ -144,6 +148,17 @@ final class ExchangePlanner {
            target.host.isIPLiteral || target.host.name == "localhost" {
             return .answered(ExchangePlan(.proxyAutoConfig, closing: closing))
         }
+        // The gateway form, for devices that cannot set a proxy: at the garden's own
+        // address (an IP address or localhost), `/site/HOST/PATH` is HOST's PATH, decided
+        // as the proxy request for it; any other path is the portal's.
+        var gateway: GatewayForm?
+        if target.form == .origin, !isTunnel, target.host.isIPLiteral || target.host.name == "localhost" {
+            switch Self.gatewayTarget(head.target, portal: sites.registry.portalHost) {
+            case .target(let real, let form): (target, gateway) = (real, form)
+            case .moved(let location): return .answered(ExchangePlan(.moved(to: location), closing: closing))
+            case .unreadable: return refuse(.badRequest, "'\(head.target)' is not an address of the garden's gateway form (/site/HOST/PATH)")
+            }
+        }
         let path: RequestPath
         switch RequestPath.parse(isTunnel ? "/" : target.pathAndQuery) {
         case .success(let parsed): path = parsed
@@ -156,7 +171,7 @@ final class ExchangePlanner {
         let addressLeaves = target.form == .absolute && wayOut != nil
             && (target.host.isIPLiteral || target.host.name == "localhost") && !isGardenItself(target.host)
         let site = addressLeaves || (isTunnel && sites.registry.site(named: target.host.name) == nil) ? nil : sites.site(for: target.host)
-        return .located(ReadRequest(target: target, path: path, site: site, closing: closing))
+        return .located(ReadRequest(target: target, path: path, site: site, closing: closing, gateway: gateway))
     }
 
     /// What the credentials of a request lead to.
@@ -222,7 +237,7 @@ final class ExchangePlanner {
         if decision.action == .allow {
             plan.answer = allowedAnswer(
                 head, target: target, path: path, site: site, resolution: resolution, decision: decision, facts: facts,
-                policy: policy, sites: sites
+                policy: policy, sites: sites, gateway: plan.gateway
             )
         } else {
             plan.answer = .censor(teachersNote: note)
@@ -234,7 +249,8 @@ final class ExchangePlanner {
     /// host, or a file of a simulated site (rewritten if a rule says so).
     private func allowedAnswer<Sites: ExchangeSites>(
         _ head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?,
-        resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: Sites
+        resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: Sites,
+        gateway: GatewayForm?
     ) -> ExchangePlan.Answer {
         let visitorClass = facts.visitorClass
         let isHEAD = head.method == .head
@@ -254,7 +270,8 @@ final class ExchangePlanner {
         }
         guard let content = site?.content else {
             // Not a simulated site: the real network, if the garden has a way out for this visitor.
-            if target.form == .absolute, let wayOut, wayOut.letsOut(visitorClass) { return .fetch(facts) }
+            // (The gateway form serves the simulated sites; the real web is fetched for proxy requests.)
+            if target.form == .absolute, gateway == nil, let wayOut, wayOut.letsOut(visitorClass) { return .fetch(facts) }
             return .unknownHost
         }
         guard head.method == .get || isHEAD else {
@@ -264,15 +281,15 @@ final class ExchangePlanner {
         }
         switch resolution ?? content.resolve(path) {
         case .file(let file):
-            if decision.effects.contains(where: \.isRewrite), file.contentType.hasPrefix("text/html"),
-               let rewrite = sites.pageRewrite(
-                   decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: sites.registry.portalHost
-               ) {
-                return .rewrittenFile(file, rewrite, path: path, facts: facts)
-            }
+            guard file.contentType.hasPrefix("text/html") else { return .file(file) }
+            let portal = sites.registry.portalHost
+            var rewrite = decision.effects.contains(where: \.isRewrite)
+                ? sites.pageRewrite(decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: portal) : nil
+            if let gateway { rewrite = rewrite?.inGatewayForm(gateway) ?? PageRewrite(gateway: gateway, portalHost: portal) }
+            if let rewrite { return .rewrittenFile(file, rewrite, path: path, facts: facts) }
             return .file(file)
         case .redirect(let location):
-            return .moved(to: location)
+            return .moved(to: gateway?.location(location) ?? location)
         case .notFound(let page):
             return .missing(page)
         }

@@ -46,6 +46,11 @@ extension GardenHTTPHandler {
             record.event.host = target.host.name
             record.event.zone = plan.zone?.rawValue
         }
+        // The log shows the real address, not the gateway's path.
+        if let gateway = plan.gateway {
+            record.event.url = gateway.realAddress
+            record.originHost = nil
+        }
         guard let decision = plan.decision else { return }
         record.event.visitorClass = visitorClass
         record.event.account = plan.account
@@ -63,7 +68,7 @@ extension GardenHTTPHandler {
     func carryOut(_ plan: ExchangePlan, policy: Policy, head: RequestHead, isHEAD: Bool) {
         // Worked out only by the answers that name the host (not a file's: the hot path).
         var host: String { plan.target?.host.name ?? head.host ?? "" }
-        var isProxyRequest: Bool { plan.target.map { $0.form == .absolute || $0.form == .authority } ?? false }
+        var isProxyRequest: Bool { plan.gateway == nil && plan.target.map { $0.form == .absolute || $0.form == .authority } ?? false }
         switch plan.answer {
         case .file(let file):
             sendFile(file, head: head, isHEAD: isHEAD)
@@ -77,7 +82,9 @@ extension GardenHTTPHandler {
             challenge(host: host, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: problem, teachersNote: note)
         case .censor(let note):
             guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, isHEAD: isHEAD) }
-            answerCensored(decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest)
+            answerCensored(
+                decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest, gateway: plan.gateway
+            )
         case .tunnel(let settings, let facts):
             guard let target = plan.target else { return sendUnknownHost(host, isHEAD: isHEAD) }
             openTunnel(to: target, facts: facts, policy: policy, settings: settings)
@@ -115,7 +122,8 @@ extension GardenHTTPHandler {
 
     /// The answer of a censor style other than `allow`.
     func answerCensored(
-        _ decision: Decision, target: RequestTarget, policy: Policy, note: GardenPages.TeachersNote?, isHEAD: Bool, isProxyRequest: Bool
+        _ decision: Decision, target: RequestTarget, policy: Policy, note: GardenPages.TeachersNote?, isHEAD: Bool, isProxyRequest: Bool,
+        gateway: GatewayForm? = nil
     ) {
         let pages = sites.pages
         switch decision.action {
@@ -136,7 +144,8 @@ extension GardenHTTPHandler {
         case .notFound:
             // Exactly what an address that does not exist gets.
             return sendUnknownHost(target.host.name, isHEAD: isHEAD)
-        case .redirect(let location):
+        case .redirect(let redirect):
+            let location = gateway?.location(redirect) ?? redirect
             return sendPage(
                 .found, html: pages.moved(to: location, teachersNote: note), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n"
             )

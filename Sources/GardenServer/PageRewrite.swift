@@ -39,6 +39,26 @@ struct PageRewrite {
         self.planHash = plan.hashValue
     }
 
+    /// This rewrite, for a page served in the gateway form too.
+    func inGatewayForm(_ gateway: GatewayForm) -> PageRewrite {
+        var plan = self.plan
+        plan.gateway = gateway
+        return PageRewrite(plan: plan, viewer: viewer)
+    }
+
+    /// Only the gateway form: a page no `rewrite` effect changes, reached by the garden's address.
+    init(gateway: GatewayForm, portalHost: String) {
+        var plan = RewritePlan(outsidePage: "http://\(portalHost)/outside.html")
+        plan.gateway = gateway
+        self.init(plan: plan, viewer: "")
+    }
+
+    private init(plan: RewritePlan, viewer: String) {
+        self.plan = plan
+        self.viewer = viewer
+        self.planHash = plan.hashValue
+    }
+
     /// Whether the visitor of `facts` may reach a host: it is a site of the garden (or,
     /// when `leavesGarden`, any host: the garden fetches the rest from the real network
     /// for this visitor) and the policy allows a GET of its home page, at the same moment.

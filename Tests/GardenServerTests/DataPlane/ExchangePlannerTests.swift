@@ -121,7 +121,14 @@ import Testing
         // Routing: by Host, by absolute URL, the portal for an address, folders and 404s.
         ("GET / HTTP/1.1\r\nHost: alpha.kp", "file text/html", false),
         ("GET http://alpha.kp/style.css HTTP/1.1\r\nHost: alpha.kp", "file text/css", false),
-        ("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080", "file text/html", false),
+        // At the garden's own address, the gateway form: the portal's pages, and any site's
+        // under /site/HOST/, HTML served with its addresses in that form.
+        ("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080", "rewritten", false),
+        ("GET /site/alpha.kp/ HTTP/1.1\r\nHost: 127.0.0.1:8080", "rewritten", false),
+        ("GET /site/alpha.kp/style.css HTTP/1.1\r\nHost: localhost:8080", "file text/css", false),
+        ("GET /site/alpha.kp HTTP/1.1\r\nHost: 127.0.0.1:8080", "moved to /site/alpha.kp/", false),
+        ("GET /site/alpha.kp/docs HTTP/1.1\r\nHost: 127.0.0.1:8080", "moved to /site/alpha.kp/docs/", false),
+        ("GET /site/ HTTP/1.1\r\nHost: 127.0.0.1:8080", "moved to /", false),
         ("GET /docs HTTP/1.1\r\nHost: alpha.kp", "moved to /docs/", false),
         ("GET /nothing.html HTTP/1.1\r\nHost: alpha.kp", "the site's 404", false),
         ("GET /nothing.html HTTP/1.1\r\nHost: portal.kp", "missing", false),
@@ -134,7 +141,7 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: alpha.kp\r\nContent-Length: 2", "refuse 405", true),
         ("DELETE / HTTP/1.1\r\nHost: alpha.kp", "refuse 405", false),
         ("GET / HTTP/1.1\r\nHost: alpha.kp\r\nConnection: close", "file text/html", true),
-        ("GET / HTTP/1.0", "file text/html", true),
+        ("GET / HTTP/1.0", "rewritten", true),  // no Host: the garden's own address
         // Tunnels: only to the allowed ports; allowed, a simulated site has no way in.
         ("CONNECT alpha.kp:22 HTTP/1.1\r\nHost: alpha.kp:22", "refuse 403", true),
         ("CONNECT alpha.kp:443 HTTP/1.1\r\nHost: alpha.kp:443", "refuse 502", true),

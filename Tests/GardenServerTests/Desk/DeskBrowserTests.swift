@@ -172,6 +172,53 @@ struct DeskBrowserTests {
         }
     }
 
+    /// A browser with no proxy setting at all, as on a managed Chromebook: the garden's own
+    /// address leads to every site by path (the gateway form), each page shows its real
+    /// address in a strip the page's CSP allows by its hash, and the censor still decides.
+    @Test func aBrowserWithNoSettingsBrowsesByTheGardensAddress() async throws {
+        browserStep("classroom")
+        let room = try await DeskDashboardTests.Classroom()
+        browserStep("browser")
+        let browser = try await Browser()
+        defer {
+            afterTest {
+                browserStep("quitting")
+                await browser.quit()
+                browserStep("stopping the classroom")
+                await room.stop()
+                browserStep("stopped")
+            }
+        }
+        let garden = "http://127.0.0.1:\(room.citizenPort)"
+        browserStep("opening the portal by the garden's address")
+        try await browser.open(garden + "/")
+        #expect((try await browser.script("return document.title") as? String ?? "").contains("Kwangmyong portal"))
+        // The portal's link to the social network, as a student would click it.
+        let link = try await browser.script(
+            "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href')).find(h => h && h.startsWith('/site/friend.com.kp/'))"
+        ) as? String
+        let friend = try #require(link, "the portal has no link to friend.com.kp in the gateway form")
+        browserStep("opening \(friend)")
+        try await browser.open(garden + friend)
+        #expect((try await browser.script("return document.title") as? String ?? "").contains("Feed"))
+        let strip = try await browser.script("return document.querySelector('.garden-address').textContent") as? String
+        #expect(strip == "http://friend.com.kp/")
+        // Styled: the CSP let the strip's style sheet in by its hash.
+        let colour = try await browser.script("return getComputedStyle(document.querySelector('.garden-address')).backgroundColor") as? String
+        #expect(colour == "rgb(34, 34, 34)")
+        let png = try await browser.screenshot()
+        try png.write(to: room.folder.appendingPathComponent("gateway.png"))
+        if let keep = ProcessInfo.processInfo.environment["GARDEN_KEEP_SCREENSHOTS"] {
+            try? png.write(to: URL(fileURLWithPath: keep).appendingPathComponent("gateway.png"))
+        }
+        browserStep("opening a censored site")
+        try await browser.open(garden + "/site/worldnews.example/")
+        #expect((try await browser.script("return document.title") as? String ?? "").contains("Unavailable for legal reasons"))
+        await room.server.audit.flush()
+        let seen = room.server.audit.feed.subscribe(history: 50).history.map(\.event)
+        #expect(seen.contains { $0.url == "http://worldnews.example/" && $0.status == 451 })
+    }
+
     struct WebDriverError: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
