@@ -81,7 +81,7 @@ extension GardenHTTPHandler {
         case .challenge(let problem, let note):
             challenge(host: host, policy: policy, proxy: isProxyRequest, isHEAD: isHEAD, problem: problem, teachersNote: note)
         case .censor(let note):
-            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, isHEAD: isHEAD) }
+            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, isHEAD: isHEAD, gateway: plan.gateway) }
             answerCensored(
                 decision, target: target, policy: policy, note: note, isHEAD: isHEAD, isProxyRequest: isProxyRequest, gateway: plan.gateway
             )
@@ -93,7 +93,7 @@ extension GardenHTTPHandler {
             else { return sendUnknownHost(host, isHEAD: isHEAD) }
             forwardUpstream(head, target: target, isHEAD: isHEAD, upstream: upstream, decision: decision, facts: facts, policy: policy)
         case .unknownHost:
-            sendUnknownHost(host, isHEAD: isHEAD)
+            sendUnknownHost(host, isHEAD: isHEAD, gateway: plan.gateway)
         case .rewrittenFile(let file, let rewrite, let path, let facts):
             answerRewritten = true
             sendFile(rewritten(file, rewrite: rewrite, path: path, facts: facts, policy: policy), head: head, isHEAD: isHEAD)
@@ -130,12 +130,15 @@ extension GardenHTTPHandler {
         case .allow:
             break  // answered by the caller (`carryOut` does not come here)
         case .block:
-            let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note)) { $0.blocked(target.host.name, teachersNote: note) }
+            let body = sites.renderedPage(Self.pageKey("blocked", target.host.name, note, gateway)) {
+                Self.inGatewayForm($0.blocked(target.host.name, teachersNote: note), gateway)
+            }
             return sendBody(.forbidden, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
         case .unavailable:
-            let authority = "http://\(sites.registry.portalHost)/authority.html"
-            let body = sites.renderedPage(Self.pageKey("unavailable", target.host.name, note)) {
-                $0.unavailable(target.host.name, authority: authority, teachersNote: note)
+            let real = "http://\(sites.registry.portalHost)/authority.html"
+            let authority = gateway?.location(real) ?? real
+            let body = sites.renderedPage(Self.pageKey("unavailable", target.host.name, note, gateway)) {
+                Self.inGatewayForm($0.unavailable(target.host.name, authority: real, teachersNote: note), gateway)
             }
             return sendBody(
                 .unavailableForLegalReasons, headerLines: GardenPages.headerLines + "Link: <\(authority)>; rel=\"blocked-by\"\r\n",
@@ -143,11 +146,12 @@ extension GardenHTTPHandler {
             )
         case .notFound:
             // Exactly what an address that does not exist gets.
-            return sendUnknownHost(target.host.name, isHEAD: isHEAD)
+            return sendUnknownHost(target.host.name, isHEAD: isHEAD, gateway: gateway)
         case .redirect(let redirect):
             let location = gateway?.location(redirect) ?? redirect
             return sendPage(
-                .found, html: pages.moved(to: location, teachersNote: note), isHEAD: isHEAD, extraHeaders: "Location: \(location)\r\n"
+                .found, html: Self.inGatewayForm(pages.moved(to: redirect, teachersNote: note), gateway), isHEAD: isHEAD,
+                extraHeaders: "Location: \(location)\r\n"
             )
         case .drop:
             closing = true

@@ -72,15 +72,28 @@ extension GardenHTTPHandler {
     }
 
     /// The in-world page of an address that does not exist (the `notfound` style too).
-    func sendUnknownHost(_ host: String, isHEAD: Bool) {
-        let body = sites.renderedPage(Self.pageKey("unknown", host, nil)) { $0.unknownHost(host) }
+    func sendUnknownHost(_ host: String, isHEAD: Bool, gateway: GatewayForm? = nil) {
+        let body = sites.renderedPage(Self.pageKey("unknown", host, nil, gateway)) { Self.inGatewayForm($0.unknownHost(host), gateway) }
         sendBody(.notFound, headerLines: GardenPages.headerLines, body: body, isHEAD: isHEAD)
     }
 
     /// What a rendered censor page depends on: the page, the host, the teacher's note.
-    static func pageKey(_ page: String, _ host: String, _ note: GardenPages.TeachersNote?) -> String {
-        guard let note else { return page + "\u{0}" + host }
-        return page + "\u{0}" + host + "\u{0}" + note.rule + "\u{0}" + note.reason + "\u{0}" + note.visitorClass
+    static func pageKey(_ page: String, _ host: String, _ note: GardenPages.TeachersNote?, _ gateway: GatewayForm? = nil) -> String {
+        var key = page + "\u{0}" + host
+        if let note { key += "\u{0}" + note.rule + "\u{0}" + note.reason + "\u{0}" + note.visitorClass }
+        // In the gateway form, the page's links and its strip depend on the address.
+        if let gateway { key += "\u{0}gateway\u{0}" + gateway.realAddress }
+        return key
+    }
+
+    /// A censor's page for a request in the gateway form: its links put in that form, and
+    /// the strip with the real address (as is otherwise).
+    static func inGatewayForm(_ html: String, _ gateway: GatewayForm?) -> String {
+        guard let gateway else { return html }
+        var plan = RewritePlan(outsidePage: "")
+        plan.gateway = gateway
+        let page = HTMLRewriter.rewrite(Array(html.utf8), plan: plan) { _ in true }
+        return String(decoding: page.html, as: UTF8.self)
     }
 
     /// A refusal: the error page with its reason, optionally closing the connection.

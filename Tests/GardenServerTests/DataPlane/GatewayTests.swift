@@ -102,4 +102,24 @@ import Testing
         let byName = try await Self.get("/", port: port, host: "kwangmyong.kp")
         #expect(!byName.bodyText.contains("garden-address"))
     }
+
+    /// The censor's own pages lead back into the garden too.
+    @Test func theCensorsPagesAreInTheGatewayForm() async throws {
+        let garden = try await ShippedGarden()
+        defer { afterTest { await garden.server.shutdown() } }
+        let port = try #require(garden.ports["citizen"])
+        let unavailable = try await Self.get("/site/worldnews.example/", port: port)
+        #expect(unavailable.status == 451)
+        #expect(unavailable.text.contains("\r\nLink: </site/kwangmyong.kp/authority.html>; rel=\"blocked-by\""))
+        let addresses = Self.addresses(in: unavailable.bodyText)
+        #expect(addresses.contains("/site/kwangmyong.kp/authority.html"), "\(addresses)")
+        #expect(!addresses.contains { $0.hasPrefix("http://") }, "\(addresses)")
+        #expect(unavailable.bodyText.contains("http://worldnews.example/</p>"))
+        // Not in the gateway form (a proxy request), the page is as before.
+        let proxied = try await Self.get("http://worldnews.example/", port: port, host: "worldnews.example")
+        #expect(Self.addresses(in: proxied.bodyText).contains("http://kwangmyong.kp/authority.html"))
+        let missing = try await Self.get("/site/nowhere.kp/", port: port)
+        #expect(missing.status == 404)
+        #expect(!Self.addresses(in: missing.bodyText).contains { $0.hasPrefix("http://") })
+    }
 }
