@@ -12,9 +12,21 @@ public struct GardenConfig: Sendable, Equatable {
         /// The visitor class of everyone who connects here, so one laptop can show two
         /// worlds side by side (`:8080` citizen, `:8081` official); nil for the default class.
         public var persona: String?
-        public init(address: ListenAddress, persona: String? = nil) {
+        /// Who may connect (`clients:`); nil for the default (`admitted(defaultClass:)`).
+        public var clients: ListenerClients?
+        public init(address: ListenAddress, persona: String? = nil, clients: ListenerClients? = nil) {
             self.address = address
             self.persona = persona
+            self.clients = clients
+        }
+
+        /// Who may connect. Unless garden.yaml says, a listener beyond loopback whose
+        /// persona is not the default class answers the teacher's machine only: a student
+        /// who finds the official's port does not become an official.
+        public func admitted(defaultClass: String) -> ListenerClients {
+            if let clients { return clients }
+            guard !address.isLoopback, let persona, persona != defaultClass else { return .anyone }
+            return .teacher
         }
     }
 
@@ -252,12 +264,14 @@ public struct GardenConfig: Sendable, Equatable {
     private static func parseListener(_ node: ConfigNode, classes: [String: String]?, policyFile: String?) -> Listener? {
         let addressNode: ConfigNode
         var persona: String?
+        var clients: ListenerClients?
         if node.isScalar {
             addressNode = node
         } else {
-            guard let keys = node.mapping("a listener", allowed: ["address", "persona"], required: ["address"]),
+            guard let keys = node.mapping("a listener", allowed: ["address", "persona", "clients"], required: ["address"]),
                   let address = keys["address"] else { return nil }
             addressNode = address
+            if let clientsNode = keys["clients"] { clients = parseListenerClients(clientsNode) }
             if let personaNode = keys["persona"], let name = personaNode.string("persona") {
                 persona = name
                 if let classes, classes[name] == nil {
@@ -274,7 +288,30 @@ public struct GardenConfig: Sendable, Equatable {
             addressNode.error("'\(text)' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080")
             return nil
         }
-        return Listener(address: address, persona: persona)
+        return Listener(address: address, persona: persona, clients: clients)
+    }
+
+    /// `clients: anyone`, `clients: teacher` (this machine only), or a list of address ranges.
+    private static func parseListenerClients(_ node: ConfigNode) -> ListenerClients? {
+        if node.isScalar {
+            switch node.string("clients") {
+            case "anyone": return .anyone
+            case "teacher": return .teacher
+            case let other?:
+                node.error("clients must be anyone, teacher (this machine only) or a list of address ranges, not '\(other)'")
+                return nil
+            case nil: return nil
+            }
+        }
+        let ranges = (node.list("clients") ?? []).compactMap { item -> IPAddressRange? in
+            guard let text = item.string("a client range") else { return nil }
+            guard let range = IPAddressRange(text) else {
+                item.error("'\(text)' is not an address range; write it like 10.0.0.0/8, 192.168.1.20 or fd00::/8")
+                return nil
+            }
+            return range
+        }
+        return .ranges(ranges)
     }
 
     private static func parseLimits(_ node: ConfigNode, into limits: inout ServerLimits) {

@@ -62,7 +62,9 @@ public final class GardenServer: Sendable {
         for listener in listeners {
             let address = listener.address
             do {
-                let channel = try await bootstrap(persona: listener.persona, listener: "\(address)").bind(host: address.host, port: address.port).get()
+                let clients = listener.admitted(defaultClass: garden.policies.current().policy.defaultClass)
+                let channel = try await bootstrap(persona: listener.persona, listener: "\(address)", clients: clients)
+                    .bind(host: address.host, port: address.port).get()
                 channels.append(channel)
                 if let local = channel.localAddress {
                     bound.append(local)
@@ -146,7 +148,8 @@ public final class GardenServer: Sendable {
 
     /// - Parameter persona: the class of everyone connecting through this listener, if it has one.
     /// - Parameter listener: the listener's address as the audit log names it.
-    private func bootstrap(persona: String?, listener: String) -> ServerBootstrap {
+    /// - Parameter clients: who may connect; others get 403 and the connection is closed.
+    private func bootstrap(persona: String?, listener: String, clients: ListenerClients = .anyone) -> ServerBootstrap {
         let garden = self.garden
         let connections = self.connections
         let quiesce = self.quiesce
@@ -163,6 +166,15 @@ public final class GardenServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: GardenHTTPHandler.writeBufferWaterMark)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if clients != .anyone {
+                        let remote = channel.remoteAddress?.ipAddress.flatMap(IPAddressRange.parseAddress) ?? []
+                        guard clients.admits(remote, isThisMachine: GardenItself.isLocal) else {
+                            let message = "This address of the garden (\(listener)\(persona.map { ", where everyone is \($0)" } ?? "")) answers "
+                                + (clients == .teacher ? "the teacher's machine only" : "some addresses only") + " (clients: in garden.yaml).\n"
+                            try channel.pipeline.syncOperations.addHandler(OverloadHandler(message: message, status: "403 Forbidden"))
+                            return
+                        }
+                    }
                     let ticket: ConnectionLimiter.Ticket
                     switch connections.admit(client: channel.remoteAddress?.ipAddress ?? "-", channel: channel) {
                     case .admitted(let admitted):

@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Answers a connection beyond the limit with 503 and closes it.
+/// Answers a connection the garden will not serve and closes it: beyond the connection
+/// limits, 503; on a listener that is not for this client (`clients:`), 403.
 ///
 /// The close is a lingering one, as nginx's `lingering_close`: the garden closes its own
 /// side once the 503 is written and reads (and drops) what the client still sends, for
@@ -20,17 +21,19 @@ final class OverloadHandler: ChannelInboundHandler {
     private var drained = 0
 
     private let message: String
+    private let status: String
     private var timer: Scheduled<Void>?
 
-    init(message: String = "The garden is busy; try again in a moment.\n") {
+    init(message: String = "The garden is busy; try again in a moment.\n", status: String = "503 Service Unavailable") {
         self.message = message
+        self.status = status
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let body = message
         var buffer = context.channel.allocator.buffer(capacity: 256)
         buffer.writeString(
-            "HTTP/1.1 503 Service Unavailable\r\nServer: walled-garden\r\nRetry-After: 1\r\n"
+            "HTTP/1.1 \(status)\r\nServer: walled-garden\r\n" + (status.hasPrefix("503") ? "Retry-After: 1\r\n" : "")
                 + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
                 + body
         )

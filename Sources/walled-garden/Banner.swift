@@ -61,6 +61,14 @@ struct Banner {
             lines.append("  Listening beyond loopback: other machines on the network can connect. For students:")
             for listener in open {
                 let persona = listener.persona ?? config.policy.defaultClass
+                switch listener.admitted(defaultClass: config.policy.defaultClass) {
+                case .anyone: break
+                case .teacher:
+                    lines.append("    as \(persona): port \(listener.address.port) answers this machine only (clients: anyone, in garden.yaml, opens it)")
+                    continue
+                case .ranges(let ranges):
+                    lines.append("    as \(persona), from \(ranges.map(\.description).joined(separator: ", ")) only:")
+                }
                 let addresses = reachable(listener.address)
                 guard let first = addresses.first else {
                     lines.append("    as \(persona): this machine has no network address for \(listener.address) yet (is it connected?)")

@@ -161,7 +161,8 @@ import Testing
     @Test func theBannerGivesStudentsTheMachinesAddresses() async throws {
         let folder = try Folder()
         let port = try GardenProcess.freePort()
-        let garden = try Running(["--listen", "0.0.0.0:\(port)=official"], in: folder)
+        let other = try GardenProcess.freePort()
+        let garden = try Running(["--listen", "0.0.0.0:\(port)", "--listen", "0.0.0.0:\(other)=official"], in: folder)
         defer { garden.stop() }
         let whole = try await garden.printed(until: "Press Ctrl-C")
         let banner = try #require(whole.range(of: "For students:").map { String(whole[$0.upperBound...]) }, "\(whole)")
@@ -169,10 +170,12 @@ import Testing
         let own = ((try? System.enumerateDevices()) ?? []).compactMap(\.address?.ipAddress)
             .filter { !$0.contains(":") && !$0.hasPrefix("127.") && !$0.hasPrefix("169.254.") }
         if let address = own.first {
-            #expect(banner.contains("as official: open http://\(address):\(port)/"), "\(banner)")
+            #expect(banner.contains("as citizen: open http://\(address):\(port)/"), "\(banner)")
             #expect(banner.contains("proxy auto-config URL to http://\(address):\(port)/proxy.pac"), "\(banner)")
         } else {
             #expect(banner.contains("this machine has no network address"), "\(banner)")
         }
+        // The official's port is not for students: the banner says so instead of giving it.
+        #expect(banner.contains("as official: port \(other) answers this machine only"), "\(banner)")
     }
 }
