@@ -72,7 +72,7 @@ import Testing
         let rate = Double(bytes.count) / last
         // Never faster than the rule (within a fifth); slower only as far as a loaded
         // machine delays the pacing timer.
-        #expect(rate < 32 * 1024 * 1.2 && rate > 32 * 1024 * 0.5, "measured \(Int(rate)) bytes/s over \(last) s")
+        #expect(rate < 32 * 1024 * 1.2 && rate > 32 * 1024 * 0.25, "measured \(Int(rate)) bytes/s over \(last) s")
     }
 
     @Test func theFirstByteWaitsTheLatency() async throws {
@@ -121,9 +121,10 @@ import Testing
         for result in results {
             #expect(RawResponse(bytes: result.bytes).body.count == Self.bigSize)
             #expect(result.first >= 0.28, "first byte after \(result.first) s")
-            // 64 KiB at 32 KiB/s after the latency: about 2.3 s (within a fifth).
+            // 64 KiB at 32 KiB/s after the latency: about 2.3 s (never faster by more than a
+            // fifth; slower as far as a loaded machine delays the pacing timer).
             let rate = Double(result.bytes.count) / (result.last - 0.3)
-            #expect(rate < 32 * 1024 * 1.2 && rate > 32 * 1024 * 0.5, "measured \(Int(rate)) bytes/s")
+            #expect(rate < 32 * 1024 * 1.2 && rate > 32 * 1024 * 0.25, "measured \(Int(rate)) bytes/s")
         }
     }
 

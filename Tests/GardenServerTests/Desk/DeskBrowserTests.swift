@@ -11,8 +11,10 @@ import Testing
 /// The desk in a real browser: headless Chromium driven through chromedriver (WebDriver)
 /// logs in, opens the live feed, sees a student's request appear in it, and saves a
 /// screenshot in the test's temporary folder. Needs Debian's `chromium` and
-/// `chromium-driver` (`.ci/run` installs them); without them the test is skipped.
-@Suite(.enabled(if: Chromium.isInstalled, "needs chromium and chromium-driver"), .stopsWhatItStarts)
+/// `chromium-driver` (`.ci/run` installs them); without them the test is skipped. One
+/// browser at a time: each takes a core for seconds as it starts, and the rest of the
+/// suite's timing tests run beside them.
+@Suite(.enabled(if: Chromium.isInstalled, "needs chromium and chromium-driver"), .stopsWhatItStarts, .serialized)
 struct DeskBrowserTests {
     static let chromedriver = Chromium.driver
     static let chromium = Chromium.browser
