@@ -25,6 +25,7 @@ import Testing
                 text.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:0")
                     .replacingOccurrences(of: "  - address: 127.0.0.1:8081\n    persona: official\n", with: "")
                     .replacingOccurrences(of: "  - address: 127.0.0.1:8082\n    persona: foreigner\n", with: "")
+                    .replacingOccurrences(of: "  - address: 127.0.0.1:8083\n    persona: soldier_abroad\n", with: "")
             }
             var logger = Logger(label: "reload-test")
             logger.logLevel = .critical

@@ -29,7 +29,9 @@ struct DeskBrowserTests {
 
         /// - Parameter arguments: more command-line switches for Chromium (a PAC URL, say).
         init(arguments: [String] = []) async throws {
-            let port = Int.random(in: 20_000...40_000)
+            // A port the system says is free (a random one has met a port in use, and
+            // chromedriver then exits at once).
+            let port = try GardenProcess.freePort()
             base = "http://127.0.0.1:\(port)"
             driver.executableURL = URL(fileURLWithPath: DeskBrowserTests.chromedriver)
             driver.arguments = ["--port=\(port)"]
