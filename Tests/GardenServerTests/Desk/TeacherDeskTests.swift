@@ -172,12 +172,20 @@ import Testing
     @Test func wrongPasswordsAreRefusedThenBackedOff() async throws {
         let desk = try await Desk()
         defer { desk.stop() }
+        var lastFailure = ContinuousClock.now
         for _ in 0..<3 {
+            lastFailure = ContinuousClock.now
             #expect(try await desk.logIn(password: "wrong").status == 401)
         }
         let blocked = try await desk.logIn(password: "teacher")
-        #expect(blocked.status == 429)
-        #expect(blocked.header("Retry-After") != nil)
+        // The back-off is a second after the third failure: a loaded machine has taken
+        // longer than that to send the next attempt, which then rightly gets in.
+        if ContinuousClock.now - lastFailure < .milliseconds(900) {
+            #expect(blocked.status == 429)
+            #expect(blocked.header("Retry-After") != nil)
+        } else {
+            #expect(blocked.status == 429 || blocked.status == 303)
+        }
         // The back-off is short at first: after it, the right password works.
         try await Task.sleep(for: .milliseconds(1100))
         #expect(try await desk.logIn(password: "teacher").status == 303)
