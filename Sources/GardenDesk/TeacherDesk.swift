@@ -120,6 +120,10 @@ public final class TeacherDesk: Sendable {
             guard let session = session(of: request) else { return Self.toLogin() }
             return reveal(request, session: session)
         }
+        router.get("matrix") { [self] request, _ in
+            guard let session = session(of: request) else { return Self.toLogin() }
+            return matrixPage(session: session)
+        }
         addDashboardRoutes(to: router)
         return router
     }
@@ -205,79 +209,12 @@ public final class TeacherDesk: Sendable {
             <li><a href="/now">Now</a>: requests per second, allowed and censored per class and site, the most blocked hosts.</li>
             <li><a href="/policy">Policy</a>: the rules, their hits since the last reload, and why an edit did not take.</li>
             <li><a href="/switches">Switches</a>: turn the lesson's sets of rules on and off.</li>
+            <li><a href="/matrix">Who sees what</a>: every class against every site, in colour.</li>
             <li><a href="/reveal">Reveal</a>: what the censor changes in a page.</li>
             <li><a href="/metrics">Metrics</a> for Prometheus.</li>
             </ul>
             \(revealForm(config: config, url: "http://friend.com.kp/", visitorClass: config.policy.defaultClass))
             """)
-    }
-
-    func revealForm(config: GardenConfig, url: String, visitorClass: String) -> String {
-        let options = config.policy.classes.keys.sorted().map { name in
-            "<option\(name == visitorClass ? " selected" : "")>\(Self.escape(name))</option>"
-        }.joined()
-        return """
-            <form method="get" action="/reveal">
-            <h2>Reveal: what the censor changes in a page</h2>
-            <label>Page <input name="url" size="50" value="\(Self.escape(url))"></label>
-            <label>as <select name="as">\(options)</select></label>
-            <button>Reveal</button>
-            </form>
-            """
-    }
-
-    func reveal(_ request: Request, session: TeacherSessions.Session) -> Response {
-        let config = currentConfig()
-        let query = request.uri.queryParameters
-        let url = query["url"].map(String.init) ?? "http://friend.com.kp/"
-        let visitorClass = query["as"].map(String.init) ?? config.policy.defaultClass
-        var body = revealForm(config: config, url: url, visitorClass: visitorClass)
-        guard config.policy.classes[visitorClass] != nil else {
-            body += "<p class=\"problem\">No class '\(Self.escape(visitorClass))'.</p>"
-            return Self.page(status: .badRequest, title: "Reveal", session: session, body: body)
-        }
-        do {
-            let result = try Reveal.run(
-                config: config, sitesDirectory: sitesDirectory, url: url.contains("://") ? url : "http://" + url,
-                visitorClass: visitorClass, account: nil, clientAddress: nil, time: Int64(Date().timeIntervalSince1970)
-            )
-            let summary = result.lines.prefix { !$0.hasPrefix("Original (-)") }
-            body += "<pre class=\"summary\">\(Self.escape(summary.joined(separator: "\n")))</pre>"
-            if !result.filtered.isEmpty, result.filtered != result.original {
-                body += Self.sideBySide(LineDiff.lines(from: result.original, to: result.filtered))
-            }
-        } catch {
-            body += "<p class=\"problem\">\(Self.escape(error.description))</p>"
-        }
-        return Self.page(status: .ok, title: "Reveal", session: session, body: body)
-    }
-
-    /// The original on the left, what the visitor receives on the right; changed lines marked.
-    static func sideBySide(_ lines: [LineDiff.Line]) -> String {
-        var rows: [String] = []
-        var removed: [String] = []
-        var added: [String] = []
-        func flush() {
-            for index in 0..<max(removed.count, added.count) {
-                let left = index < removed.count ? Self.escape(removed[index]) : ""
-                let right = index < added.count ? Self.escape(added[index]) : ""
-                rows.append("<tr><td class=\"del\">\(left)</td><td class=\"ins\">\(right)</td></tr>")
-            }
-            removed = []
-            added = []
-        }
-        for line in lines {
-            switch line {
-            case .same(let text):
-                flush()
-                let escaped = Self.escape(text)
-                rows.append("<tr><td>\(escaped)</td><td>\(escaped)</td></tr>")
-            case .removed(let text): removed.append(text)
-            case .added(let text): added.append(text)
-            }
-        }
-        flush()
-        return "<table class=\"diff\"><tr><th>As the site has it</th><th>As the visitor receives it</th></tr>\(rows.joined())</table>"
     }
 
     // MARK: - HTTP helpers
@@ -309,7 +246,7 @@ public final class TeacherDesk: Sendable {
         let navigation = session.map { session in
             """
             <nav><a href="/">Desk</a> <a href="/feed">Live feed</a> <a href="/now">Now</a> <a href="/policy">Policy</a> \
-            <a href="/switches">Switches</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a>\
+            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a>\
             <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(session.csrf)"><button>Log out</button></form></nav>
             """
         } ?? ""

@@ -293,6 +293,20 @@ struct DeskBrowserTests {
             try? png.write(to: URL(fileURLWithPath: keep).appendingPathComponent("live-feed.png"))
         }
         #expect(FileManager.default.fileExists(atPath: file.path))
+
+        // Who sees what: the table in colour (a blocked cell is red).
+        browserStep("opening the matrix")
+        try await browser.open(desk + "/matrix")
+        let cell = try await browser.script(
+            "const c = [...document.querySelectorAll('table.matrix td')].find(td => td.textContent === 'unavailable'); "
+                + "return c ? getComputedStyle(c).backgroundColor : null"
+        ) as? String
+        #expect(cell == "rgb(247, 198, 194)")
+        let matrix = try await browser.screenshot()
+        try matrix.write(to: room.folder.appendingPathComponent("matrix.png"))
+        if let keep = ProcessInfo.processInfo.environment["GARDEN_KEEP_SCREENSHOTS"] {
+            try? matrix.write(to: URL(fileURLWithPath: keep).appendingPathComponent("matrix.png"))
+        }
     }
 }
 
