@@ -86,10 +86,12 @@ public final class DeskStatistics: Sendable {
                 // A site by its name; an address (which shows the portal) is any of 2^32 or
                 // more, so it is counted like other hosts a client makes up.
                 let isSite = record.event.zone != nil && !Self.isAddress(record.event.host)
-                let siteKey = Self.key(record.event.host, isSite: isSite, in: state.buckets[slot].bySite)
+                // `friend.com.kp.localhost` is friend.com.kp, as the garden serves it.
+                let host = isSite ? Self.withoutLocalhost(record.event.host) : record.event.host
+                let siteKey = Self.key(host, isSite: isSite, in: state.buckets[slot].bySite)
                 state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored)
-                if record.event.action != "allow", record.event.action != "authenticate" {
-                    let blockedKey = Self.key(record.event.host, isSite: isSite, in: state.buckets[slot].blocked)
+                if record.event.action != "allow", record.event.action != "authenticate", record.event.action != "proxy-config" {
+                    let blockedKey = Self.key(host, isSite: isSite, in: state.buckets[slot].blocked)
                     state.buckets[slot].blocked[blockedKey, default: 0] += 1
                 }
                 if let rule = record.event.rule { state.ruleHits[rule, default: RuleHits()].hits += 1 }
@@ -103,6 +105,11 @@ public final class DeskStatistics: Sendable {
     private static func key<Value>(_ host: String, isSite: Bool, in table: [String: Value]) -> String {
         if isSite || table[host] != nil || table.count < otherNamesPerSecond { return host }
         return otherHosts
+    }
+
+    /// `NAME.localhost` as `NAME`.
+    static func withoutLocalhost(_ host: String) -> String {
+        host.hasSuffix(".localhost") ? String(host.dropLast(".localhost".count)) : host
     }
 
     /// Whether `host` is an IP literal (digits and dots, or anything with a colon).

@@ -1,7 +1,8 @@
 /// The desk's only script (`/desk.js`, no CDN, no inline script so the CSP can forbid
 /// inline code): the live feed. Events arrive by server-sent events, are shown newest
 /// first with a colour per action, can be filtered by class, host and action and paused;
-/// clicking one fetches its trace.
+/// clicking one fetches its trace. A browser's background traffic (tunnels to hosts that
+/// are not sites, connectivity and update checks, the PAC file) is hidden unless asked for.
 enum DeskScript {
     static let source = #"""
     "use strict";
@@ -15,13 +16,26 @@ enum DeskScript {
         cls: document.getElementById("filter-class"),
         host: document.getElementById("filter-host"),
         action: document.getElementById("filter-action"),
+        background: document.getElementById("filter-background"),
       };
+      // Hosts browsers talk to by themselves: connectivity checks, updates, telemetry.
+      const backgroundDomains = ["gstatic.com", "googleapis.com", "google.com", "mozilla.com", "mozilla.net", "mozilla.org",
+        "firefox.com", "msftconnecttest.com", "msftncsi.com", "apple.com", "windowsupdate.com", "microsoft.com"];
+
+      function isBackground(event) {
+        if (event.action === "proxy-config") return true;
+        if (event.zone) return false;  // a site of the garden: what the lesson is about
+        if (event.method === "CONNECT") return true;
+        const host = event.host.toLowerCase();
+        return backgroundDomains.some(domain => host === domain || host.endsWith("." + domain));
+      }
       const kept = [];
       const limit = 500;
       let paused = false;
       let waiting = [];
 
       function visible(event) {
+        if (!filters.background.checked && isBackground(event)) return false;
         if (filters.cls.value && event.class !== filters.cls.value) return false;
         if (filters.host.value && !event.host.includes(filters.host.value.toLowerCase())) return false;
         const action = filters.action.value;

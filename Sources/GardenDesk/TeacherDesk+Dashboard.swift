@@ -83,6 +83,7 @@ extension TeacherDesk {
             <label>Class <select id="filter-class"><option value="">all</option>\(classes)</select></label>
             <label>Host <input id="filter-host" size="20" placeholder="part of a host"></label>
             <label>Action <select id="filter-action"><option value="">all</option><option value="censored">censored</option>\(actions)</select></label>
+            <label><input id="filter-background" type="checkbox"> background traffic (tunnels to hosts that are not sites, browsers' own checks)</label>
             <button id="pause" type="button">Pause</button> <span id="status">connecting…</span>
             </p>
             <div id="events" data-feed="/feed/events"></div>

@@ -97,7 +97,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
 
     /// `isCensored` from the two fields it reads (for callers that hold them apart).
     public static func isCensored(action: String, effects: [String]) -> Bool {
-        action != "allow" || effects.contains("rewrite")
+        action != "allow" && action != "proxy-config" || effects.contains("rewrite")
     }
 
     // MARK: - Reading

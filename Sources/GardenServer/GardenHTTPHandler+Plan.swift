@@ -46,6 +46,8 @@ extension GardenHTTPHandler {
             record.event.host = target.host.name
             record.event.zone = plan.zone?.rawValue
         }
+        // The PAC file is the garden setting a browser up: neither refused nor censored.
+        if case .proxyAutoConfig = plan.answer { record.event.action = "proxy-config" }
         // The log shows the real address, not the gateway's path.
         if let gateway = plan.gateway {
             record.event.url = gateway.realAddress

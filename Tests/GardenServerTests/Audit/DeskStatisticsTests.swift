@@ -14,6 +14,23 @@ import Testing
         ))
     }
 
+    /// A site reached as `NAME.localhost` counts as the site; the PAC file is neither
+    /// refused nor censored.
+    @Test func aLocalhostNameIsItsSiteAndThePACFileIsNoRefusal() {
+        let statistics = DeskStatistics()
+        let now: Int64 = 1_800_000_000
+        statistics.add([
+            Self.record(host: "friend.com.kp", zone: "intranet", action: "allow", second: now),
+            Self.record(host: "friend.com.kp.localhost", zone: "intranet", action: "allow", second: now),
+            Self.record(host: "127.0.0.1", zone: nil, action: "proxy-config", second: now),
+        ])
+        let snapshot = statistics.snapshot(now: now * 1000 + 500)
+        #expect(snapshot.bySite.first { $0.name == "friend.com.kp" }?.tally.total == 2)
+        #expect(!snapshot.bySite.contains { $0.name == "friend.com.kp.localhost" })
+        #expect(snapshot.total.censored == 0)
+        #expect(snapshot.topBlockedHosts.isEmpty)
+    }
+
     /// 200,000 invented names over five minutes, beside the garden's own sites.
     @Test func inventedHostNamesAreCountedUnderOneRow() {
         let statistics = DeskStatistics()

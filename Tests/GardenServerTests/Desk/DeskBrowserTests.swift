@@ -259,6 +259,11 @@ struct DeskBrowserTests {
         }
         #expect(live, "the feed did not connect")
         browserStep("browsing as a student")
+        // A browser's background traffic first (a tunnel to a host that is no site): hidden
+        // from the feed unless the teacher asks for it.
+        _ = try await RawConnection.exchange(
+            port: room.citizenPort, send: Array("CONNECT background.example:443 HTTP/1.1\r\nHost: background.example:443\r\n\r\n".utf8), timeout: 5
+        )
         let student = try await room.browse("http://worldnews.example/seen-in-chromium")
         #expect(student.status == 451)
 
@@ -268,6 +273,15 @@ struct DeskBrowserTests {
             text = try await browser.script("return document.getElementById('events').textContent") as? String ?? ""
         }
         #expect(text.contains("GET http://worldnews.example/seen-in-chromium  → unavailable (foreign-news-unavailable)  451"))
+        let shownRows = "return [...document.querySelectorAll('#events div')].filter(d => !d.hidden).map(d => d.textContent).join('\\n')"
+        let shown = try await browser.script(shownRows) as? String ?? ""
+        #expect(shown.contains("seen-in-chromium"))
+        #expect(!shown.contains("background.example"), "background traffic is shown by default")
+        let toggle = try await browser.element("#filter-background")
+        try await browser.call("POST", "/session/\(browser.session)/element/\(toggle)/click", [:])
+        let all = try await browser.script(shownRows) as? String ?? ""
+        #expect(all.contains("CONNECT background.example:443"), "\(all)")
+        try await browser.call("POST", "/session/\(browser.session)/element/\(toggle)/click", [:])
         let colour = try await browser.script("return document.querySelector('#events div').className") as? String
         #expect(colour == "a-unavailable")
 
