@@ -90,7 +90,7 @@ public final class DeskStatistics: Sendable {
                 let host = isSite ? Self.withoutLocalhost(record.event.host) : record.event.host
                 let siteKey = Self.key(host, isSite: isSite, in: state.buckets[slot].bySite)
                 state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored)
-                if record.event.action != "allow", record.event.action != "authenticate", record.event.action != "proxy-config" {
+                if record.event.action != "authenticate", !AuditEvent.notCensorship.contains(record.event.action) {
                     let blockedKey = Self.key(host, isSite: isSite, in: state.buckets[slot].blocked)
                     state.buckets[slot].blocked[blockedKey, default: 0] += 1
                 }

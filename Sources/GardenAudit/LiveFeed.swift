@@ -145,6 +145,18 @@ public final class LiveFeed: Sendable {
         for viewer in viewers.values { viewer.finish() }
     }
 
+    /// The newest of the recent events that `matches` picks, newest first, at most `limit`.
+    public func recent(limit: Int, where matches: (AuditEvent) -> Bool) -> [AuditEvent] {
+        state.withLock { state in
+            var found: [AuditEvent] = []
+            for entry in state.recent.reversed() where matches(entry.event) {
+                found.append(entry.event)
+                if found.count == limit { break }
+            }
+            return found
+        }
+    }
+
     /// A recent event by its feed number, while it is still in the history.
     public func entry(_ id: Int) -> Entry? {
         state.withLock { state in

@@ -39,7 +39,7 @@ enum DeskScript {
         if (filters.cls.value && event.class !== filters.cls.value) return false;
         if (filters.host.value && !event.host.includes(filters.host.value.toLowerCase())) return false;
         const action = filters.action.value;
-        if (action === "censored") return event.action !== "allow" || event.effects.includes("rewrite");
+        if (action === "censored") return !["allow", "proxy-config", "lab"].includes(event.action) || event.effects.includes("rewrite");
         if (action && event.action !== action) return false;
         return true;
       }

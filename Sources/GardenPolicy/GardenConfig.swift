@@ -49,6 +49,9 @@ public struct GardenConfig: Sendable, Equatable {
     public var tunnelPorts: Set<Int> = [80, 443]
     /// Whether allowed tunnels may reach the real network (`upstream:`); off by default.
     public var upstream = UpstreamSettings()
+    /// The lab page for students (`/lab` at the garden's own address): on unless
+    /// `lab: off` in garden.yaml.
+    public var lab = true
     /// What is allowed but almost surely a mistake (a host in a rule that matches no
     /// site): `check` and a reload say so; the garden serves anyway.
     public var warnings: [ConfigDiagnostic] = []
@@ -93,7 +96,7 @@ public struct GardenConfig: Sendable, Equatable {
         let policyParsed = parsedPolicy.map { $0 != nil } ?? true
         var file = GardenFile()
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
-           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream"], required: ["listeners", "portal"]) {
+           let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream", "lab"], required: ["listeners", "portal"]) {
             file.read(keys, classes: policyParsed ? policy.classes : nil, policyFile: policySource?.file, registry: registry, sitesFile: sites.file)
         }
         // Never an open proxy by accident: a way out, on an address others can reach, needs
@@ -113,6 +116,7 @@ public struct GardenConfig: Sendable, Equatable {
         config.auditLog = file.auditLog
         config.tunnelPorts = file.tunnelPorts
         config.upstream = file.upstream
+        config.lab = file.lab
         if file.upstream.mode == .off { config.warnings = hostWarnings(policy: policy, registry: config.sites, sitesFile: sites.file) }
         return config
     }
@@ -143,6 +147,7 @@ public struct GardenConfig: Sendable, Equatable {
         var upstream = UpstreamSettings()
         /// Where `upstream` was written, for the open-proxy check's error.
         var upstreamNode: ConfigNode?
+        var lab = true
 
         /// Reads the file's keys; `classes` (nil when the policy has errors) checks personas.
         mutating func read(_ keys: [String: ConfigNode], classes: [String: String]?, policyFile: String?, registry: SiteRegistry?, sitesFile: String) {
@@ -164,6 +169,7 @@ public struct GardenConfig: Sendable, Equatable {
                let items = fields["ports"]?.list("ports") {
                 tunnelPorts = Set(items.compactMap { $0.integer("a tunnel port", in: 1...65535) })
             }
+            if let node = keys["lab"], let state = node.switchState("lab") { lab = state }
             if let node = keys["upstream"], let settings = UpstreamSettings.parse(node, classes: classes, policyFile: policyFile) {
                 upstream = settings
                 upstreamNode = node

@@ -16,6 +16,9 @@ final class ExchangePlan {
         case refuse(HTTPStatusLine, reason: String, extraHeaders: String = "")
         /// The proxy auto-config file, at the garden's own address.
         case proxyAutoConfig
+        /// The students' lab page, at the garden's own address, with its query (the
+        /// address a student asks about).
+        case lab(query: String)
         /// The credentials must go to scrypt first, off the event loop; the request is
         /// planned again with the verdict.
         case checkPassword(BasicCredentials, Policy)

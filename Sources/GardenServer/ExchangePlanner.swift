@@ -32,13 +32,15 @@ final class ExchangePlanner {
     /// Whether plans keep the censor's facts and the rules' trace (the teaching tools
     /// show them; the data plane does not pay for them).
     let tracing: Bool
+    /// Whether the lab page is served (`lab:` in garden.yaml).
+    let lab: Bool
 
     /// A class, not a struct: the handler holds one per connection and calls it per
     /// request, and a struct kept in a class's property is copied (a retain per field)
     /// for each call.
     init(
         persona: String?, tunnelPorts: Set<Int>, wayOut: UpstreamSettings?, itself: GardenItself,
-        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false
+        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false, lab: Bool = false
     ) {
         self.persona = persona
         self.tunnelPorts = tunnelPorts
@@ -46,6 +48,7 @@ final class ExchangePlanner {
         self.itself = itself
         self.rememberedVerdict = rememberedVerdict
         self.tracing = tracing
+        self.lab = lab
     }
 
     /// Tells the planner the connection's addresses, once it is open.
@@ -147,6 +150,11 @@ final class ExchangePlanner {
         if target.form == .origin, head.method == .get || isHEAD, head.target == "/proxy.pac",
            target.host.isIPLiteral || target.host.name == "localhost" {
             return .answered(ExchangePlan(.proxyAutoConfig, closing: closing))
+        }
+        // The students' lab page, at the garden's own address too.
+        if lab, target.form == .origin, head.method == .get || isHEAD, target.host.isIPLiteral || target.host.name == "localhost",
+           head.target == "/lab" || head.target.hasPrefix("/lab?") {
+            return .answered(ExchangePlan(.lab(query: String(head.target.dropFirst("/lab?".count))), closing: closing))
         }
         // The gateway form, for devices that cannot set a proxy: at the garden's own
         // address (an IP address or localhost), `/site/HOST/PATH` is HOST's PATH, decided

@@ -32,13 +32,16 @@ final class GardenContext: Sendable {
     /// desk): on a local address they are the garden itself, never fetched or tunnelled
     /// to through its way out.
     let itself: GardenItself
+    /// Whether the students' lab page is served.
+    let lab: Bool
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(
         registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
         audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443], upstream: UpstreamSettings = UpstreamSettings(),
-        group: any EventLoopGroup
+        group: any EventLoopGroup, lab: Bool = true
     ) {
+        self.lab = lab
         self.tunnelPorts = tunnelPorts
         let itself = GardenItself()
         self.itself = itself

@@ -48,6 +48,7 @@ extension GardenHTTPHandler {
         }
         // The PAC file is the garden setting a browser up: neither refused nor censored.
         if case .proxyAutoConfig = plan.answer { record.event.action = "proxy-config" }
+        if case .lab = plan.answer { record.event.action = "lab" }
         // The log shows the real address, not the gateway's path.
         if let gateway = plan.gateway {
             record.event.url = gateway.realAddress
@@ -78,6 +79,8 @@ extension GardenHTTPHandler {
             sendError(status, reason: reason, isHEAD: isHEAD, close: closing, extraHeaders: extraHeaders)
         case .proxyAutoConfig:
             sendProxyAutoConfig(head: head, isHEAD: isHEAD)
+        case .lab(let query):
+            sendLab(query: query, policy: policy, isHEAD: isHEAD)
         case .checkPassword(let credentials, let policy):
             checkCredentials(credentials, policy: policy, head: head)
         case .challenge(let problem, let note):

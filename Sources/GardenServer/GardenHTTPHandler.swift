@@ -121,7 +121,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let credentials = garden.credentials
         self.planner = ExchangePlanner(
             persona: persona, tunnelPorts: garden.tunnelPorts, wayOut: garden.upstream?.settings, itself: garden.itself,
-            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }
+            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }, lab: garden.lab
         )
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
         garden.liveHandlers.add(1, ordering: .relaxed)

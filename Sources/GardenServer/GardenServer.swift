@@ -42,7 +42,7 @@ public final class GardenServer: Sendable {
         self.garden = GardenContext(
             registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger,
             audit: audit ?? AuditTrail(logger: logger), tunnelPorts: config.tunnelPorts, upstream: config.upstream,
-            group: group
+            group: group, lab: config.lab
         )
         self.listeners = config.listeners
         self.group = group

@@ -74,7 +74,7 @@ import Testing
         Mistake(garden: goodGarden.replacingOccurrences(of: "portal: portal.kp", with: "portal: portl.kp"), sites: goodSites,
          expected: "Config/garden.yaml:4:9: portal 'portl.kp' is not a site in Config/sites.yaml (did you mean 'portal.kp'?)"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "limits:", with: "limit:"), sites: goodSites,
-         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits', 'teacher', 'log', 'tunnels', 'upstream'"),
+         expected: "Config/garden.yaml:5:1: unknown key 'limit' in garden.yaml (did you mean 'limits'?); known keys: 'listeners', 'portal', 'limits', 'teacher', 'log', 'tunnels', 'upstream', 'lab'"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "127.0.0.1:8081", with: "127.0.0.1:99999"), sites: goodSites,
          expected: "Config/garden.yaml:3:5: '127.0.0.1:99999' is not a listen address; write it as 127.0.0.1:8080 or [::1]:8080"),
         Mistake(garden: goodGarden.replacingOccurrences(of: "request_timeout: 2s", with: "request_timeout: soon"), sites: goodSites,

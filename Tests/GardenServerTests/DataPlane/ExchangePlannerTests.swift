@@ -104,6 +104,7 @@ import Testing
         switch plan.answer {
         case .refuse(let status, _, _): "refuse \(status.code)"
         case .proxyAutoConfig: "proxy.pac"
+        case .lab(let query): "lab \(query)"
         case .checkPassword(let credentials, _): "check \(credentials.name)"
         case .challenge(let problem, _): "challenge" + (problem.map { ": \($0)" } ?? "")
         case .censor: "censor \(plan.decision?.action.name ?? "?") by \(plan.decision?.ruleID ?? "?")"

@@ -19,9 +19,10 @@ import Testing
         let server: GardenServer
         let ports: [String: Int]
 
-        init() async throws {
+        init(lab: Bool = true) async throws {
             var config = try ConfigDirectory(path: Shipped.config.path).load()
-            let personas = ["citizen", "official", "foreigner"]
+            config.lab = lab
+            let personas = ["citizen", "official", "foreigner", "soldier_abroad"]
             config.listeners = personas.map { .init(address: ListenAddress("127.0.0.1:0")!, persona: $0) }
             var logger = Logger(label: "visit-planner")
             logger.logLevel = .critical
