@@ -48,7 +48,13 @@ public final class DeskStatistics: Sendable {
         public var byClass: [(name: String, tally: Tally)]
         public var bySite: [(name: String, tally: Tally)]
         public var topBlockedHosts: [(host: String, count: Int)]
+        /// Per class, allowed and censored requests in each 10 s of the 5 minutes, oldest
+        /// first (for the chart over time).
+        public var classSeries: [(name: String, slices: [Tally])] = []
     }
+
+    /// Seconds in one slice of the chart over time.
+    public static let sliceSeconds = 10
 
     private struct Bucket {
         var second: Int64 = -1
@@ -157,6 +163,8 @@ public final class DeskStatistics: Sendable {
             var blocked: [String: Int] = [:]
             var lastMinute = [Int](repeating: 0, count: 60)
             var lastFive = 0
+            let sliceCount = Self.window / Self.sliceSeconds
+            var series: [String: [Tally]] = [:]
             for bucket in state.buckets where bucket.second > current - Int64(Self.window) && bucket.second <= current {
                 total = total + bucket.total
                 for (name, tally) in bucket.byClass { byClass[name, default: Tally()] = byClass[name, default: Tally()] + tally }
@@ -164,10 +172,16 @@ public final class DeskStatistics: Sendable {
                 for (host, count) in bucket.blocked { blocked[host, default: 0] += count }
                 let age = Int(current - bucket.second)
                 if age < 60 { lastMinute[59 - age] = bucket.total.total }
+                let slice = sliceCount - 1 - age / Self.sliceSeconds
+                for (name, tally) in bucket.byClass {
+                    var slices = series[name] ?? [Tally](repeating: Tally(), count: sliceCount)
+                    slices[slice] = slices[slice] + tally
+                    series[name] = slices
+                }
                 // The current second is still filling: the rate is over the five before it.
                 if age >= 1, age <= 5 { lastFive += bucket.total.total }
             }
-            return Snapshot(
+            var snapshot = Snapshot(
                 requestsPerSecond: Double(lastFive) / 5,
                 lastMinute: lastMinute,
                 total: total,
@@ -175,6 +189,8 @@ public final class DeskStatistics: Sendable {
                 bySite: Self.busiest(bySite, by: \.total, adding: +).map { (name: $0.0, tally: $0.1) },
                 topBlockedHosts: blocked.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ($0.key, $0.value) }
             )
+            snapshot.classSeries = series.sorted { $0.key < $1.key }.map { (name: $0.key, slices: $0.value) }
+            return snapshot
         }
     }
 }

@@ -171,6 +171,7 @@ extension TeacherDesk {
             <strong>\(openConnections())</strong> open connections · \(audit.feed.viewerCount) feed viewers\(dropped > 0 ? " · <span class=\"bad\">\(dropped) audit events dropped (queue full)</span>" : "")</p>
             <p>Last minute: \(bars)</p>
             <h2>Last 5 minutes: \(now.total.total) requests, \(now.total.allowed) allowed, \(now.total.censored) censored</h2>
+            \(Self.classChart(now.classSeries))
             <table class="grid"><tr><th>Class</th><th>requests</th><th>allowed</th><th>censored</th></tr>\(tallyRows(now.byClass))</table>
             <table class="grid"><tr><th>Site</th><th>requests</th><th>allowed</th><th>censored</th></tr>\(tallyRows(now.bySite))</table>
             <h2>Most blocked hosts</h2>

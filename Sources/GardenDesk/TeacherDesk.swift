@@ -220,11 +220,15 @@ public final class TeacherDesk: Sendable {
     // MARK: - HTTP helpers
 
     static let style = """
-        body{font-family:sans-serif;margin:2rem;color:#222}form{margin:1rem 0}.problem{color:#a00}
+        body{font:17px/1.5 system-ui,"Noto Sans","DejaVu Sans",sans-serif;margin:1.5rem auto;max-width:78rem;padding:0 1.5rem;color:#1d1d1f;background:#fbfbfa}
+        h1{font-size:1.7rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}a{color:#1a56a8}
+        form{margin:1rem 0}.problem{color:#a00}button{font:inherit;padding:.2rem .7rem}
+        table.chart{border-collapse:collapse;margin:.5rem 0 1.5rem}table.chart th,table.chart td{padding:2px 10px;text-align:left}
+        svg.chart{background:#f1f1ee;border-radius:3px}
         table.diff{border-collapse:collapse;font:12px monospace;width:100%;table-layout:fixed}
         table.diff td{border-top:1px solid #eee;padding:1px 4px;white-space:pre-wrap;word-break:break-all;vertical-align:top}
         td.del{background:#fdd}td.ins{background:#dfd}pre.summary{background:#f6f6f6;padding:.5rem}
-        nav{margin:-1rem 0 1rem;padding:.5rem 0;border-bottom:1px solid #ddd}nav a{margin-right:1rem}
+        nav{margin:0 0 1rem;padding:.6rem 0;border-bottom:2px solid #ddd}nav a{margin-right:1.2rem;text-decoration:none;font-weight:600}
         nav form.logout{display:inline;margin:0 0 0 1rem}
         table.grid{border-collapse:collapse;margin:.5rem 0 1.5rem}table.grid th,table.grid td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
         td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#070}.bad{color:#a00}

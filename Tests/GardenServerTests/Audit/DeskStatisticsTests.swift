@@ -14,6 +14,24 @@ import Testing
         ))
     }
 
+    /// The chart's series: per class, 10 s slices of the 5 minutes, oldest first.
+    @Test func eachClassHasItsSlicesOverTime() throws {
+        let statistics = DeskStatistics()
+        let now: Int64 = 1_800_000_000
+        statistics.add([
+            Self.record(host: "friend.com.kp", zone: "intranet", action: "allow", second: now - 295),
+            Self.record(host: "friend.com.kp", zone: "intranet", action: "block", second: now - 3),
+            Self.record(host: "friend.com.kp", zone: "intranet", action: "allow", second: now - 2),
+        ])
+        let series = statistics.snapshot(now: now * 1000 + 500).classSeries
+        #expect(series.map(\.name) == ["citizen"])
+        let slices = try #require(series.first?.slices)
+        #expect(slices.count == DeskStatistics.window / DeskStatistics.sliceSeconds)
+        #expect(slices.first?.allowed == 1)
+        #expect(slices.last?.allowed == 1 && slices.last?.censored == 1)
+        #expect(slices.dropFirst().dropLast().allSatisfy { $0.total == 0 })
+    }
+
     /// A site reached as `NAME.localhost` counts as the site; the PAC file is neither
     /// refused nor censored.
     @Test func aLocalhostNameIsItsSiteAndThePACFileIsNoRefusal() {

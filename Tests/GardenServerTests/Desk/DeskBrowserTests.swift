@@ -308,6 +308,17 @@ struct DeskBrowserTests {
         }
         #expect(FileManager.default.fileExists(atPath: file.path))
 
+        // Now, with its chart of allowed and censored requests per class.
+        browserStep("opening Now")
+        try await browser.open(desk + "/now")
+        let charts = try await browser.script("return document.querySelectorAll('svg.chart').length") as? Int ?? 0
+        #expect(charts >= 1)
+        let nowShot = try await browser.screenshot()
+        try nowShot.write(to: room.folder.appendingPathComponent("now.png"))
+        if let keep = ProcessInfo.processInfo.environment["GARDEN_KEEP_SCREENSHOTS"] {
+            try? nowShot.write(to: URL(fileURLWithPath: keep).appendingPathComponent("now.png"))
+        }
+
         // Who sees what: the table in colour (a blocked cell is red).
         browserStep("opening the matrix")
         try await browser.open(desk + "/matrix")

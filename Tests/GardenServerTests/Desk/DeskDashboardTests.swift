@@ -208,6 +208,10 @@ import Testing
         let now = try await room.desk.get("/now", cookie: cookie).bodyText
         #expect(now.contains("Last 5 minutes: 4 requests, 1 allowed, 3 censored"))
         #expect(now.contains("<tr><td>worldnews.example</td><td class=\"n\">3</td></tr>"))
+        // The chart over time: a picture per class, named for screen readers.
+        #expect(now.contains("aria-label=\"citizen: 3 requests, 3 censored, in the last 5 minutes\""))
+        #expect(now.contains("aria-label=\"official: 1 requests, 0 censored, in the last 5 minutes\""))
+        #expect(now.contains("fill=\"#c8524a\""))
         let policy = try await room.desk.get("/policy", cookie: cookie).bodyText
         #expect(policy.contains("<tr><td>foreign-news-unavailable</td>"))
         let row = try #require(policy.components(separatedBy: "<tr>").first { $0.hasPrefix("<td>foreign-news-unavailable</td>") })
