@@ -14,7 +14,14 @@ cd "$(dirname "$0")/.."
 configuration=release
 [ "${1:-}" = "--debug" ] && configuration=debug
 
-swift build -c "$configuration" --product walled-garden --static-swift-stdlib >&2
+# Foundation's static archives refer to each other (Foundation needs CoreFoundation,
+# which needs the ICU and the shims): linked as one group, or the link can fail with
+# undefined CF symbols depending on which of Foundation's objects the binary pulls in.
+foundation=(Foundation CoreFoundation _FoundationICU FoundationEssentials FoundationInternationalization _FoundationCShims _FoundationCollections)
+group=(-Xlinker --start-group)
+for library in "${foundation[@]}"; do group+=(-Xlinker "-l$library"); done
+group+=(-Xlinker --end-group)
+swift build -c "$configuration" --product walled-garden --static-swift-stdlib "${group[@]}" >&2
 bin=$(swift build -c "$configuration" --show-bin-path)/walled-garden
 
 # A tag (v1.2) gives the version; without one, 0.0~git and the commit.
