@@ -60,18 +60,7 @@ public struct PolicyTestCase: Sendable, Equatable {
                     testCase.time = Schedule.moment(text)
                     if testCase.time == nil { node.error("at must be a moment such as 2026-11-30T10:00:00+09:00, not '\(text)'") }
                 }
-                if let node = fields["listener"], let text = node.string("listener") {
-                    if !text.isEmpty, text.allSatisfy(\.isASCIIDigit) {
-                        testCase.listenerPort = node.integer("listener", in: 1...65535)
-                    } else {
-                        if classes[text] == nil {
-                            let known = classes.keys.sorted()
-                            node.error("listener '\(text)' is not a class a listener's persona can be\(Suggestion.phrase(for: text, among: known)); "
-                                + "name the listener by its persona: \(known.map { "'\($0)'" }.joined(separator: ", "))")
-                        }
-                        testCase.listenerPersona = text
-                    }
-                }
+                if let node = fields["listener"] { readListener(node, into: &testCase, classes: classes) }
                 if let node = fields["client"], let text = node.string("client") {
                     testCase.clientAddress = IPAddressRange.parseAddress(text)
                     if testCase.clientAddress == nil { node.error("'\(text)' is not an IP address") }
@@ -99,5 +88,20 @@ public struct PolicyTestCase: Sendable, Equatable {
         self.method = method
         self.expectedAction = expectedAction
         self.location = location
+    }
+
+    /// `listener:` by its persona (`listener: official`), or by its port in older files.
+    private static func readListener(_ node: ConfigNode, into testCase: inout PolicyTestCase, classes: [String: String]) {
+        guard let text = node.string("listener") else { return }
+        if !text.isEmpty, text.allSatisfy(\.isASCIIDigit) {
+            testCase.listenerPort = node.integer("listener", in: 1...65535)
+            return
+        }
+        if classes[text] == nil {
+            let known = classes.keys.sorted()
+            node.error("listener '\(text)' is not a class a listener's persona can be\(Suggestion.phrase(for: text, among: known)); "
+                + "name the listener by its persona: \(known.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+        testCase.listenerPersona = text
     }
 }

@@ -65,6 +65,22 @@ public struct ConfigDirectory: Sendable {
             config = GardenConfig(listeners: [], sites: SiteRegistry(sites: [], portalHost: ""))
         }
         // Templates are checked even when the YAML has mistakes: one pass reports all.
+        diagnostics += checkTemplates(templates, config: config)
+        if var teacher = config.teacher, teacher.passwordHash == nil {
+            switch readDeskPassword() {
+            case .success(let hash): teacher.passwordHash = hash
+            case .failure(let problem): diagnostics.append(problem)
+            }
+            config.teacher = teacher
+        }
+        if !diagnostics.isEmpty { throw ConfigErrors(diagnostics) }
+        config.templates = templates
+        return config
+    }
+
+    /// The templates' mistakes, and banners that rewrite effects ask for but no template gives.
+    func checkTemplates(_ templates: [String: GardenConfig.Source], config: GardenConfig) -> [ConfigDiagnostic] {
+        var diagnostics: [ConfigDiagnostic] = []
         do {
             let pages = try GardenPages(portalHost: config.sites.portalHost, templates: templates)
             // Banners named by rewrite effects must exist.
@@ -83,16 +99,7 @@ public struct ConfigDirectory: Sendable {
         } catch {
             diagnostics += error.diagnostics
         }
-        if var teacher = config.teacher, teacher.passwordHash == nil {
-            switch readDeskPassword() {
-            case .success(let hash): teacher.passwordHash = hash
-            case .failure(let problem): diagnostics.append(problem)
-            }
-            config.teacher = teacher
-        }
-        if !diagnostics.isEmpty { throw ConfigErrors(diagnostics) }
-        config.templates = templates
-        return config
+        return diagnostics
     }
 
     /// The file holding the hash of the desk's password when garden.yaml gives none.

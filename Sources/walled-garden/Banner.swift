@@ -55,6 +55,15 @@ struct Banner {
         } else {
             lines.append("  Teacher's desk: off (teacher: off in garden.yaml, or --desk off)")
         }
+        lines += forStudents()
+        lines.append("")
+        lines.append("Press Ctrl-C to stop.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Beyond loopback: what students type for each listener meant for them.
+    func forStudents() -> [String] {
+        var lines: [String] = []
         let open = config.listeners.filter { !$0.address.isLoopback }
         if !open.isEmpty {
             lines.append("")
@@ -80,8 +89,6 @@ struct Banner {
                 lines.append("        or set the browser's HTTP proxy to \(host) port \(port), or its proxy auto-config URL to http://\(first)/proxy.pac")
             }
         }
-        lines.append("")
-        lines.append("Press Ctrl-C to stop.")
-        return lines.joined(separator: "\n")
+        return lines
     }
 }
