@@ -108,6 +108,7 @@ public final class TeacherDesk: Sendable {
         // HEAD is answered for every page (as GET without the body).
         let router = Router(context: TeacherRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: DeskResponseHeaders())
+        router.add(middleware: LargeTypeScope())
         router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("login") { [self] request, _ in loginPage(problem: nil, status: .ok) }
         router.post("login") { [self] request, context in try await login(request, context: context) }
@@ -119,6 +120,10 @@ public final class TeacherDesk: Sendable {
         router.get("reveal") { [self] request, _ in
             guard let session = session(of: request) else { return Self.toLogin() }
             return reveal(request, session: session)
+        }
+        router.get("large") { [self] request, _ in
+            guard session(of: request) != nil else { return Self.toLogin() }
+            return toggleLargeType(request)
         }
         router.get("matrix") { [self] request, _ in
             guard let session = session(of: request) else { return Self.toLogin() }
@@ -250,13 +255,13 @@ public final class TeacherDesk: Sendable {
         let navigation = session.map { session in
             """
             <nav><a href="/">Desk</a> <a href="/feed">Live feed</a> <a href="/now">Now</a> <a href="/policy">Policy</a> \
-            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a>\
+            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a> <a href="/large">\(Self.largeType ? "Normal type" : "Large type")</a>\
             <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(session.csrf)"><button>Log out</button></form></nav>
             """
         } ?? ""
         let html = """
-            <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
-            <style>\(style)</style>\(head)\(script ? "<script src=\"/desk.js\" defer></script>" : "")</head><body>\(navigation)<h1>\(Self.escape(title))</h1>
+            <!DOCTYPE html><html lang="en"\(Self.largeType ? " class=\"large\"" : "")><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+            <style>\(style)\(largeTypeCSS)</style>\(head)\(script ? "<script src=\"/desk.js\" defer></script>" : "")</head><body>\(navigation)<h1>\(Self.escape(title))</h1>
             \(body)
             </body></html>
             """

@@ -55,7 +55,10 @@ import Testing
         init(_ arguments: [String], in folder: Folder, command: [String] = []) throws {
             process = Process()
             process.executableURL = GardenProcess.executable
-            process.arguments = command + ["--config", folder.config] + (command.isEmpty ? ["--sites", folder.sites, "--log-level", "error"] : [])
+            // `serve` gets the folder's configuration and sites; a command its configuration,
+            // except `init`, which makes one.
+            let configuration = command.first == "init" ? [] : ["--config", folder.config]
+            process.arguments = command + configuration + (command.isEmpty ? ["--sites", folder.sites, "--log-level", "error"] : [])
                 + arguments
             process.currentDirectoryURL = folder.root
             process.standardOutput = output
@@ -177,5 +180,24 @@ import Testing
         }
         // The official's port is not for students: the banner says so instead of giving it.
         #expect(banner.contains("as official: port \(other) answers this machine only"), "\(banner)")
+    }
+
+    /// `init DIR` makes an editable garden from installed defaults (here `--from` the
+    /// shipped files, as the package's would be), and never overwrites one.
+    @Test func initMakesAnEditableGardenAndNeverOverwritesOne() async throws {
+        let folder = try Folder()
+        let target = folder.root.appendingPathComponent("lesson").path
+        func initialise() throws -> Running {
+            let process = try Running([], in: folder, command: ["init", target, "--from", Shipped.root.path])
+            return process
+        }
+        let made = try #require(try await initialise().exit(within: 60))
+        #expect(made.status == 0, "\(made.errors)")
+        #expect(made.output.contains("cd \(target) && walled-garden"))
+        #expect(FileManager.default.isWritableFile(atPath: target + "/Config/policy.yaml"))
+        #expect(FileManager.default.fileExists(atPath: target + "/Sites/friend.com.kp/index.html"))
+        let again = try #require(try await initialise().exit(within: 60))
+        #expect(again.status != 0)
+        #expect(again.errors.contains("exists already; init never overwrites a garden"), "\(again.errors)")
     }
 }

@@ -169,6 +169,32 @@ import Testing
         #expect(try await desk.post("/login", form: "csrf=\(token)&password=teacher", cookie: cookie).status == 403)
     }
 
+    /// Large type for a projector: one click turns it on for every page (a cookie), one
+    /// more turns it off; the click goes back to the desk page it came from, never away.
+    @Test func largeTypeIsOneClickAway() async throws {
+        let desk = try await Desk()
+        defer { desk.stop() }
+        let cookie = try #require(Desk.sessionCookie(of: try await desk.logIn()))
+        let normal = try await desk.get("/", cookie: cookie).bodyText
+        #expect(normal.contains("<html lang=\"en\"><head>"))
+        #expect(normal.contains("<a href=\"/large\">Large type</a>"))
+        func click(_ cookies: String, from referer: String) async throws -> RawResponse {
+            try await desk.request("GET /large HTTP/1.1\r\nHost: desk\r\nCookie: \(cookies)\r\nReferer: \(referer)\r\nConnection: close\r\n\r\n")
+        }
+        let on = try await click(cookie, from: "http://127.0.0.1:\(desk.port)/now")
+        #expect(on.status == 303)
+        #expect(on.header("Location") == "/now")
+        #expect(on.header("Set-Cookie")?.hasPrefix("garden_large=1;") == true)
+        let large = try await desk.get("/now", cookie: cookie + "; garden_large=1").bodyText
+        #expect(large.contains("<html lang=\"en\" class=\"large\">"))
+        #expect(large.contains("<a href=\"/large\">Normal type</a>"))
+        let off = try await click(cookie + "; garden_large=1", from: "http://elsewhere.example//evil")
+        #expect(off.header("Set-Cookie")?.hasPrefix("garden_large=0;") == true)
+        #expect(off.header("Location") == "/")
+        // Without a session, no toggle: the login page.
+        #expect(try await click("", from: "http://127.0.0.1/").header("Location") == "/login")
+    }
+
     @Test func wrongPasswordsAreRefusedThenBackedOff() async throws {
         let desk = try await Desk()
         defer { desk.stop() }
