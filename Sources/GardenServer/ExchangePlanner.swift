@@ -121,7 +121,6 @@ final class ExchangePlanner {
 
     /// Reads the target and the path, and finds the site the request goes to.
     private func read<Sites: ExchangeSites>(_ head: RequestHead, sites: Sites) -> Reading {
-        let isHEAD = head.method == .head
         // A body the garden does not read would be taken for the next request: close after answering.
         var closing = !head.keepsAlive || head.hasBody
         func refuse(_ status: HTTPStatusLine, _ reason: String, close: Bool = false) -> Reading {
@@ -146,24 +145,11 @@ final class ExchangePlanner {
                 return refuse(.forbidden, "tunnels go to ports \(tunnelPorts.sorted().map(String.init).joined(separator: ", ")) only")
             }
         }
-        // The PAC file, at the garden's own address (not a site's).
-        if target.form == .origin, head.method == .get || isHEAD, head.target == "/proxy.pac",
-           target.host.isIPLiteral || target.host.name == "localhost" {
-            return .answered(ExchangePlan(.proxyAutoConfig, closing: closing))
-        }
-        // The students' lab page, at the garden's own address too.
-        if lab, target.form == .origin, head.method == .get || isHEAD, target.host.isIPLiteral || target.host.name == "localhost",
-           head.target == "/lab" || head.target.hasPrefix("/lab?") {
-            return .answered(ExchangePlan(.lab(query: String(head.target.dropFirst("/lab?".count))), closing: closing))
-        }
-        // The gateway form, for devices that cannot set a proxy: at the garden's own
-        // address (an IP address or localhost), `/site/HOST/PATH` is HOST's PATH, decided
-        // as the proxy request for it; any other path is the portal's.
         var gateway: GatewayForm?
         if target.form == .origin, !isTunnel, target.host.isIPLiteral || target.host.name == "localhost" {
-            switch Self.gatewayTarget(head.target, portal: sites.registry.portalHost) {
-            case .target(let real, let form): (target, gateway) = (real, form)
-            case .moved(let location): return .answered(ExchangePlan(.moved(to: location), closing: closing))
+            switch atTheGardensAddress(head, portal: sites.registry.portalHost) {
+            case .answer(let answer): return .answered(ExchangePlan(answer, closing: closing))
+            case .gateway(let real, let form): (target, gateway) = (real, form)
             case .unreadable: return refuse(.badRequest, "'\(head.target)' is not an address of the garden's gateway form (/site/HOST/PATH)")
             }
         }
