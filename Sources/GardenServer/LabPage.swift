@@ -92,13 +92,13 @@ enum LabPage {
         for event in recent {
             let time = RFC3339.format(milliseconds: event.time).dropFirst(11).prefix(8)
             let what = event.action + (event.rule.map { " (\($0))" } ?? "") + (event.effects.isEmpty ? "" : " +" + event.effects.joined(separator: " +"))
-            rows += "<tr><td>\(time)</td><td>\(escape(event.method)) \(escape(event.url))</td><td>\(escape(what))</td><td>\(event.status)</td></tr>"
+            rows += "<tr><td>\(time)</td><td>\(HTMLText.escape(event.method)) \(HTMLText.escape(event.url))</td><td>\(HTMLText.escape(what))</td><td>\(event.status)</td></tr>"
         }
         let result = address.map { address in
             """
-            <h2>\(escape(address))</h2>
-            <p><strong>The control:</strong> \(escape(control ?? ""))</p>
-            <p><strong>What the censor does for you (\(escape(visitorClass))):</strong> \(escape(censorship ?? ""))</p>
+            <h2>\(HTMLText.escape(address))</h2>
+            <p><strong>The control:</strong> \(HTMLText.escape(control ?? ""))</p>
+            <p><strong>What the censor does for you (\(HTMLText.escape(visitorClass))):</strong> \(HTMLText.escape(censorship ?? ""))</p>
             """
         } ?? ""
         return """
@@ -107,28 +107,12 @@ enum LabPage {
             input[name=url]{width:28rem;font-size:1rem}table{border-collapse:collapse}td{border-bottom:1px solid #ddd;padding:.2rem .6rem}</style>
             </head><body>
             <h1>The lab: what does the censor do?</h1>
-            <form method="get" action="/lab"><label>Address <input name="url" value="\(escape(address ?? ""))" placeholder="worldnews.example"></label> <button>Look</button></form>
+            <form method="get" action="/lab"><label>Address <input name="url" value="\(HTMLText.escape(address ?? ""))" placeholder="worldnews.example"></label> <button>Look</button></form>
             \(result)
             <h2>Your recent requests</h2>
             \(rows.isEmpty ? "<p>None yet.</p>" : "<table><tr><th>time</th><th>request</th><th>what the censor did</th><th>status</th></tr>\(rows)</table>")
             <p><a href="/">Back to the portal</a></p>
             </body></html>
             """
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -64,7 +64,7 @@ struct InitCommand: ParsableCommand {
         while let item = enumerator?.nextObject() as? String {
             let full = path + "/" + item
             var isFolder: ObjCBool = false
-            files.fileExists(atPath: full, isDirectory: &isFolder)
+            guard files.fileExists(atPath: full, isDirectory: &isFolder) else { continue }
             try files.setAttributes([.posixPermissions: isFolder.boolValue ? 0o755 : 0o644], ofItemAtPath: full)
         }
     }

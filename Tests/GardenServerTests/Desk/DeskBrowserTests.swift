@@ -134,19 +134,8 @@ struct DeskBrowserTests {
     /// The browser set up only by the garden's PAC file, as a student would be: the
     /// portal, a site and a censored page load through the garden by their real names.
     @Test func aBrowserSetUpByThePACFileBrowsesTheGarden() async throws {
-        browserStep("classroom")
-        let room = try await DeskDashboardTests.Classroom()
-        browserStep("browser")
-        let browser = try await Browser(arguments: ["--proxy-pac-url=http://127.0.0.1:\(room.citizenPort)/proxy.pac"])
-        defer {
-            afterTest {
-                browserStep("quitting")
-                await browser.quit()
-                browserStep("stopping the classroom")
-                await room.stop()
-                browserStep("stopped")
-            }
-        }
+        let (room, browser) = try await Self.classroomAndBrowser { ["--proxy-pac-url=http://127.0.0.1:\($0.citizenPort)/proxy.pac"] }
+        defer { afterTest { await Self.close(room, browser) } }
         let pages: [(url: String, title: String, text: String, shot: String)] = [
             ("http://kwangmyong.kp/", "Kwangmyong portal", "friend.com.kp", "portal.png"),
             ("http://friend.com.kp/", "Feed", "동지", "friend.png"),
@@ -180,19 +169,8 @@ struct DeskBrowserTests {
     /// address leads to every site by path (the gateway form), each page shows its real
     /// address in a strip the page's CSP allows by its hash, and the censor still decides.
     @Test func aBrowserWithNoSettingsBrowsesByTheGardensAddress() async throws {
-        browserStep("classroom")
-        let room = try await DeskDashboardTests.Classroom()
-        browserStep("browser")
-        let browser = try await Browser()
-        defer {
-            afterTest {
-                browserStep("quitting")
-                await browser.quit()
-                browserStep("stopping the classroom")
-                await room.stop()
-                browserStep("stopped")
-            }
-        }
+        let (room, browser) = try await Self.classroomAndBrowser()
+        defer { afterTest { await Self.close(room, browser) } }
         let garden = "http://127.0.0.1:\(room.citizenPort)"
         browserStep("opening the portal by the garden's address")
         try await browser.open(garden + "/")
@@ -223,25 +201,39 @@ struct DeskBrowserTests {
         #expect(seen.contains { $0.url == "http://worldnews.example/" && $0.status == 451 })
     }
 
+    /// A classroom (a garden on the shipped files, with its desk) and a browser; close both
+    /// with `close` (`defer { afterTest { await Self.close(room, browser) } }`).
+    /// - Parameter arguments: Chromium's extra switches, given the classroom.
+    static func classroomAndBrowser(
+        _ function: String = #function, arguments: (DeskDashboardTests.Classroom) -> [String] = { _ in [] }
+    ) async throws -> (DeskDashboardTests.Classroom, Browser) {
+        browserStep("classroom", function)
+        let room = try await DeskDashboardTests.Classroom()
+        browserStep("browser", function)
+        do {
+            return (room, try await Browser(arguments: arguments(room)))
+        } catch {
+            await room.stop()
+            throw error
+        }
+    }
+
+    static func close(_ room: DeskDashboardTests.Classroom, _ browser: Browser, _ function: String = #function) async {
+        browserStep("quitting", function)
+        await browser.quit()
+        browserStep("stopping the classroom", function)
+        await room.stop()
+        browserStep("stopped", function)
+    }
+
     struct WebDriverError: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
     }
 
     @Test func theFeedUpdatesInChromium() async throws {
-        browserStep("classroom")
-        let room = try await DeskDashboardTests.Classroom()
-        browserStep("browser")
-        let browser = try await Browser()
-        defer {
-            afterTest {
-                browserStep("quitting")
-                await browser.quit()
-                browserStep("stopping the classroom")
-                await room.stop()
-                browserStep("stopped")
-            }
-        }
+        let (room, browser) = try await Self.classroomAndBrowser()
+        defer { afterTest { await Self.close(room, browser) } }
         browserStep("logging in")
         let desk = "http://127.0.0.1:\(room.desk.port)"
         try await browser.open(desk + "/login")
