@@ -15,29 +15,13 @@ enum LabPage {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0] == "url" else { continue }
-            let value = decodeFormValue(String(parts[1])).trimmingCharacters(in: .whitespaces)
+            // Form decoding as the desk's forms: `+` is a space, then %XX (kept as typed if malformed).
+            let raw = parts[1].replacingOccurrences(of: "+", with: " ")
+            let value = (raw.removingPercentEncoding ?? raw).trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { return nil }
             return value.contains("://") ? value : "http://" + value
         }
         return nil
-    }
-
-    /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
-    static func decodeFormValue(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next(), let low = iterator.next(),
-                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-                else { continue }
-                bytes.append(value)
-            default: bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// What the censor does with a planned request, in words, as `probe` names it.
