@@ -38,6 +38,11 @@ public final class TeacherDesk: Sendable {
     /// The configuration folder, where switches.yaml is written.
     let configDirectory: String?
     let openConnections: @Sendable () -> Int
+    /// The students signed in on the portal, and their live moves (the Class page); nil
+    /// without a garden beside the desk.
+    let students: StudentSessions?
+    /// scrypt's cost for the students' passwords made on the Class page.
+    let passwordCost: Int
     /// HTTP Basic credentials for `/metrics` already checked, so a scraper costs one
     /// scrypt, not one per scrape: an HMAC of the header under a per-process key.
     let checkedMetricsCredentials = MetricsCredentialMemo()
@@ -52,9 +57,11 @@ public final class TeacherDesk: Sendable {
 
     public init(
         settings: TeacherSettings, sitesDirectory: String, logger: Logger, audit: AuditTrail? = nil, reloader: ConfigReloader? = nil,
-        configDirectory: String? = nil, openConnections: @escaping @Sendable () -> Int = { 0 },
-        currentConfig: @escaping @Sendable () -> GardenConfig
+        configDirectory: String? = nil, openConnections: @escaping @Sendable () -> Int = { 0 }, students: StudentSessions? = nil,
+        passwordCost: Int = PasswordHash.defaultLogRounds, currentConfig: @escaping @Sendable () -> GardenConfig
     ) {
+        self.students = students
+        self.passwordCost = passwordCost
         self.settings = settings
         self.sitesDirectory = sitesDirectory
         self.logger = logger
@@ -130,6 +137,7 @@ public final class TeacherDesk: Sendable {
             return matrixPage(session: session)
         }
         addDashboardRoutes(to: router)
+        addClassRoutes(to: router)
         return router
     }
 
@@ -255,7 +263,7 @@ public final class TeacherDesk: Sendable {
         let navigation = session.map { session in
             """
             <nav><a href="/">Desk</a> <a href="/feed">Live feed</a> <a href="/now">Now</a> <a href="/policy">Policy</a> \
-            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a> <a href="/large">\(Self.largeType ? "Normal type" : "Large type")</a>\
+            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/class">Class</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a> <a href="/large">\(Self.largeType ? "Normal type" : "Large type")</a>\
             <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(session.csrf)"><button>Log out</button></form></nav>
             """
         } ?? ""
@@ -285,12 +293,7 @@ public final class TeacherDesk: Sendable {
 
     static func cookie(_ name: String, in request: Request) -> String? {
         for field in request.headers[values: .cookie] {
-            for pair in field.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
-            }
+            if let value = FormFields.cookie(name, in: field) { return value }
         }
         return nil
     }
@@ -298,16 +301,7 @@ public final class TeacherDesk: Sendable {
     /// An `application/x-www-form-urlencoded` body (at most 16 KiB).
     static func form(_ request: Request) async throws -> [String: String] {
         let body = try await request.body.collect(upTo: 16 * 1024)
-        let text = String(buffer: body)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
+        return FormFields.urlEncoded(String(buffer: body))
     }
 
     /// Escapes text for HTML element content and attribute values.
@@ -316,11 +310,7 @@ public final class TeacherDesk: Sendable {
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
+        FormFields.sameToken(a, b)
     }
 }
 

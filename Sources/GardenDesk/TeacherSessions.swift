@@ -1,4 +1,5 @@
 import Foundation
+import GardenServer
 import Synchronization
 
 /// The teacher desk's memory of who has logged in: sessions with their CSRF tokens,
@@ -15,14 +16,12 @@ final class TeacherSessions: Sendable {
         var sessions: [String: Session] = [:]
         /// Login forms handed out (token → when), each good for one attempt.
         var loginForms: [String: ContinuousClock.Instant] = [:]
-        /// Failed logins per client: how many in a row, and when the last one was.
-        var failures: [String: (count: Int, last: ContinuousClock.Instant)] = [:]
+        /// Failed logins per client address.
+        var backoff = SignInBackoff()
     }
 
     private let state = Mutex(State())
     let lifetime: Duration
-    /// Failures allowed before the back-off starts.
-    static let freeAttempts = 3
 
     init(lifetime: Duration = .seconds(8 * 3600)) {
         self.lifetime = lifetime
@@ -51,56 +50,27 @@ final class TeacherSessions: Sendable {
     }
 
     /// Takes a login attempt for `client` before its password is checked, or says how
-    /// long it must wait first: nothing for the first few attempts, then 1, 2, 4, ...
-    /// seconds after the last one, up to 15 minutes.
-    ///
-    /// The attempt counts as a failure from the moment it is taken (a success forgets
-    /// them all), in the same lock as the check: forty parallel guesses cannot all pass
-    /// the check before the first of them is counted.
+    /// long it must wait first (`SignInBackoff`).
     func reserveLoginAttempt(client: String) -> Duration? {
-        let now = ContinuousClock.now
-        return state.withLock { state in
-            if let failures = state.failures[client], failures.count >= Self.freeAttempts {
-                let penalty = Duration.seconds(min(900, 1 << min(20, failures.count - Self.freeAttempts)))
-                let elapsed = now - failures.last
-                if elapsed < penalty { return penalty - elapsed }
-            }
-            if state.failures[client] == nil, state.failures.count >= Self.maxRemembered {
-                // Keyed by address: a flood from many addresses forgets the long-quiet ones,
-                // then the quietest half (never all: that would give everyone new tries).
-                state.failures = state.failures.filter { now - $0.value.last < .seconds(900) }
-                if state.failures.count >= Self.maxRemembered {
-                    let newest = state.failures.sorted { $0.value.last > $1.value.last }.prefix(Self.maxRemembered / 2)
-                    state.failures = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
-                }
-            }
-            state.failures[client] = ((state.failures[client]?.count ?? 0) + 1, now)
-            return nil
-        }
+        state.withLock { $0.backoff.reserve(client: client) }
     }
 
     /// An attempt taken but never checked (the desk was too busy): it does not count.
     func giveBackLoginAttempt(client: String) {
-        state.withLock { state in
-            guard let failures = state.failures[client] else { return }
-            state.failures[client] = failures.count > 1 ? (failures.count - 1, failures.last) : nil
-        }
+        state.withLock { $0.backoff.giveBack(client: client) }
     }
 
     /// The client's password was right: its attempts are forgotten.
     func forgiveAttempts(client: String) {
-        state.withLock { _ = $0.failures.removeValue(forKey: client) }
+        state.withLock { $0.backoff.forgive(client: client) }
     }
-
-    /// Addresses whose failed attempts are remembered at most.
-    static let maxRemembered = 10_000
 
     /// A new session after a successful login; the client's failures are forgotten.
     func start(client: String) -> (token: String, csrf: String) {
         let token = Self.token()
         let csrf = Self.token()
         state.withLock { state in
-            state.failures[client] = nil
+            state.backoff.forgive(client: client)
             let now = ContinuousClock.now
             state.sessions = state.sessions.filter { now - $0.value.lastUse < lifetime }
             state.sessions[token] = Session(csrf: csrf, lastUse: now)

@@ -101,8 +101,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     }
 
     /// Actions of answers that are not the censor's: the page let through, the PAC file
-    /// setting a browser up, the students' lab page.
-    public static let notCensorship: Set<String> = ["allow", "proxy-config", "lab"]
+    /// setting a browser up, the students' lab page, the portal's sign-in form.
+    public static let notCensorship: Set<String> = ["allow", "proxy-config", "lab", "sign-in", "sign-out"]
 
     // MARK: - Reading
 

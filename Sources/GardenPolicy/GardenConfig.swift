@@ -52,6 +52,8 @@ public struct GardenConfig: Sendable, Equatable {
     /// The lab page for students (`/lab` at the garden's own address): on unless
     /// `lab: off` in garden.yaml.
     public var lab = true
+    /// The class roster (`classroom.yaml`); empty without one.
+    public var roster = ClassRoster()
     /// What is allowed but almost surely a mistake (a host in a rule that matches no
     /// site): `check` and a reload say so; the garden serves anyway.
     public var warnings: [ConfigDiagnostic] = []
@@ -86,14 +88,20 @@ public struct GardenConfig: Sendable, Equatable {
     ///   - lists: the host lists of `Config/lists/`, by name, for `@name` in the policy.
     /// - Throws: `ConfigErrors` with one `file:line:column` diagnostic per problem.
     public static func parse(
-        garden: Source, sites: Source, policy policySource: Source? = nil, lists: [String: Source] = [:], switches: Source? = nil
+        garden: Source, sites: Source, policy policySource: Source? = nil, lists: [String: Source] = [:], switches: Source? = nil,
+        classroom: Source? = nil, classroomPasswords: Source? = nil
     ) throws(ConfigErrors) -> GardenConfig {
         let sink = DiagnosticSink()
         let registry = parseSites(sites, sink: sink)
         let parsedPolicy = policySource.map { parsePolicy($0, lists: lists, switches: switches, sink: sink) }
         // A policy with errors gives no classes to check the listeners' personas against.
-        let policy = parsedPolicy.flatMap { $0 } ?? .openDoor
+        var policy = parsedPolicy.flatMap { $0 } ?? .openDoor
         let policyParsed = parsedPolicy.map { $0 != nil } ?? true
+        // The students become accounts (checked against the classes once the policy reads).
+        var roster = ClassRoster()
+        if let classroom, policyParsed {
+            roster = parseRoster(classroom, passwords: classroomPasswords, policy: &policy, sink: sink)
+        }
         var file = GardenFile()
         if let root = ConfigNode.parse(garden.text, file: garden.file, sink: sink),
            let keys = root.mapping("garden.yaml", allowed: ["listeners", "portal", "limits", "teacher", "log", "tunnels", "upstream", "lab"], required: ["listeners", "portal"]) {
@@ -117,6 +125,7 @@ public struct GardenConfig: Sendable, Equatable {
         config.tunnelPorts = file.tunnelPorts
         config.upstream = file.upstream
         config.lab = file.lab
+        config.roster = roster
         if file.upstream.mode == .off { config.warnings = hostWarnings(policy: policy, registry: config.sites, sitesFile: sites.file) }
         return config
     }

@@ -6,6 +6,12 @@ package struct BasicCredentials: Sendable, Equatable {
     package var name: String
     package var password: [UInt8]
 
+    /// A name and password from a form (the portal's sign-in).
+    package init(name: String, password: [UInt8]) {
+        self.name = name
+        self.password = password
+    }
+
     /// Reads a field value; nil when it is not well-formed Basic credentials.
     package init?(fieldValue: String) {
         let parts = fieldValue.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)

@@ -18,8 +18,8 @@ public struct ConfigDirectory: Sendable {
     }
 
     /// Loads and checks `garden.yaml`, `sites.yaml`, and `policy.yaml` with the host lists
-    /// of `lists/` when there is a policy (without one, everything is allowed), and the
-    /// page templates of `templates/`.
+    /// of `lists/` when there is a policy (without one, everything is allowed), the class
+    /// roster (`classroom.yaml`, `classroom-passwords`), and the page templates of `templates/`.
     ///
     /// - Throws: `ConfigErrors`, with a diagnostic for a missing or unreadable file.
     public func load() throws(ConfigErrors) -> GardenConfig {
@@ -50,6 +50,9 @@ public struct ConfigDirectory: Sendable {
         }
         // The lesson's switches, as the desk last wrote them (optional).
         let switches = FileManager.default.fileExists(atPath: file("switches.yaml")) ? read("switches.yaml") : nil
+        // The class roster and the hashes of its passwords (both optional).
+        let classroom = FileManager.default.fileExists(atPath: file("classroom.yaml")) ? read("classroom.yaml") : nil
+        let classroomPasswords = FileManager.default.fileExists(atPath: classroomPasswordsFile) ? read("classroom-passwords") : nil
         var templates: [String: GardenConfig.Source] = [:]
         let templateNames = (try? FileManager.default.contentsOfDirectory(atPath: file("templates"))) ?? []
         for name in templateNames.sorted() where name.hasSuffix(".mustache") && !name.hasPrefix(".") {
@@ -59,7 +62,10 @@ public struct ConfigDirectory: Sendable {
         var config: GardenConfig
         var diagnostics: [ConfigDiagnostic] = []
         do {
-            config = try GardenConfig.parse(garden: garden, sites: sites, policy: policy, lists: lists, switches: switches)
+            config = try GardenConfig.parse(
+                garden: garden, sites: sites, policy: policy, lists: lists, switches: switches, classroom: classroom,
+                classroomPasswords: classroomPasswords
+            )
         } catch {
             diagnostics = error.diagnostics
             config = GardenConfig(listeners: [], sites: SiteRegistry(sites: [], portalHost: ""))
@@ -123,19 +129,35 @@ public struct ConfigDirectory: Sendable {
     /// Keeps `hash` as the desk's password: written to a new file (readable by its owner
     /// only) that then replaces `desk-password`, so a reader never sees half of it.
     public func writeDeskPassword(_ hash: PasswordHash) throws(ConfigErrors) {
-        let temporary = deskPasswordFile + ".new"
-        unlink(temporary)
         let text = "# The hash of the teacher's desk password; walled-garden desk-password makes a new one.\n\(hash)\n"
+        try writeSecret(text, to: deskPasswordFile)
+    }
+
+    /// The file holding the hashes of the students' passwords (`classroom passwords`).
+    public var classroomPasswordsFile: String { file("classroom-passwords") }
+
+    /// Keeps the students' password hashes, one `NAME HASH` line each, replacing the file whole.
+    public func writeClassroomPasswords(_ hashes: [(name: String, hash: PasswordHash)]) throws(ConfigErrors) {
+        var text = "# The hashes of the students' passwords (classroom.yaml); walled-garden classroom passwords makes new ones.\n"
+        for (name, hash) in hashes { text += "\(name) \(hash)\n" }
+        try writeSecret(text, to: classroomPasswordsFile)
+    }
+
+    /// Writes `text` to a new file readable by its owner only, which then replaces `path`,
+    /// so a reader (the reloader) never sees half of it.
+    private func writeSecret(_ text: String, to path: String) throws(ConfigErrors) {
+        let temporary = path + ".new"
+        unlink(temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         var written = -1
         if descriptor >= 0 {
             written = Array(text.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             close(descriptor)
         }
-        guard written == text.utf8.count, rename(temporary, deskPasswordFile) == 0 else {
+        guard written == text.utf8.count, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw ConfigErrors([ConfigDiagnostic(file: deskPasswordFile, line: 0, column: 0, message: "cannot be written: \(reason)")])
+            throw ConfigErrors([ConfigDiagnostic(file: path, line: 0, column: 0, message: "cannot be written: \(reason)")])
         }
     }
 }

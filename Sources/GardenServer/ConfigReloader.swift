@@ -106,7 +106,7 @@ public final class ConfigReloader: Sendable {
 
     /// Size and modification time of every file the configuration is read from.
     private static func stamps(of directory: ConfigDirectory) -> [String: String] {
-        var files = ["garden.yaml", "sites.yaml", "policy.yaml", "switches.yaml", "desk-password"].map(directory.file)
+        var files = ["garden.yaml", "sites.yaml", "policy.yaml", "switches.yaml", "desk-password", "classroom.yaml", "classroom-passwords"].map(directory.file)
         let lists = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("lists"))) ?? []
         files += lists.filter { $0.hasSuffix(".txt") }.map { directory.file("lists/" + $0) }
         let templates = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("templates"))) ?? []

@@ -19,6 +19,9 @@ final class ExchangePlan {
         /// The students' lab page, at the garden's own address, with its query (the
         /// address a student asks about).
         case lab(query: String)
+        /// The portal's sign-in form (`/sign-in`, `/sign-out`), with the session of the
+        /// student it is for, if one is signed in.
+        case signIn(SignInStep, session: StudentSessions.Session?)
         /// The credentials must go to scrypt first, off the event loop; the request is
         /// planned again with the verdict.
         case checkPassword(BasicCredentials, Policy)

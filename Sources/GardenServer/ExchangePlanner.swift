@@ -34,14 +34,19 @@ final class ExchangePlanner {
     let tracing: Bool
     /// Whether the lab page is served (`lab:` in garden.yaml).
     let lab: Bool
+    /// The students signed in with the portal's form, and the teacher's moves; nil for
+    /// the teaching tools (which describe a visitor, not a session).
+    let students: StudentSessions?
 
     /// A class, not a struct: the handler holds one per connection and calls it per
     /// request, and a struct kept in a class's property is copied (a retain per field)
     /// for each call.
     init(
         persona: String?, tunnelPorts: Set<Int>, wayOut: UpstreamSettings?, itself: GardenItself,
-        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false, lab: Bool = false
+        rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false, lab: Bool = false,
+        students: StudentSessions? = nil
     ) {
+        self.students = students
         self.persona = persona
         self.tunnelPorts = tunnelPorts
         self.wayOut = wayOut
@@ -92,6 +97,17 @@ final class ExchangePlanner {
             case .account(let name):
                 account = name
             }
+        }
+        // Else the student signed in with the portal's form (a cookie, or this machine's address).
+        var session: StudentSessions.Session?
+        if account == nil, let students, !policy.accounts.isEmpty {
+            session = signedInStudent(head, students: students, policy: policy)
+            account = session?.student
+        }
+        if let answer = signInAnswer(head, target: target, registry: sites.registry, session: session) {
+            plan.answer = answer
+            plan.account = account
+            return plan
         }
         decide(plan, head: head, target: target, path: path, site: site, account: account, sites: sites, policy: policy, now: now)
         return plan
@@ -200,7 +216,9 @@ final class ExchangePlanner {
         _ plan: ExchangePlan, head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?, account: String?,
         sites: Sites, policy: Policy, now: Int64
     ) {
-        let visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
+        var visitorClass = policy.visitorClass(account: account, persona: persona, clientAddress: clientAddress).visitorClass
+        // The teacher may have moved the student to another class, live.
+        if let account, let moved = students?.movedClass(of: account) { visitorClass = moved }
         plan.visitorClass = visitorClass
         plan.account = account
         var facts = RequestFacts(

@@ -17,6 +17,8 @@ final class GardenContext: Sendable {
     let policies: PolicyStore
     /// Checks the passwords of accounts, off the event loops.
     let credentials = CredentialChecker()
+    /// The students signed in with the portal's form, and the teacher's live class moves.
+    let students = StudentSessions()
     let logger: Logger
     /// Where every request's audit event goes (log file, live feed, statistics, metrics).
     let audit: AuditTrail

@@ -40,9 +40,9 @@ extension GardenHTTPHandler {
         requestStarted = pending != nil ? idleSince : nil
         if var rest = pending, !closing {
             pending = nil
-            if upstreamBody != nil { takeUpstreamBody(from: &rest) }
+            if requestBody != nil { takeRequestBody(from: &rest) }
             if rest.readableBytes > 0 {
-                if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream || upstreamBody != nil {
+                if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream || requestBody != nil {
                     pending = rest
                 } else {
                     scannedBytes = 0

@@ -22,7 +22,7 @@ extension GardenHTTPHandler {
     /// `isIdle` itself before it closes anything.
     var isWaitingForRequest: Bool {
         requestStarted == nil && pending == nil && !stalling && !awaitingCredentialCheck && !awaitingTunnel
-            && !awaitingUpstream && upstreamBody == nil && !backedUp
+            && !awaitingUpstream && requestBody == nil && !backedUp
     }
 
     // MARK: - Back-pressure

@@ -70,7 +70,7 @@ extension GardenHTTPHandler {
     }
 
     func requestTimedOut() {
-        upstreamBody = nil  // a body that did not arrive in time is not sent on
+        requestBody = nil  // a body that did not arrive in time is not sent on
         startEvent(method: "-", url: "-", host: "-")
         garden.logger.debug("request timed out", metadata: ["client": "\(context.remoteAddress?.description ?? "?")"])
         sendError(.requestTimeout, reason: "the request did not arrive in time", isHEAD: false, close: true)

@@ -49,6 +49,10 @@ extension GardenHTTPHandler {
         // The PAC file is the garden setting a browser up: neither refused nor censored.
         if case .proxyAutoConfig = plan.answer { record.event.action = "proxy-config" }
         if case .lab = plan.answer { record.event.action = "lab" }
+        if case .signIn(let step, _) = plan.answer {
+            record.event.action = step == .signOut ? "sign-out" : "sign-in"
+            record.event.account = plan.account
+        }
         // The log shows the real address, not the gateway's path.
         if let gateway = plan.gateway {
             record.event.url = gateway.realAddress
@@ -81,6 +85,8 @@ extension GardenHTTPHandler {
             sendProxyAutoConfig(head: head, isHEAD: isHEAD)
         case .lab(let query):
             sendLab(query: query, policy: policy, isHEAD: isHEAD)
+        case .signIn(let step, let session):
+            signIn(step, session: session, head: head, policy: policy, isHEAD: isHEAD)
         case .checkPassword(let credentials, let policy):
             checkCredentials(credentials, policy: policy, head: head)
         case .challenge(let problem, let note):

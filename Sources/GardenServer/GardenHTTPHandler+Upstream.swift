@@ -6,16 +6,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A request body being read before its request goes out to the real network: the
-/// garden takes the whole body first (as nginx does by default), so a slow upload never
-/// holds a connection to the real host open.
-struct UpstreamBodyCollection {
-    var request: UpstreamRequest
-    var clientMinorVersion: Int
-    var remaining: Int
-    var collected: ByteBuffer
-}
-
 /// How the real host's answer is being passed to the browser.
 struct UpstreamAnswer {
     /// Re-framed as chunks (the real host gave no length, the browser speaks HTTP/1.1).
@@ -108,29 +98,10 @@ extension GardenHTTPHandler: UpstreamReceiver {
             interim.writeString("HTTP/1.1 100 Continue\r\n\r\n")
             context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
         }
-        upstreamBody = UpstreamBodyCollection(
-            request: request, clientMinorVersion: head.minorVersion, remaining: length,
+        requestBody = BodyCollection(
+            purpose: .upstream(request, clientMinorVersion: head.minorVersion), remaining: length,
             collected: context.channel.allocator.buffer(capacity: length)
         )
-    }
-
-    /// Takes the body bytes of the request being collected from `buffer`; sends the
-    /// request out once the body is whole.
-    func takeUpstreamBody(from buffer: inout ByteBuffer) {
-        guard var collection = upstreamBody else { return }
-        let count = min(collection.remaining, buffer.readableBytes)
-        var part = buffer.readSlice(length: count)!
-        collection.collected.writeBuffer(&part)
-        collection.remaining -= count
-        guard collection.remaining == 0 else {
-            upstreamBody = collection
-            return
-        }
-        upstreamBody = nil
-        guard let upstream = garden.upstream else { return }
-        var request = collection.request
-        request.body = collection.collected
-        startFetch(request, isHEAD: false, clientMinorVersion: collection.clientMinorVersion, upstream: upstream)
     }
 
     func startFetch(_ request: UpstreamRequest, isHEAD: Bool, clientMinorVersion: Int, upstream: UpstreamClient) {

@@ -89,8 +89,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// meanwhile waits for it.
     var upstreamFetch: UpstreamFetch?
     var awaitingUpstream: Bool { upstreamFetch != nil }
-    /// A request body being read before its request goes out to the real network.
-    var upstreamBody: UpstreamBodyCollection?
+    /// A request body being read before its request is acted on (sent to the real
+    /// network, or a sign-in form).
+    var requestBody: BodyCollection?
     /// How the real host's answer is being passed on, once its head has come.
     var upstreamAnswer: UpstreamAnswer?
     /// The page of the fetch being read whole for the censor, when it is one.
@@ -121,7 +122,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let credentials = garden.credentials
         self.planner = ExchangePlanner(
             persona: persona, tunnelPorts: garden.tunnelPorts, wayOut: garden.upstream?.settings, itself: garden.itself,
-            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }, lab: garden.lab
+            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }, lab: garden.lab, students: garden.students
         )
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
         garden.liveHandlers.add(1, ordering: .relaxed)
@@ -169,7 +170,7 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // After the last request only its body, if it is being collected, is read.
-        guard !closing || upstreamBody != nil else { return }
+        guard !closing || requestBody != nil else { return }
         var buffer = unwrapInboundIn(data)
         ticket?.markBusy()
         if var earlier = pending {
@@ -177,8 +178,8 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             earlier.writeBuffer(&buffer)
             buffer = earlier
         }
-        if upstreamBody != nil {
-            takeUpstreamBody(from: &buffer)
+        if requestBody != nil {
+            takeRequestBody(from: &buffer)
             if buffer.readableBytes == 0 { return }
         }
         if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream || backedUp {
@@ -222,10 +223,10 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 } else {
                     respond(to: head)
                 }
-                if upstreamBody != nil {
+                if requestBody != nil {
                     // Its body follows the head; the request goes out once it is whole.
-                    takeUpstreamBody(from: &buffer)
-                    if upstreamBody != nil { return }
+                    takeRequestBody(from: &buffer)
+                    if requestBody != nil { return }
                 }
                 if awaitingCredentialCheck || awaitingTunnel || awaitingUpstream {
                     // Answered when the check completes (`resume`) or the fetch ends, or the

@@ -37,6 +37,15 @@ struct GardenPages: Sendable {
         + SecurityHeaders.baseLines
         + "Content-Security-Policy: \(contentSecurityPolicy)\r\n"
 
+    /// Header lines for a garden page with a form (the lab, the sign-in): as
+    /// `headerLines`, but its forms may be sent, to the page's own origin only, and say
+    /// where they come from (`same-origin`: with `no-referrer`, Chromium sends
+    /// `Origin: null`, which the sign-in form refuses).
+    static let formPageHeaderLines =
+        "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
+        + "X-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n"
+        + "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'\r\n"
+
     /// Pages from `templates` (by name, from `Config/templates/`), the built-in ones for the rest.
     ///
     /// - Throws: `ConfigErrors` with `file:line:column` for a template that does not parse

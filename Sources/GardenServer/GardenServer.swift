@@ -44,6 +44,7 @@ public final class GardenServer: Sendable {
             audit: audit ?? AuditTrail(logger: logger), tunnelPorts: config.tunnelPorts, upstream: config.upstream,
             group: group, lab: config.lab
         )
+        garden.students.setLifetime(seconds: config.roster.sessionSeconds)
         self.listeners = config.listeners
         self.group = group
         self.connections = ConnectionLimiter(limit: config.limits.maxConnections, perClient: config.limits.maxConnectionsPerClient)
@@ -100,6 +101,7 @@ public final class GardenServer: Sendable {
             }
         }
         garden.policies.replace(with: config.policy, pages: pages, registry: config.sites)
+        garden.students.setLifetime(seconds: config.roster.sessionSeconds)
     }
 
     /// Tells the garden that its teacher's desk listens at `port`: never reached through
@@ -110,6 +112,9 @@ public final class GardenServer: Sendable {
 
     /// The audit events: log, live feed, statistics and metrics.
     public var audit: AuditTrail { garden.audit }
+
+    /// The students signed in with the portal's form, and the teacher's live class moves.
+    public var students: StudentSessions { garden.students }
 
     /// How many passwords have been put to scrypt (a remembered password is not checked again).
     public var passwordChecksPerformed: Int { garden.credentials.performed }

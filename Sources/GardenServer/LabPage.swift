@@ -53,7 +53,7 @@ enum LabPage {
         case .fetch, .tunnel: return "none: it comes from the real internet" + by + slowed
         case .challenge, .checkPassword: return "you must sign in first" + by
         case .refuse(let status, let reason, _): return "refused (\(status.code)): \(reason)"
-        case .proxyAutoConfig, .lab: return "none: a page of the garden itself"
+        case .proxyAutoConfig, .lab, .signIn: return "none: a page of the garden itself"
         }
     }
 

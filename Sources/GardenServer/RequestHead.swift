@@ -48,6 +48,11 @@ package struct RequestHead: Equatable, Sendable {
     /// `User-Agent` and `Referer`, for the audit log's Combined Log Format lines.
     var userAgent: String?
     var referer: String?
+    /// `Cookie` (the student's sign-in), and `Origin` and `Content-Type` (the sign-in
+    /// form's checks).
+    var cookie: String?
+    var origin: String?
+    var contentType: String?
     /// The request announces a body (`Content-Length` other than 0, or `Transfer-Encoding`).
     var hasBody = false
     /// `Content-Length`, when given (Int.max when too large to hold).
@@ -125,6 +130,13 @@ package struct RequestHead: Equatable, Sendable {
         case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
             hasBody = true
             hasTransferEncoding = true
+        case 6 where name.equalsIgnoringASCIICase("cookie"):
+            // Several Cookie fields are one list (RFC 6265 §5.4 asks for one; HTTP/2 splits it).
+            cookie = cookie.map { $0 + "; " + text() } ?? text()
+        case 6 where name.equalsIgnoringASCIICase("origin"):
+            origin = text()
+        case 12 where name.equalsIgnoringASCIICase("content-type"):
+            contentType = text()
         case 6 where name.equalsIgnoringASCIICase("expect"):
             expectsContinue = value.equalsIgnoringASCIICase("100-continue")
         default:

@@ -82,8 +82,8 @@ public struct PlannedVisit {
         var reachability: ((String) -> Bool)?
         switch plan.answer {
         case .refuse(let status, let reason, _): outcome = .refused(status: status.code, reason: reason)
-        // (A tool's planner serves no lab page: `lab` is only for the data plane's.)
-        case .proxyAutoConfig, .lab: outcome = .proxyAutoConfig
+        // (A tool's planner serves no lab page or sign-in form: they are the data plane's.)
+        case .proxyAutoConfig, .lab, .signIn: outcome = .proxyAutoConfig
         case .checkPassword: outcome = .challenged(problem: "the password could not be checked")
         case .challenge(let problem, _): outcome = .challenged(problem: problem)
         case .censor: outcome = .censored

@@ -212,7 +212,7 @@ struct Serve: AsyncParsableCommand {
     func startDesk(_ settings: TeacherSettings, server: GardenServer, reloader: ConfigReloader, logger: Logger) async throws -> Task<Void, Never> {
         let teacher = TeacherDesk(
             settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
-            configDirectory: config, openConnections: { server.openConnections }
+            configDirectory: config, openConnections: { server.openConnections }, students: server.students
         ) { reloader.runningConfig }
         // The desk is the garden itself: never reached through its way out.
         if settings.address.port != 0 { server.deskListens(at: settings.address.port) }

@@ -105,6 +105,7 @@ import Testing
         case .refuse(let status, _, _): "refuse \(status.code)"
         case .proxyAutoConfig: "proxy.pac"
         case .lab(let query): "lab \(query)"
+        case .signIn(let step, let session): "sign-in \(step)" + (session.map { " as \($0.student)" } ?? "")
         case .checkPassword(let credentials, _): "check \(credentials.name)"
         case .challenge(let problem, _): "challenge" + (problem.map { ": \($0)" } ?? "")
         case .censor: "censor \(plan.decision?.action.name ?? "?") by \(plan.decision?.ruleID ?? "?")"

@@ -49,7 +49,7 @@ import Testing
             let server = self.server
             desk = try await TeacherDeskTests.Desk(
                 audit: server.audit, reloader: reloader, configDirectory: configFolder.path, sitesDirectory: sites,
-                openConnections: { server.openConnections }, logger: deskLogger
+                openConnections: { server.openConnections }, logger: deskLogger, students: server.students
             ) { reloader.runningConfig }
         }
 

@@ -28,7 +28,7 @@ import Testing
         /// A desk attached to a garden's audit trail and reloader.
         init(
             audit: AuditTrail? = nil, reloader: ConfigReloader? = nil, configDirectory: String? = nil, sitesDirectory: String,
-            openConnections: @escaping @Sendable () -> Int = { 0 }, logger given: Logger? = nil,
+            openConnections: @escaping @Sendable () -> Int = { 0 }, logger given: Logger? = nil, students: StudentSessions? = nil,
             currentConfig: @escaping @Sendable () -> GardenConfig
         ) async throws {
             let settings = TeacherSettings(address: ListenAddress("127.0.0.1:0")!, passwordHash: try PasswordHash.parse(TeacherDeskTests.hash).get())
@@ -36,7 +36,8 @@ import Testing
             if given == nil { logger.logLevel = .critical }
             let desk = TeacherDesk(
                 settings: settings, sitesDirectory: sitesDirectory, logger: logger, audit: audit, reloader: reloader,
-                configDirectory: configDirectory, openConnections: openConnections, currentConfig: currentConfig
+                configDirectory: configDirectory, openConnections: openConnections, students: students,
+                passwordCost: PasswordHash.acceptedLogRounds.lowerBound, currentConfig: currentConfig
             )
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
             let failure = Mutex<(any Error)?>(nil)
