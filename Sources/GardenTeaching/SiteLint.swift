@@ -84,6 +84,8 @@ public struct SiteLint: Sendable {
             path = resolve(address, against: pagePath)
         }
         guard let content = contents[targetSite.host] else { return nil }
+        // The portal's sign-in form is the garden's own page, not a file of the site.
+        if targetSite.host == registry.portalHost, reference.kind == .navigation, path == "/sign-in" { return nil }
         guard case .success(let requestPath) = RequestPath.parse(path) else { return "is not a valid path" }
         if case .notFound = content.resolve(requestPath) { return "leads to a page that does not exist" }
         return nil
