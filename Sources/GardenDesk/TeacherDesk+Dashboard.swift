@@ -259,7 +259,8 @@ extension TeacherDesk {
                 """
         }
         if configDirectory != nil {
-            body += "<p><small>Clicking writes Config/switches.yaml; the garden reloads it at once.</small></p>"
+            let file = reloader?.directory.switchesFile ?? "Config/switches.yaml"
+            body += "<p><small>Clicking writes \(Self.escape(file)); the garden reloads it at once.</small></p>"
         }
         return Self.page(status: problem == nil ? .ok : .badRequest, title: "Switches", session: session, body: body)
     }
@@ -280,7 +281,8 @@ extension TeacherDesk {
             return switchesPage(session: session, problem: "This desk does not know the configuration folder.")
         }
         let states = policy.switches.map { ($0.id, $0.id == id ? state == "on" : $0.isOn) }
-        let path = (configDirectory as NSString).appendingPathComponent("switches.yaml")
+        // The garden's own switches.yaml, or the running lesson's switches.NAME.yaml.
+        let path = reloader?.directory.switchesFile ?? (configDirectory as NSString).appendingPathComponent("switches.yaml")
         do {
             try Data(Policy.switchesFile(states).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

@@ -7,14 +7,56 @@ import GardenPolicy
 public struct ConfigDirectory: Sendable {
     /// The folder, as the user named it; diagnostics show paths relative to it.
     public var path: String
+    /// The lesson running (`serve --lesson NAME`): its policy.yaml, lists, templates and
+    /// switches stand in for the folder's own (see `source(of:)`).
+    public var lesson: LessonPack?
 
-    public init(path: String) {
+    public init(path: String, lesson: LessonPack? = nil) {
         self.path = path
+        self.lesson = lesson
     }
 
     /// The path of a file inside the folder.
     public func file(_ name: String) -> String {
         path.hasSuffix("/") ? path + name : path + "/" + name
+    }
+
+    /// Where `name` (`policy.yaml`, `lists/x.txt`, `templates/x.mustache`) is read from:
+    /// the lesson's own, when it has one, else the folder's.
+    public func source(of name: String) -> String {
+        if let lesson, lesson.has(name) { return lesson.file(name) }
+        return file(name)
+    }
+
+    /// The names in a subfolder (`lists`, `templates`) of the folder and of the lesson.
+    func names(in subfolder: String) -> [String] {
+        var names = Set((try? FileManager.default.contentsOfDirectory(atPath: file(subfolder))) ?? [])
+        if let lesson { names.formUnion((try? FileManager.default.contentsOfDirectory(atPath: lesson.file(subfolder))) ?? []) }
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// Where the desk keeps the switches' states: `switches.yaml`, or for a lesson
+    /// `switches.NAME.yaml` (a lesson's policy has switches of its own).
+    public var switchesFile: String {
+        file(lesson.map { "switches.\($0.name).yaml" } ?? "switches.yaml")
+    }
+
+    /// The switches' states to read: the desk's file, else (for a lesson) the pack's
+    /// starting states; nil when neither exists.
+    var switchesSource: String? {
+        if FileManager.default.fileExists(atPath: switchesFile) { return switchesFile }
+        if let lesson, lesson.has("switches.yaml") { return lesson.file("switches.yaml") }
+        return nil
+    }
+
+    /// Every file the configuration is read from, for the reloader's watch.
+    public var watchedFiles: [String] {
+        var files = ["garden.yaml", "sites.yaml", "classroom.yaml", "classroom-passwords", "desk-password"].map(file)
+        files += ["policy.yaml"].map(source)
+        if let switchesSource { files.append(switchesSource) } else { files.append(switchesFile) }
+        files += names(in: "lists").filter { $0.hasSuffix(".txt") }.map { source(of: "lists/" + $0) }
+        files += names(in: "templates").filter { $0.hasSuffix(".mustache") }.map { source(of: "templates/" + $0) }
+        return files
     }
 
     /// Loads and checks `garden.yaml`, `sites.yaml`, and `policy.yaml` with the host lists
@@ -25,7 +67,9 @@ public struct ConfigDirectory: Sendable {
     public func load() throws(ConfigErrors) -> GardenConfig {
         var problems: [ConfigDiagnostic] = []
         func read(_ name: String) -> GardenConfig.Source {
-            let file = file(name)
+            readFile(file(name))
+        }
+        func readFile(_ file: String) -> GardenConfig.Source {
             guard let data = FileManager.default.contents(atPath: file) else {
                 let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "file not found"
                 problems.append(ConfigDiagnostic(file: file, line: 0, column: 0, message: reason))
@@ -41,22 +85,20 @@ public struct ConfigDirectory: Sendable {
         let sites = read("sites.yaml")
         var policy: GardenConfig.Source?
         var lists: [String: GardenConfig.Source] = [:]
-        if FileManager.default.fileExists(atPath: file("policy.yaml")) {
-            policy = read("policy.yaml")
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: file("lists"))) ?? []
-            for name in names.sorted() where name.hasSuffix(".txt") && !name.hasPrefix(".") {
-                lists[String(name.dropLast(4))] = read("lists/" + name)
+        if FileManager.default.fileExists(atPath: source(of: "policy.yaml")) {
+            policy = readFile(source(of: "policy.yaml"))
+            for name in names(in: "lists") where name.hasSuffix(".txt") {
+                lists[String(name.dropLast(4))] = readFile(source(of: "lists/" + name))
             }
         }
-        // The lesson's switches, as the desk last wrote them (optional).
-        let switches = FileManager.default.fileExists(atPath: file("switches.yaml")) ? read("switches.yaml") : nil
+        // The switches' states, as the desk last wrote them (optional).
+        let switches = switchesSource.map(readFile)
         // The class roster and the hashes of its passwords (both optional).
         let classroom = FileManager.default.fileExists(atPath: file("classroom.yaml")) ? read("classroom.yaml") : nil
         let classroomPasswords = FileManager.default.fileExists(atPath: classroomPasswordsFile) ? read("classroom-passwords") : nil
         var templates: [String: GardenConfig.Source] = [:]
-        let templateNames = (try? FileManager.default.contentsOfDirectory(atPath: file("templates"))) ?? []
-        for name in templateNames.sorted() where name.hasSuffix(".mustache") && !name.hasPrefix(".") {
-            templates[String(name.dropLast(".mustache".count))] = read("templates/" + name)
+        for name in names(in: "templates") where name.hasSuffix(".mustache") {
+            templates[String(name.dropLast(".mustache".count))] = readFile(source(of: "templates/" + name))
         }
         if !problems.isEmpty { throw ConfigErrors(problems) }
         var config: GardenConfig

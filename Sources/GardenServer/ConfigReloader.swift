@@ -12,7 +12,9 @@ import Synchronization
 /// kept in `lastErrors` for the teacher's dashboard). Polling file stamps, rather than
 /// inotify, also sees editors that save by writing a new file and renaming it.
 public final class ConfigReloader: Sendable {
-    private let directory: ConfigDirectory
+    /// The folder, with the lesson running (changed from the desk's Lessons page).
+    private let place: Mutex<ConfigDirectory>
+    public var directory: ConfigDirectory { place.withLock { $0 } }
     private let server: GardenServer
     private let logger: Logger
     private let state: Mutex<(stamps: [String: String], errors: [String], running: GardenConfig, last: LastReload?)>
@@ -27,7 +29,7 @@ public final class ConfigReloader: Sendable {
 
     /// - Parameter running: the configuration the server was started with.
     public init(directory: ConfigDirectory, server: GardenServer, running: GardenConfig, logger: Logger) {
-        self.directory = directory
+        self.place = Mutex(directory)
         self.server = server
         self.logger = logger
         self.state = Mutex(([:], [], running, nil))
@@ -49,6 +51,32 @@ public final class ConfigReloader: Sendable {
     /// - Returns: true when the new policy is in force.
     @discardableResult
     public func reload(reason: String) -> Bool {
+        serial.withLock { _ in reload(reason: reason, from: directory) }
+    }
+
+    /// Runs `lesson` (nil: the garden's own policy) from now on: its files are read and
+    /// put in force whole, or, when they have errors, nothing changes and the errors are
+    /// returned (the last good policy keeps serving).
+    public func useLesson(_ lesson: LessonPack?) -> [String] {
+        serial.withLock { _ in
+            var next = directory
+            next.lesson = lesson
+            guard reload(reason: lesson.map { "the lesson \($0.name) was started" } ?? "the lesson was ended", from: next) else { return lastErrors }
+            place.withLock { $0 = next }
+            let stamps = Self.stamps(of: next)
+            state.withLock { $0.stamps = stamps }
+            return []
+        }
+    }
+
+    /// The lesson running, if any.
+    public var lesson: LessonPack? { directory.lesson }
+
+    /// One reload at a time: a lesson started from the desk and a file saved in the same
+    /// second must not put an older read in force after a newer one.
+    private let serial = Mutex(())
+
+    private func reload(reason: String, from directory: ConfigDirectory) -> Bool {
         /// Keeps the last good policy serving and the errors for the dashboard.
         func refuse(_ error: ConfigErrors) -> Bool {
             let errors = error.diagnostics.map(\.description)
@@ -106,13 +134,8 @@ public final class ConfigReloader: Sendable {
 
     /// Size and modification time of every file the configuration is read from.
     private static func stamps(of directory: ConfigDirectory) -> [String: String] {
-        var files = ["garden.yaml", "sites.yaml", "policy.yaml", "switches.yaml", "desk-password", "classroom.yaml", "classroom-passwords"].map(directory.file)
-        let lists = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("lists"))) ?? []
-        files += lists.filter { $0.hasSuffix(".txt") }.map { directory.file("lists/" + $0) }
-        let templates = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("templates"))) ?? []
-        files += templates.filter { $0.hasSuffix(".mustache") }.map { directory.file("templates/" + $0) }
         var stamps: [String: String] = [:]
-        for file in files {
+        for file in directory.watchedFiles {
             var info = stat()
             if stat(file, &info) == 0 {
                 stamps[file] = "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"

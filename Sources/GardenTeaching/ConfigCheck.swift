@@ -22,8 +22,9 @@ public struct ConfigCheck: Sendable {
     /// Whether the garden would start and every policy test passed.
     public var passed: Bool { errors.isEmpty && failedTests == 0 }
 
-    /// Checks the configuration folder and the sites it names.
-    public static func run(configDirectory: String, sitesDirectory: String) -> ConfigCheck {
+    /// Checks the configuration folder and the sites it names, and every lesson pack of
+    /// `lessonsDirectory` laid over them (its files, its policy tests, its probes' syntax).
+    public static func run(configDirectory: String, sitesDirectory: String, lessonsDirectory: String? = nil) -> ConfigCheck {
         var check = ConfigCheck()
         let directory = ConfigDirectory(path: configDirectory)
         let config: GardenConfig
@@ -71,15 +72,46 @@ public struct ConfigCheck: Sendable {
             check.summary.append("\(sitesDirectory): ok — \(fileCount) files in \(config.sites.sites.count) site folders")
         }
         check.runPolicyTests(in: directory.file("tests"), sites: SiteFolders(config: config, directory: sitesDirectory, preloaded: contents))
+        if let lessonsDirectory {
+            let (packs, problems) = LessonPack.all(in: lessonsDirectory)
+            check.errors += problems.map(\.description)
+            for pack in packs { check.checkLesson(pack, configDirectory: configDirectory, sitesDirectory: sitesDirectory, contents: contents) }
+        }
         return check
     }
 
+    /// A lesson pack over the configuration: it loads, its policy tests pass, its probes read.
+    private mutating func checkLesson(_ pack: LessonPack, configDirectory: String, sitesDirectory: String, contents: [String: SiteContent]) {
+        let config: GardenConfig
+        do {
+            config = try ConfigDirectory(path: configDirectory, lesson: pack).load()
+        } catch {
+            errors += error.diagnostics.map(\.description)
+            return
+        }
+        warnings += config.warnings.map(\.description)
+        var probes = 0
+        do {
+            probes = try LessonProbes.expectations(of: pack, classes: config.policy.classes).count
+        } catch {
+            errors += error.diagnostics.map(\.description)
+        }
+        for document in ["guide.md", "worksheet.md"] where !pack.has(document) {
+            warnings.append("\(pack.folder): no \(document)")
+        }
+        runPolicyTests(
+            in: pack.file("tests"), sites: SiteFolders(config: config, directory: sitesDirectory, preloaded: contents),
+            label: "lesson \(pack.name): \(probes) probes; policy tests"
+        )
+    }
+
     /// Runs every case of `tests/*.yaml` against the policy.
-    private mutating func runPolicyTests(in folder: String, sites: SiteFolders) {
+    private mutating func runPolicyTests(in folder: String, sites: SiteFolders, label: String = "policy tests") {
         let config = sites.config
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
         guard !names.isEmpty else { return }
+        let failedBefore = failedTests
         var passedCount = 0
         for name in names {
             let file = folder + "/" + name
@@ -107,8 +139,9 @@ public struct ConfigCheck: Sendable {
                 }
             }
         }
-        let total = passedCount + failedTests
-        summary.append(failedTests == 0 ? "policy tests: all \(total) pass" : "policy tests: \(failedTests) of \(total) fail")
+        let total = passedCount + failedTests - failedBefore
+        let failedHere = failedTests - failedBefore
+        summary.append(failedHere == 0 ? "\(label): all \(total) pass" : "\(label): \(failedHere) of \(total) fail")
     }
 
     private struct TestFailure: Error {

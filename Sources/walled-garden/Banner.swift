@@ -9,6 +9,8 @@ struct Banner {
     /// The desk's password when this start made it (shown this once), and where its hash is.
     var newDeskPassword: String?
     var deskPasswordFile = "Config/desk-password"
+    /// The lesson running (`--lesson`), if any.
+    var lesson: LessonPack?
     /// The addresses other machines reach a listener at (this machine's interfaces for a
     /// wildcard address).
     var reachable: (ListenAddress) -> [String] = MachineAddresses.reachable
@@ -23,6 +25,9 @@ struct Banner {
         lines.append("Walled Garden — a classroom simulation of a censored national intranet")
         lines.append("Serving \(config.sites.sites.count) sites from \(sitesFolder)/, "
             + "\(config.policy.rules.count) rules in the policy. Listening on:")
+        if let lesson {
+            lines.insert("Lesson: \(lesson.name) — \(lesson.manifest.title) (guide: \(lesson.file("guide.md")))", at: 1)
+        }
         for listener in config.listeners {
             let persona = listener.persona ?? config.policy.defaultClass
             let wildcard = listener.address.host == "0.0.0.0" || listener.address.host == "::"

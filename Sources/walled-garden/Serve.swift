@@ -28,6 +28,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder holding one folder per site.", valueName: "dir"))
     var sites = "Sites"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run this lesson pack of the lessons folder: its policy, lists and switches stand in for Config's own (walled-garden lesson list).",
+        valueName: "name"
+    ))
+    var lesson: String?
+
+    @Option(name: .long, help: ArgumentHelp("The folder of lesson packs.", valueName: "dir"))
+    var lessons = "Lessons"
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -63,8 +72,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "walled-garden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var gardenConfig = try loadConfig(logger: logger)
-        let directory = ConfigDirectory(path: config)
+        let directory = try configDirectory()
+        var gardenConfig = try loadConfig(directory, logger: logger)
         // The first start makes the desk's password; it is shown once, in the banner. A
         // start that fails after making it takes it back (nobody has seen it).
         let newDeskPassword = try makeDeskPasswordIfNeeded(&gardenConfig, directory: directory)
@@ -102,7 +111,8 @@ struct Serve: AsyncParsableCommand {
             }
         }
         // Written unbuffered, so the banner shows at once even when output goes to a file.
-        let banner = Banner(config: gardenConfig, sitesFolder: sites, newDeskPassword: newDeskPassword, deskPasswordFile: directory.deskPasswordFile)
+        var banner = Banner(config: gardenConfig, sitesFolder: sites, newDeskPassword: newDeskPassword, deskPasswordFile: directory.deskPasswordFile)
+        banner.lesson = directory.lesson
         FileHandle.standardOutput.write(Data((banner.text + "\n").utf8))
         logger.debug("listening", metadata: ["addresses": "\(bound)"])
 
@@ -125,11 +135,22 @@ struct Serve: AsyncParsableCommand {
         return GardenConfig.Listener(address: address, persona: String(parts[1]))
     }
 
+    /// The configuration folder, with the lesson of `--lesson` laid over it.
+    func configDirectory() throws -> ConfigDirectory {
+        guard let lesson else { return ConfigDirectory(path: config) }
+        do {
+            return ConfigDirectory(path: config, lesson: try LessonPack.named(lesson, in: lessons))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\nwalled-garden: nothing was started.\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+
     /// The configuration, with `--listen` applied; on errors, says why and exits 78 (EX_CONFIG).
-    func loadConfig(logger: Logger) throws -> GardenConfig {
+    func loadConfig(_ directory: ConfigDirectory, logger: Logger) throws -> GardenConfig {
         var gardenConfig: GardenConfig
         do {
-            gardenConfig = try ConfigDirectory(path: config).load()
+            gardenConfig = try directory.load()
         } catch {
             FileHandle.standardError.write(Data("\(error)\nwalled-garden: the configuration has errors; nothing was started.\n".utf8))
             throw ExitCode(78)  // EX_CONFIG

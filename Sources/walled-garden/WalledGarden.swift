@@ -17,7 +17,7 @@ struct WalledGarden: AsyncParsableCommand {
           --listen <host:port>  where to listen (default: garden.yaml's listeners)
           --desk <host:port>    where the teacher's desk listens (default: 127.0.0.1:9090), or off
         """,
-        subcommands: [Serve.self, InitCommand.self, Check.self, Explain.self, DeskPasswordCommand.self, ClassroomCommand.self, HashPassword.self, LintSites.self, MatrixCommand.self, RevealCommand.self, LogCommand.self, ReplayCommand.self, ProbeCommand.self],
+        subcommands: [Serve.self, InitCommand.self, Check.self, Explain.self, DeskPasswordCommand.self, ClassroomCommand.self, LessonCommand.self, HashPassword.self, LintSites.self, MatrixCommand.self, RevealCommand.self, LogCommand.self, ReplayCommand.self, ProbeCommand.self],
         defaultSubcommand: Serve.self
     )
 }

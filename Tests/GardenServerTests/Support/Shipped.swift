@@ -11,12 +11,12 @@ enum Shipped {
     static let repository = URL(fileURLWithPath: #filePath)  // Tests/GardenServerTests/Support/Shipped.swift
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The folder holding `Config/` and `Sites/`.
+    /// The folder holding `Config/`, `Sites/` and `Lessons/`.
     static let root: URL = {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("garden-shipped-\(UUID().uuidString)")
         let export = Process()
         export.executableURL = URL(fileURLWithPath: "/bin/sh")
-        export.arguments = ["-c", "git -C \"$1\" ls-files -z -- Config Sites | git -C \"$1\" checkout-index -z --stdin --prefix=\"$2/\"", "sh",
+        export.arguments = ["-c", "git -C \"$1\" ls-files -z -- Config Sites Lessons | git -C \"$1\" checkout-index -z --stdin --prefix=\"$2/\"", "sh",
                             repository.path, folder.path]
         export.standardError = FileHandle.nullDevice
         do {
@@ -32,4 +32,5 @@ enum Shipped {
 
     static var config: URL { root.appendingPathComponent("Config") }
     static var sites: URL { root.appendingPathComponent("Sites") }
+    static var lessons: URL { root.appendingPathComponent("Lessons") }
 }
