@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package of the garden: a self-contained binary (the Swift runtime and
-# Foundation linked in: --static-swift-stdlib) in /usr/bin, and the shipped Config/ and
-# Sites/ as read-only defaults in /usr/share/walled-garden, for `walled-garden init DIR`.
+# Foundation linked in: --static-swift-stdlib) in /usr/bin, and the shipped Config/,
+# Sites/ and Lessons/ as read-only defaults in /usr/share/walled-garden, for `walled-garden init DIR`.
 #
 #   Scripts/package.sh                 # release build (what a teacher installs)
 #   Scripts/package.sh --debug         # a debug build: quick, for CI's install test
@@ -38,10 +38,11 @@ install -D -m 0755 "$bin" "$root/usr/bin/walled-garden"
 [ "$configuration" = release ] && strip "$root/usr/bin/walled-garden"
 mkdir -p "$root/usr/share/walled-garden"
 # The committed files only (no desk password, no logs), read-only.
-git ls-files -z -- Config Sites | git checkout-index -z --stdin --prefix="$root/usr/share/walled-garden/"
+git ls-files -z -- Config Sites Lessons | git checkout-index -z --stdin --prefix="$root/usr/share/walled-garden/"
 chmod -R a-w,a+rX "$root/usr/share/walled-garden"
 chmod u+w "$root/usr/share/walled-garden"
 install -D -m 0644 README.md "$root/usr/share/doc/walled-garden/README.md"
+install -D -m 0644 docs/REFERENCE.md "$root/usr/share/doc/walled-garden/REFERENCE.md"
 
 mkdir -p "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL

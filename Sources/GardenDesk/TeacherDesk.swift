@@ -43,6 +43,8 @@ public final class TeacherDesk: Sendable {
     let students: StudentSessions?
     /// scrypt's cost for the students' passwords made on the Class page.
     let passwordCost: Int
+    /// Where the lesson packs are (the Lessons page); nil without them.
+    let lessonsDirectory: String?
     /// HTTP Basic credentials for `/metrics` already checked, so a scraper costs one
     /// scrypt, not one per scrape: an HMAC of the header under a per-process key.
     let checkedMetricsCredentials = MetricsCredentialMemo()
@@ -58,8 +60,10 @@ public final class TeacherDesk: Sendable {
     public init(
         settings: TeacherSettings, sitesDirectory: String, logger: Logger, audit: AuditTrail? = nil, reloader: ConfigReloader? = nil,
         configDirectory: String? = nil, openConnections: @escaping @Sendable () -> Int = { 0 }, students: StudentSessions? = nil,
-        passwordCost: Int = PasswordHash.defaultLogRounds, currentConfig: @escaping @Sendable () -> GardenConfig
+        passwordCost: Int = PasswordHash.defaultLogRounds, lessonsDirectory: String? = nil,
+        currentConfig: @escaping @Sendable () -> GardenConfig
     ) {
+        self.lessonsDirectory = lessonsDirectory
         self.students = students
         self.passwordCost = passwordCost
         self.settings = settings
@@ -138,6 +142,7 @@ public final class TeacherDesk: Sendable {
         }
         addDashboardRoutes(to: router)
         addClassRoutes(to: router)
+        addLessonRoutes(to: router)
         return router
     }
 
@@ -263,7 +268,7 @@ public final class TeacherDesk: Sendable {
         let navigation = session.map { session in
             """
             <nav><a href="/">Desk</a> <a href="/feed">Live feed</a> <a href="/now">Now</a> <a href="/policy">Policy</a> \
-            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/class">Class</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a> <a href="/large">\(Self.largeType ? "Normal type" : "Large type")</a>\
+            <a href="/switches">Switches</a> <a href="/matrix">Who sees what</a> <a href="/class">Class</a> <a href="/lessons">Lessons</a> <a href="/reveal">Reveal</a> <a href="/metrics">Metrics</a> <a href="/large">\(Self.largeType ? "Normal type" : "Large type")</a>\
             <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="\(session.csrf)"><button>Log out</button></form></nav>
             """
         } ?? ""

@@ -72,8 +72,8 @@ public struct PolicyTestCase: Sendable, Equatable {
                     testCase.expectedAction = name
                 }
                 testCase.expectedRule = fields["rule"]?.string("rule")
-                if !testCase.url.hasPrefix("http://") {
-                    fields["url"]?.error("url must be an http:// address, such as http://friend.com.kp/")
+                if !testCase.url.hasPrefix("http://"), !testCase.url.hasPrefix("https://") {
+                    fields["url"]?.error("url must be an http:// or https:// address, such as http://friend.com.kp/")
                 }
                 cases.append(testCase)
             }

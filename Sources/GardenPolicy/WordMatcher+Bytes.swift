@@ -107,7 +107,9 @@ extension WordMatcher {
             let end = position + bytes.count
             switch keyword.action {
             case .substitute(let replacement):
-                current.append(contentsOf: replacement.utf8)
+                // In the case of the word it replaces (`Oppa` → `Comrade`).
+                let word = String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self)
+                current.append(contentsOf: Self.inCase(of: word.unicodeScalars, replacement).utf8)
             case .redact:
                 let width = String(decoding: UnsafeBufferPointer(rebasing: text[position..<end]), as: UTF8.self).count
                 for _ in 0..<width { current += [0xE2, 0x96, 0x88] }  // █

@@ -81,6 +81,16 @@ public struct WordMatcher: Sendable {
         public var emphasised: Bool
     }
 
+    /// `replacement` in the case of the word it replaces: `Oppa` at a sentence's start
+    /// becomes `Comrade`, `OPPA` becomes `COMRADE`; otherwise as written in the rule.
+    static func inCase(of original: some Collection<Unicode.Scalar>, _ replacement: String) -> String {
+        let letters = original.filter { $0.properties.isCased }
+        guard let first = letters.first, first.properties.isUppercase else { return replacement }
+        if letters.count > 1, letters.allSatisfy({ $0.properties.isUppercase }) { return replacement.uppercased() }
+        guard let head = replacement.first else { return replacement }
+        return head.uppercased() + replacement.dropFirst()
+    }
+
     /// The text in pieces after the changes, with what was changed; nil when nothing matched.
     public func apply(to text: String) -> (pieces: [Piece], matched: [(Keyword, Int)])? {
         // Most text holds no keyword's first letter at all: say so without building anything.
@@ -101,7 +111,7 @@ public struct WordMatcher: Sendable {
                 let end = index + keyword.scalars.count
                 switch keyword.action {
                 case .substitute(let replacement):
-                    current.append(contentsOf: replacement.unicodeScalars)
+                    current.append(contentsOf: Self.inCase(of: scalars[index..<end], replacement).unicodeScalars)
                 case .redact:
                     // One block per character, so the length still shows: the censor's black bar.
                     let width = String(String.UnicodeScalarView(scalars[index..<end])).count

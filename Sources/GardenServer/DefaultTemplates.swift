@@ -10,15 +10,15 @@ enum DefaultTemplates {
   A fragment, not a whole page. Other banners: banner-NAME.mustache, used as banner: banner-NAME.
   Values: host (the page's site), class (the visitor's class), portal.
 }}
-<p class="garden-banner"><b>국가망</b> · 이 페이지는 국가가 승인한 내용입니다. <span lang="en">This page has been approved by the state.</span></p>
+<p class="garden-banner"><b>국가망</b> · 이 페지는 국가가 승인한 내용입니다. <span lang="en">This page has been approved by the state.</span></p>
 """#,
         "blocked": #"""
 {{! action: block (HTTP 403). In-world: it does not say who decided, or why. }}
 {{<layout}}
-{{$title}}볼 수 없는 페이지입니다 · This page is not available{{/title}}
+{{$title}}볼수 없는 페지입니다 · This page is not available{{/title}}
 {{$body}}
-<h1>볼 수 없는 페이지입니다</h1>
-<p>요청하신 페이지 <b>{{host}}</b>는 국가망에서 볼 수 없습니다.</p>
+<h1>볼수 없는 페지입니다</h1>
+<p>요청하신 페지 <b>{{host}}</b>는 국가망에서 볼수 없습니다.</p>
 <h2 lang="en">This page is not available</h2>
 <p lang="en">The page at <b>{{host}}</b> is not available on the national network.</p>
 {{/body}}
@@ -27,10 +27,10 @@ enum DefaultTemplates {
         "error": #"""
 {{! A request the garden cannot answer (400, 405, 408, 414, 431, 503, 505). status: "400 Bad Request"; detail: why. }}
 {{<layout}}
-{{$title}}요청을 처리할 수 없습니다 · {{status}}{{/title}}
+{{$title}}요청을 처리할수 없습니다 · {{status}}{{/title}}
 {{$body}}
-<h1>요청을 처리할 수 없습니다</h1>
-<p>요청을 처리할 수 없습니다.</p>
+<h1>요청을 처리할수 없습니다</h1>
+<p>요청을 처리할수 없습니다.</p>
 <h2 lang="en">{{status}}</h2>
 <p lang="en">The garden cannot answer this request.</p>
 {{/body}}
@@ -87,10 +87,10 @@ footer { text-align: center; font-size: 0.85rem; color: #666; padding: 1rem; }
         "missing-page": #"""
 {{! A page a site does not have, when the site has no 404.html of its own. }}
 {{<layout}}
-{{$title}}페이지를 찾을 수 없습니다 · Page not found{{/title}}
+{{$title}}페지를 찾을수 없습니다 · Page not found{{/title}}
 {{$body}}
-<h1>페이지를 찾을 수 없습니다</h1>
-<p>요청하신 페이지가 이 사이트에 없습니다.</p>
+<h1>페지를 찾을수 없습니다</h1>
+<p>요청하신 페지가 이 사이트에 없습니다.</p>
 <h2 lang="en">Page not found</h2>
 <p lang="en">The page you asked for is not on this site.</p>
 {{/body}}
@@ -133,7 +133,7 @@ footer { text-align: center; font-size: 0.85rem; color: #666; padding: 1rem; }
 {{$title}}로그인이 필요합니다 · Please sign in{{/title}}
 {{$body}}
 <h1>로그인이 필요합니다</h1>
-<p>이 페이지를 보려면 <b>{{realm}}</b> 계정으로 로그인하십시오.</p>
+<p>이 페지를 보려면 <b>{{realm}}</b> 계정으로 로그인하십시오.</p>
 <h2 lang="en">Please sign in</h2>
 <p lang="en">Sign in with your <b>{{realm}}</b> account to see this page.</p>
 {{/body}}
@@ -142,9 +142,9 @@ footer { text-align: center; font-size: 0.85rem; color: #666; padding: 1rem; }
         "unavailable": #"""
 {{! action: unavailable (HTTP 451, RFC 7725). authority: the page about who restricted it. }}
 {{<layout}}
-{{$title}}법적 사유로 볼 수 없습니다 · Unavailable for legal reasons{{/title}}
+{{$title}}법적 사유로 볼수 없습니다 · Unavailable for legal reasons{{/title}}
 {{$body}}
-<h1>법적 사유로 볼 수 없습니다</h1>
+<h1>법적 사유로 볼수 없습니다</h1>
 <p><b>{{host}}</b>는 관계 기관의 결정에 따라 차단되었습니다.</p>
 <h2 lang="en">Unavailable for legal reasons</h2>
 <p lang="en">Access to <b>{{host}}</b> has been restricted by <a href="{{authority}}">the responsible authority</a>.</p>

@@ -29,7 +29,7 @@ struct PageRewrite {
         if watermarked {
             let minute = HTTPDate.format(Int(facts.time - facts.time % 60))
             let who = facts.visitorClass + (facts.account.map { " (\($0))" } ?? "")
-            plan.watermark = "Seen by \(who) at \(minute). 열람 기록: 모든 페이지에는 보는 사람이 찍혀 있습니다."
+            plan.watermark = "Seen by \(who) at \(minute). 열람 기록: 모든 페지에는 보는 사람이 찍혀 있습니다."
         }
         if let name = sets.lazy.compactMap(\.banner).first {
             plan.bannerHTML = pages.banner(named: name, host: facts.host, visitorClass: facts.visitorClass)

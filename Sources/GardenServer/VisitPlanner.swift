@@ -27,6 +27,20 @@ public struct Visit: Sendable {
         self.clientAddress = clientAddress
         self.time = time
     }
+
+    /// The visit of a browser asked for `url` with `method`, as it asks the garden's proxy:
+    /// an `https://` page with `CONNECT host:443` (the tunnel, decided on its name), an
+    /// address without a scheme as `http://`.
+    public static func asBrowserAsks(url: String, method: String = "GET") -> (url: String, method: String) {
+        let upper = method.uppercased()
+        if url.hasPrefix("https://"), upper == "GET" || upper == "CONNECT" {
+            let authority = url.dropFirst("https://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
+            return (hasPort ? String(authority) : authority + ":443", "CONNECT")
+        }
+        if upper == "CONNECT" || url.contains("://") { return (url, upper) }
+        return ("http://" + url, upper)
+    }
 }
 
 /// What the garden would do with a `Visit`: planned by the data plane's own

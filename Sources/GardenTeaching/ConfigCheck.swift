@@ -162,8 +162,10 @@ public struct ConfigCheck: Sendable {
             }
             persona = listener.persona
         }
+        // An https:// address is the CONNECT a browser sends for it.
+        let (url, method) = Visit.asBrowserAsks(url: testCase.url, method: testCase.method)
         let visit = Visit(
-            url: testCase.url, method: testCase.method, persona: persona, account: testCase.account,
+            url: url, method: method, persona: persona, account: testCase.account,
             clientAddress: testCase.clientAddress, time: testCase.time ?? Int64(Date().timeIntervalSince1970)
         )
         let planned: PlannedVisit

@@ -28,6 +28,8 @@ struct Explain: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
 
+    @OptionGroup var lessonOptions: LessonOptions
+
     @Option(name: .long, help: ArgumentHelp("The folder of site folders (read for rules with content_keywords).", valueName: "dir"))
     var sites = "Sites"
 
@@ -35,18 +37,10 @@ struct Explain: ParsableCommand {
     var url: String
 
     func run() throws {
-        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let gardenConfig = try lessonOptions.directory(config).loadForCommand()
         let policy = gardenConfig.policy
         // A browser asks for an https:// page with CONNECT: explained as that tunnel.
-        let requestMethod = url.hasPrefix("https://") && method.uppercased() == "GET" ? "CONNECT" : method.uppercased()
-        let isTunnel = requestMethod == "CONNECT"
-        // CONNECT asks for host:port (an https:// address is read as host:443).
-        let written: String
-        if isTunnel {
-            written = url.hasPrefix("https://") ? Self.authority(ofHTTPS: url) : url
-        } else {
-            written = url.contains("://") ? url : "http://" + url
-        }
+        let (written, requestMethod) = Visit.asBrowserAsks(url: url, method: method)
         let visitor = try visitorOptions.visitor(in: policy)
         let identity = policy.visitorClass(account: visitor.account, named: visitor.visitorClass, clientAddress: visitor.clientAddress)
         // Planned as the data plane plans it: the request a browser sends the garden's proxy.
@@ -64,11 +58,4 @@ struct Explain: ParsableCommand {
         print(VisitExplanation(visit: visit, planned: planned, config: gardenConfig, howClassWasFound: how).lines.joined(separator: "\n"))
     }
 
-    /// `https://host[:port]/...` as the `host:port` a browser's CONNECT asks for.
-    static func authority(ofHTTPS url: String) -> String {
-        let rest = url.dropFirst("https://".count)
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
-        return hasPort ? String(authority) : authority + ":443"
-    }
 }

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// `walled-garden init DIR`: an editable copy of the shipped Config/ and Sites/, for a
-/// garden installed from its package (whose copies are read-only defaults).
+/// `walled-garden init DIR`: an editable copy of the shipped Config/, Sites/ and Lessons/,
+/// for a garden installed from its package (whose copies are read-only defaults).
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Make a folder with an editable copy of the shipped Config/ and Sites/.",
+        abstract: "Make a folder with an editable copy of the shipped Config/, Sites/ and Lessons/.",
         discussion: """
         Then run the garden from that folder:
           walled-garden init ~/kwangmyong
@@ -31,7 +31,9 @@ struct InitCommand: ParsableCommand {
             throw ValidationError("\(source) has no \(name)/ to copy")
         }
         try files.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for name in ["Config", "Sites"] {
+        // The lessons come along when the source has them (an older garden may not).
+        let names = ["Config", "Sites"] + (files.fileExists(atPath: source + "/Lessons") ? ["Lessons"] : [])
+        for name in names {
             let target = directory + "/" + name
             guard !files.fileExists(atPath: target) else {
                 throw ValidationError("\(target) exists already; init never overwrites a garden")
@@ -40,7 +42,7 @@ struct InitCommand: ParsableCommand {
             try Self.makeWritable(target)
         }
         print("""
-            Made \(directory)/Config and \(directory)/Sites (copied from \(source)).
+            Made \(names.map { "\(directory)/\($0)" }.joined(separator: ", ")) (copied from \(source)).
             Now:  cd \(directory) && walled-garden
             """)
     }

@@ -19,6 +19,8 @@ struct MatrixCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
 
+    @OptionGroup var lessonOptions: LessonOptions
+
     @Option(name: .long, help: ArgumentHelp("The folder of site folders.", valueName: "dir"))
     var sites = "Sites"
 
@@ -26,7 +28,7 @@ struct MatrixCommand: ParsableCommand {
     var at: String?
 
     func run() throws {
-        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let gardenConfig = try lessonOptions.directory(config).loadForCommand()
         var time = Int64(Date().timeIntervalSince1970)
         if let at {
             guard let moment = Schedule.moment(at) else { throw ValidationError("'\(at)' is not a time; write it like 2026-11-30T09:00+09:00") }

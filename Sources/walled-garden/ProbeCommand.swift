@@ -38,6 +38,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
 
+    @OptionGroup var lessonOptions: LessonOptions
+
     @Option(name: .long, help: ArgumentHelp("The folder of site folders (the control).", valueName: "dir"))
     var sites = "Sites"
 
@@ -45,7 +47,7 @@ struct ProbeCommand: ParsableCommand {
     var url: String
 
     func run() throws {
-        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let gardenConfig = try lessonOptions.directory(config).loadForCommand()
         let written = url.contains("://") ? url : "http://" + url
         guard written.hasPrefix("http://") else { throw ValidationError("probe speaks http:// only") }
         // Where to send it: --via, else the listener of --as, else the first listener.

@@ -25,6 +25,8 @@ struct RevealCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The configuration folder.", valueName: "dir"))
     var config = "Config"
 
+    @OptionGroup var lessonOptions: LessonOptions
+
     @Option(name: .long, help: ArgumentHelp("The folder of site folders.", valueName: "dir"))
     var sites = "Sites"
 
@@ -32,7 +34,7 @@ struct RevealCommand: ParsableCommand {
     var url: String
 
     func run() throws {
-        let gardenConfig = try ConfigDirectory(path: config).loadForCommand()
+        let gardenConfig = try lessonOptions.directory(config).loadForCommand()
         let visitor = try visitorOptions.visitor(in: gardenConfig.policy)
         do {
             let reveal = try Reveal.run(

@@ -28,14 +28,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder holding one folder per site.", valueName: "dir"))
     var sites = "Sites"
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Run this lesson pack of the lessons folder: its policy, lists and switches stand in for Config's own (walled-garden lesson list).",
-        valueName: "name"
-    ))
-    var lesson: String?
-
-    @Option(name: .long, help: ArgumentHelp("The folder of lesson packs.", valueName: "dir"))
-    var lessons = "Lessons"
+    @OptionGroup var lessonOptions: LessonOptions
 
     @Option(
         name: .long,
@@ -137,13 +130,7 @@ struct Serve: AsyncParsableCommand {
 
     /// The configuration folder, with the lesson of `--lesson` laid over it.
     func configDirectory() throws -> ConfigDirectory {
-        guard let lesson else { return ConfigDirectory(path: config) }
-        do {
-            return ConfigDirectory(path: config, lesson: try LessonPack.named(lesson, in: lessons))
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\nwalled-garden: nothing was started.\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
-        }
+        try lessonOptions.directory(config)
     }
 
     /// The configuration, with `--listen` applied; on errors, says why and exits 78 (EX_CONFIG).
@@ -233,7 +220,7 @@ struct Serve: AsyncParsableCommand {
     func startDesk(_ settings: TeacherSettings, server: GardenServer, reloader: ConfigReloader, logger: Logger) async throws -> Task<Void, Never> {
         let teacher = TeacherDesk(
             settings: settings, sitesDirectory: sites, logger: logger, audit: server.audit, reloader: reloader,
-            configDirectory: config, openConnections: { server.openConnections }, students: server.students
+            configDirectory: config, openConnections: { server.openConnections }, students: server.students, lessonsDirectory: lessonOptions.lessons
         ) { reloader.runningConfig }
         // The desk is the garden itself: never reached through its way out.
         if settings.address.port != 0 { server.deskListens(at: settings.address.port) }

@@ -59,3 +59,24 @@ extension ConfigDirectory {
         }
     }
 }
+
+/// `--lesson NAME` (and `--lessons DIR`) for a teaching command: describe the garden as it
+/// runs that lesson pack, as `serve --lesson NAME` would.
+struct LessonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("As the garden runs this lesson pack (walled-garden lesson list).", valueName: "name"))
+    var lesson: String?
+
+    @Option(name: .long, help: ArgumentHelp("The folder of lesson packs.", valueName: "dir"))
+    var lessons = "Lessons"
+
+    /// The configuration folder `config`, with the lesson laid over it; on errors, exits 78.
+    func directory(_ config: String) throws -> ConfigDirectory {
+        guard let lesson else { return ConfigDirectory(path: config) }
+        do {
+            return ConfigDirectory(path: config, lesson: try LessonPack.named(lesson, in: lessons))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}

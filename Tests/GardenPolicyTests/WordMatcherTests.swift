@@ -49,3 +49,27 @@ import Testing
         #expect(matcher.words(in: "dramatic e\u{0301}") == [])
     }
 }
+
+/// A substitution keeps the case of the word it replaces, on both paths.
+@Suite struct SubstitutionCaseTests {
+    @Test(arguments: [
+        ("oppa came home", "comrade came home"),
+        ("Oppa came home", "Comrade came home"),
+        ("OPPA CAME HOME", "COMRADE CAME HOME"),
+        ("Élan, oppa!", "Élan, comrade!"),
+        ("오빠 왔어요", "동지 왔어요"),
+    ])
+    func theReplacementTakesTheWordsCase(text: String, expected: String) {
+        let matcher = WordMatcher(substitutions: [("oppa", "comrade"), ("오빠", "동지")], redactions: [], emphasis: [])
+        let viaString = matcher.apply(to: text)?.pieces.map(\.text).joined()
+        #expect(viaString == expected)
+        let viaBytes: String? = Array(text.utf8).withUnsafeBufferPointer { bytes in
+            switch matcher.apply(utf8: bytes) {
+            case .matched(let pieces, _): pieces.map(\.text).joined()
+            case .fallback: matcher.apply(to: text)?.pieces.map(\.text).joined()
+            case .noMatch: nil
+            }
+        }
+        #expect(viaBytes == expected)
+    }
+}

@@ -16,7 +16,7 @@ import Testing
 
     @Test(arguments: [
         ("<p>oppa</p>", "<p>comrade</p>"),
-        ("<p>Oppa, OPPA!</p>", "<p>comrade, comrade!</p>"),
+        ("<p>Oppa, OPPA!</p>", "<p>Comrade, COMRADE!</p>"),
         ("<p>oppas oppa_ xoppa</p>", "<p>oppas oppa_ xoppa</p>"),     // whole words only
         ("<p>오빠가 오빠를 오빠</p>", "<p>동지가 동지를 동지</p>"),        // Korean particles attach
         ("<p>김오빠</p>", "<p>김오빠</p>"),                             // ... but a word must start there

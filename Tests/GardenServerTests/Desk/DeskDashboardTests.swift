@@ -49,7 +49,8 @@ import Testing
             let server = self.server
             desk = try await TeacherDeskTests.Desk(
                 audit: server.audit, reloader: reloader, configDirectory: configFolder.path, sitesDirectory: sites,
-                openConnections: { server.openConnections }, logger: deskLogger, students: server.students
+                openConnections: { server.openConnections }, logger: deskLogger, students: server.students,
+                lessonsDirectory: Shipped.lessons.path
             ) { reloader.runningConfig }
         }
 
@@ -251,7 +252,7 @@ import Testing
         // The blackout is lifted: citizens now meet "the outside does not exist" instead.
         #expect(try await room.browse("http://worldnews.example/").status == 404)
         let page = try await room.desk.get("/switches", cookie: cookie).bodyText
-        #expect(page.contains("<strong>Foreign news blackout</strong> — <span class=\"ok\">off</span>"))
+        #expect(page.contains("<strong>Foreign news answers HTTP 451 with the authority named (off: it seems not to exist, a fake 404, like the rest of the outside world)</strong> — <span class=\"ok\">off</span>"))
         #expect(try await room.desk.post("/switches", form: "csrf=\(csrf)&switch=no-such&state=on", cookie: cookie).status == 400)
     }
 

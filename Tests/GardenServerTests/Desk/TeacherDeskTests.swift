@@ -29,7 +29,7 @@ import Testing
         init(
             audit: AuditTrail? = nil, reloader: ConfigReloader? = nil, configDirectory: String? = nil, sitesDirectory: String,
             openConnections: @escaping @Sendable () -> Int = { 0 }, logger given: Logger? = nil, students: StudentSessions? = nil,
-            currentConfig: @escaping @Sendable () -> GardenConfig
+            lessonsDirectory: String? = nil, currentConfig: @escaping @Sendable () -> GardenConfig
         ) async throws {
             let settings = TeacherSettings(address: ListenAddress("127.0.0.1:0")!, passwordHash: try PasswordHash.parse(TeacherDeskTests.hash).get())
             var logger = given ?? Logger(label: "desk-test")
@@ -37,7 +37,7 @@ import Testing
             let desk = TeacherDesk(
                 settings: settings, sitesDirectory: sitesDirectory, logger: logger, audit: audit, reloader: reloader,
                 configDirectory: configDirectory, openConnections: openConnections, students: students,
-                passwordCost: PasswordHash.acceptedLogRounds.lowerBound, currentConfig: currentConfig
+                passwordCost: PasswordHash.acceptedLogRounds.lowerBound, lessonsDirectory: lessonsDirectory, currentConfig: currentConfig
             )
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
             let failure = Mutex<(any Error)?>(nil)

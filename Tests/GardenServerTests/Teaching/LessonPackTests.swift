@@ -54,7 +54,7 @@ import Testing
         }
     }
 
-    static let shipped = ["kwangmyong", "shutdown", "soldiers-abroad", "throttling"]
+    static let shipped = ["circumvention", "great-firewall", "kwangmyong", "shutdown", "soldiers-abroad", "source-check", "throttling"]
 
     @Test func everyShippedPackPassesCheck() throws {
         let check = ConfigCheck.run(configDirectory: Shipped.config.path, sitesDirectory: Shipped.sites.path, lessonsDirectory: Shipped.lessons.path)
@@ -160,7 +160,7 @@ import Testing
         do {
             _ = try LessonPack.named("kwangmyung", in: Shipped.lessons.path)
         } catch {
-            #expect(error.description.contains("no lesson 'kwangmyung' here (did you mean 'kwangmyong'?); lessons are kwangmyong, shutdown, soldiers-abroad, throttling"))
+            #expect(error.description.contains("no lesson 'kwangmyung' here (did you mean 'kwangmyong'?); lessons are circumvention, great-firewall, kwangmyong, shutdown, soldiers-abroad, source-check, throttling"))
         }
     }
 }
