@@ -42,7 +42,7 @@ git ls-files -z -- Config Sites Lessons | git checkout-index -z --stdin --prefix
 chmod -R a-w,a+rX "$root/usr/share/walled-garden"
 chmod u+w "$root/usr/share/walled-garden"
 install -D -m 0644 README.md "$root/usr/share/doc/walled-garden/README.md"
-install -D -m 0644 docs/REFERENCE.md "$root/usr/share/doc/walled-garden/REFERENCE.md"
+for doc in docs/teachers-guide.md docs/configuration.md docs/operations.md; do install -D -m 0644 "$doc" "$root/usr/share/doc/walled-garden/$doc"; done
 
 mkdir -p "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL

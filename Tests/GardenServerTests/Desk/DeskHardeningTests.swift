@@ -20,8 +20,9 @@ import Testing
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(statuses.filter { $0 == 401 }.count == 3, "\(statuses.sorted())")
-        #expect(statuses.filter { $0 == 429 }.count == 45, "\(statuses.sorted())")
+        let checked = statuses.filter { $0 == 401 }.count
+        #expect((3...5).contains(checked), "\(statuses.sorted())")
+        #expect(statuses.filter { $0 == 429 }.count == 48 - checked, "\(statuses.sorted())")
     }
 
     /// The same on `/metrics`, where a scraper signs in with HTTP Basic.
@@ -37,8 +38,11 @@ import Testing
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(statuses.filter { $0 == 401 }.count == 3, "\(statuses.sorted())")
-        #expect(statuses.filter { $0 == 429 }.count == 21, "\(statuses.sorted())")
+        // Three free tries, then a wait of 1 s: on a loaded machine a try can arrive after
+        // that second (it is then checked, and the next wait is 2 s). Never more than that.
+        let checked = statuses.filter { $0 == 401 }.count
+        #expect((3...5).contains(checked), "\(statuses.sorted())")
+        #expect(statuses.filter { $0 == 429 }.count == 24 - checked, "\(statuses.sorted())")
     }
 
     /// A right password on `/metrics` forgets the wrong ones before it.
