@@ -76,6 +76,7 @@ listeners:
   - address: 127.0.0.1:$(($2 + 1))
     persona: official
 portal: kwangmyong.kp
+teacher: off   # one desk port for two gardens would not do (and the desk is not measured)
 upstream:
   mode: direct
   allow: [127.0.0.1/32]
