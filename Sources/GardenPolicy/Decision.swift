@@ -39,38 +39,132 @@ public struct Decision: Sendable, Equatable {
 /// bottom and the first matching rule with an action decides; rules without an action
 /// only add effects; shadow rules are reported, never applied.
 public struct Policy: Sendable, Equatable {
-    /// Declared visitor classes, by name, with their descriptions.
-    public var classes: [String: String]
-    /// The class of a visitor nothing else identifies.
-    public var defaultClass: String
-    public var rules: [Rule] {
-        didSet { compiled = CompiledRules(rules) }
+    /// The policy's fields, in one object: a copy of a `Policy` (each request takes one)
+    /// retains one reference instead of each field's; a change to a shared copy copies
+    /// the fields first (copy on write).
+    private final class Storage: @unchecked Sendable {
+        // @unchecked Sendable: changed only through `Policy.change`, when uniquely referenced.
+        var classes: [String: String]
+        var defaultClass: String
+        var rules: [Rule]
+        var compiled: CompiledRules
+        var defaultAction: CensorStyle
+        var defaultReason: String
+        var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)]
+        var explainBlocks = false
+        var accounts: [String: Account] = [:]
+        var realm = "Walled Garden"
+        var switches: [PolicySwitch] = []
+        var allRules: [Rule] = []
+        var switchedOff: [String: String] = [:]
+        var hostMentions: [HostMention] = []
+
+        init(
+            classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
+            addressClasses: [(ranges: [IPAddressRange], visitorClass: String)]
+        ) {
+            self.classes = classes
+            self.defaultClass = defaultClass
+            self.rules = rules
+            self.compiled = CompiledRules(rules)
+            self.defaultAction = defaultAction
+            self.defaultReason = defaultReason
+            self.addressClasses = addressClasses
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(
+                classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction, defaultReason: defaultReason,
+                addressClasses: addressClasses
+            )
+            copy.compiled = compiled
+            copy.explainBlocks = explainBlocks
+            copy.accounts = accounts
+            copy.realm = realm
+            copy.switches = switches
+            copy.allRules = allRules
+            copy.switchedOff = switchedOff
+            copy.hostMentions = hostMentions
+            return copy
+        }
     }
-    /// The rules with their index, in one object: deciding touches one reference
-    /// instead of copying the policy's fields.
-    private var compiled: CompiledRules
+
+    private var storage: Storage
+
+    /// Changes the fields, copying them first when another `Policy` shares them.
+    private mutating func change(_ body: (Storage) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        body(storage)
+    }
+
+    /// Declared visitor classes, by name, with their descriptions.
+    public var classes: [String: String] {
+        get { storage.classes }
+        set { change { $0.classes = newValue } }
+    }
+    /// The class of a visitor nothing else identifies.
+    public var defaultClass: String {
+        get { storage.defaultClass }
+        set { change { $0.defaultClass = newValue } }
+    }
+    public var rules: [Rule] {
+        get { storage.rules }
+        set { change { $0.rules = newValue; $0.compiled = CompiledRules(newValue) } }
+    }
+    /// The rules with their index, in one object.
+    private var compiled: CompiledRules { storage.compiled }
     /// What happens when no rule decides.
-    public var defaultAction: CensorStyle
-    public var defaultReason: String
+    public var defaultAction: CensorStyle {
+        get { storage.defaultAction }
+        set { change { $0.defaultAction = newValue } }
+    }
+    public var defaultReason: String {
+        get { storage.defaultReason }
+        set { change { $0.defaultReason = newValue } }
+    }
     /// Classes by client address range, for visitors a listener persona does not class.
-    public var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)]
+    public var addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] {
+        get { storage.addressClasses }
+        set { change { $0.addressClasses = newValue } }
+    }
     /// Teaching mode: censored pages add a teacher's note (rule, reason, class) and
     /// answers carry `X-Garden-Rule`. Off by default: in-world pages say nothing of rules.
-    public var explainBlocks = false
+    public var explainBlocks: Bool {
+        get { storage.explainBlocks }
+        set { change { $0.explainBlocks = newValue } }
+    }
     /// Accounts by name: a signed-in visitor's class comes from here first.
-    public var accounts: [String: Account] = [:]
+    public var accounts: [String: Account] {
+        get { storage.accounts }
+        set { change { $0.accounts = newValue } }
+    }
     /// The realm named in password prompts (`WWW-Authenticate: Basic realm="..."`).
-    public var realm = "Walled Garden"
+    public var realm: String {
+        get { storage.realm }
+        set { change { $0.realm = newValue } }
+    }
     /// The lesson's switches (`switches:`), each with its state.
-    public var switches: [PolicySwitch] = []
+    public var switches: [PolicySwitch] {
+        get { storage.switches }
+        set { change { $0.switches = newValue } }
+    }
     /// Every rule in policy.yaml, those of switches that are off included (`rules` leaves
     /// them out), for the desk's Policy page.
-    public var allRules: [Rule] = []
+    public var allRules: [Rule] {
+        get { storage.allRules }
+        set { change { $0.allRules = newValue } }
+    }
     /// Rules left out because their switch is off: rule id → switch id.
-    public var switchedOff: [String: String] = [:]
+    public var switchedOff: [String: String] {
+        get { storage.switchedOff }
+        set { change { $0.switchedOff = newValue } }
+    }
     /// Every host pattern written in a rule's `hosts` (not those of `@lists`), with its
     /// place: for the warning about a name that matches no site.
-    public var hostMentions: [HostMention] = []
+    public var hostMentions: [HostMention] {
+        get { storage.hostMentions }
+        set { change { $0.hostMentions = newValue } }
+    }
 
     /// A host pattern as written in a rule, and where.
     public struct HostMention: Sendable, Equatable {
@@ -87,13 +181,10 @@ public struct Policy: Sendable, Equatable {
         classes: [String: String], defaultClass: String, rules: [Rule], defaultAction: CensorStyle, defaultReason: String,
         addressClasses: [(ranges: [IPAddressRange], visitorClass: String)] = []
     ) {
-        self.classes = classes
-        self.defaultClass = defaultClass
-        self.rules = rules
-        self.compiled = CompiledRules(rules)
-        self.defaultAction = defaultAction
-        self.defaultReason = defaultReason
-        self.addressClasses = addressClasses
+        self.storage = Storage(
+            classes: classes, defaultClass: defaultClass, rules: rules, defaultAction: defaultAction, defaultReason: defaultReason,
+            addressClasses: addressClasses
+        )
     }
 
     public static func == (a: Policy, b: Policy) -> Bool {

@@ -67,7 +67,7 @@ final class ExchangePlanner {
     ///
     /// - Parameters:
     ///   - sites: this event loop's sites and pages.
-    ///   - policy: the policy in force (`sites.policyInForce`), which the caller carries the plan
+    ///   - policy: the policy in force (`sites.policy`), which the caller carries the plan
     ///     out under (passed in, not kept in the plan: a copy costs a retain per field).
     ///   - checkedCredentials: the password check's verdict, when the request waited for one.
     ///   - now: seconds since 1970, for `schedule` conditions.

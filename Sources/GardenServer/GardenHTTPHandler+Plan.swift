@@ -29,15 +29,13 @@ extension GardenHTTPHandler {
         if let referer = head.referer { event?.event.referer = referer }
         if let userAgent = head.userAgent { event?.event.userAgent = userAgent }
 
-        // Borrowed from its box for the whole request, never copied (a copy retains each
-        // of the policy's fields).
-        let inForce = sites.policyInForce
-        let plan = planner.plan(head, sites: sites, policy: inForce.policy, checkedCredentials: checkedCredentials, now: Int64(time(nil)))
+        let policy = sites.policy
+        let plan = planner.plan(head, sites: sites, policy: policy, checkedCredentials: checkedCredentials, now: Int64(time(nil)))
         if plan.closing { closing = true }
         teachingHeader = plan.teachingHeader
         answerThrottle = plan.throttle
         record(plan)
-        carryOut(plan, policy: inForce.policy, head: head, isHEAD: isHEAD)
+        carryOut(plan, policy: policy, head: head, isHEAD: isHEAD)
     }
 
     /// Writes what the plan found into the request's audit event.

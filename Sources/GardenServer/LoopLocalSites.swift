@@ -19,7 +19,7 @@ final class LoopLocalSites: @unchecked Sendable {
     private var contents: [SiteContent?] = []
     private let policies: PolicyStore
     private var loadedPolicyGeneration = -1
-    private var cachedPolicy = PolicyInForce(.openDoor)
+    private var cachedPolicy = Policy.openDoor
     private var cachedPages: GardenPages
     /// Rewritten pages served on this loop.
     let rewrites = RewriteCache(budget: 32 << 20)
@@ -72,15 +72,6 @@ final class LoopLocalSites: @unchecked Sendable {
     /// The policy in force, as this loop's copy.
     var policy: Policy {
         refreshPolicy()
-        return cachedPolicy.policy
-    }
-
-    /// The policy in force, in its box: what a request is decided and answered under.
-    /// Holding the box costs one retain, where a copy of the `Policy` value retains each
-    /// of its fields (a request's profile showed that copy); a reload meanwhile gives the
-    /// loop a new box and leaves this one as it was.
-    var policyInForce: PolicyInForce {
-        refreshPolicy()
         return cachedPolicy
     }
 
@@ -98,9 +89,9 @@ final class LoopLocalSites: @unchecked Sendable {
 
     /// The policy's content keywords found in `file`, read once per page version and policy.
     func contentWords(in file: StaticFile) -> Set<String> {
-        let inForce = policyInForce  // refreshes, emptying the cache when the policy changed
+        let policy = self.policy  // refreshes, emptying the cache when the policy changed
         if let known = contentWordsCache[ObjectIdentifier(file)] { return known.words }
-        let words = ContentWords.of(file, keywords: inForce.policy.contentKeywords)
+        let words = ContentWords.of(file, keywords: policy.contentKeywords)
         if contentWordsCache.count >= 4096 { contentWordsCache.removeAll(keepingCapacity: true) }
         contentWordsCache[ObjectIdentifier(file)] = (file, words)
         return words
@@ -128,7 +119,7 @@ final class LoopLocalSites: @unchecked Sendable {
     private func refreshPolicy() {
         if policies.generation != loadedPolicyGeneration {
             let current = policies.current()
-            (loadedPolicyGeneration, cachedPolicy, cachedPages) = (current.generation, PolicyInForce(current.policy), current.pages)
+            (loadedPolicyGeneration, cachedPolicy, cachedPages) = (current.generation, current.policy, current.pages)
             contentWordsCache.removeAll()
             renderedPages.removeAll()
             if current.registry != registry {
@@ -151,14 +142,5 @@ final class LoopLocalSites: @unchecked Sendable {
         }
         guard let content = contents[index] else { return nil }
         return (registry.sites[index].zone, content)
-    }
-}
-
-/// A policy held by reference (`LoopLocalSites.policyInForce`).
-final class PolicyInForce {
-    let policy: Policy
-
-    init(_ policy: Policy) {
-        self.policy = policy
     }
 }
