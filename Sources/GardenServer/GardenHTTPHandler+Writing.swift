@@ -43,6 +43,13 @@ extension GardenHTTPHandler {
                 return write(buffer, body: nil)
             }
         }
+        // The common answer (200, kept alive, a small body, no teaching header) is built
+        // once a second per file and written as it is.
+        if !isHEAD, !closing, teachingHeader.isEmpty, file.size <= Self.inlineBodyLimit {
+            answerStatus = 200
+            let date = dateLine()
+            return write(sites.prebuiltAnswer(file, second: cachedDate.second, dateLine: date), body: nil)
+        }
         // The head goes into the connection's reusable buffer: once the previous answer
         // is sent its storage is ours alone again, and `clear()` keeps it (copy-on-write
         // gives a fresh one when an answer is still queued, as with pipelining).

@@ -97,6 +97,27 @@ final class LoopLocalSites: @unchecked Sendable {
         return words
     }
 
+    /// Whole answers (head and body) of small files as of one second: the common answer,
+    /// 200 on a kept-alive connection, is then one shared buffer written as it is, where
+    /// building it copied the head's lines and the body into the connection's buffer.
+    private var prebuiltAnswers: [ObjectIdentifier: (second: Int, file: StaticFile, bytes: ByteBuffer)] = [:]
+
+    /// The 200 answer to `file` for this second (`dateLine` is its `Date` line), built once
+    /// a second per file on this loop.
+    func prebuiltAnswer(_ file: StaticFile, second: Int, dateLine: String) -> ByteBuffer {
+        if let entry = prebuiltAnswers[ObjectIdentifier(file)], entry.second == second, entry.file === file { return entry.bytes }
+        let ending = "Connection: keep-alive\r\n\r\n"
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(file.okHead.readableBytes + dateLine.utf8.count + ending.utf8.count + file.size)
+        bytes.writeImmutableBuffer(file.okHead)
+        bytes.writeString(dateLine)
+        bytes.writeString(ending)
+        bytes.writeImmutableBuffer(file.body)
+        if prebuiltAnswers.count >= 512 { prebuiltAnswers.removeAll(keepingCapacity: true) }
+        prebuiltAnswers[ObjectIdentifier(file)] = (second, file, bytes)
+        return bytes
+    }
+
     /// The censor's pages (block page, 451, not-found, moved, sign-in) as rendered, by
     /// the page and what it shows: a flood of refused requests renders each once.
     /// Forgotten when the policy or its templates change.

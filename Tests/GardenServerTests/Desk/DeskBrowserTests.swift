@@ -241,6 +241,14 @@ struct DeskBrowserTests {
         try await browser.call("POST", "/session/\(browser.session)/element/\(password)/value", ["text": "teacher"])
         let button = try await browser.element("form button")
         try await browser.call("POST", "/session/\(browser.session)/element/\(button)/click", [:])
+        // The password is checked off the event loop (slowly on a loaded machine): the
+        // session exists once the browser has left the login page.
+        var loggedIn = false
+        for _ in 0..<100 where !loggedIn {
+            loggedIn = (try? await browser.script("return location.pathname") as? String).map { $0 != "/login" } ?? false
+            if !loggedIn { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(loggedIn, "the desk's login did not finish")
         try await browser.open(desk + "/feed")
 
         // Wait for the feed to be live, then browse as a student.
