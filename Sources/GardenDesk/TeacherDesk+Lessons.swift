@@ -20,6 +20,10 @@ extension TeacherDesk {
             guard let session = session(of: request) else { return Self.toLogin() }
             return try await useLesson(request, session: session)
         }
+        router.post("lessons/reset-switches") { [self] request, _ in
+            guard let session = session(of: request) else { return Self.toLogin() }
+            return try await resetLessonSwitches(request, session: session)
+        }
         router.get("lessons/:name/:document") { [self] request, context in
             guard let session = session(of: request) else { return Self.toLogin() }
             return lessonDocument(name: context.parameters.get("name") ?? "", document: context.parameters.get("document") ?? "", session: session)
@@ -42,6 +46,11 @@ extension TeacherDesk {
             let action = isRunning
                 ? "<input type=\"hidden\" name=\"lesson\" value=\"\"><button>End this lesson</button>"
                 : "<input type=\"hidden\" name=\"lesson\" value=\"\(Self.escape(pack.name))\"><button>Start this lesson</button>"
+            // A switch clicked in the last class stays as it was: one click sets them back.
+            let reset = isRunning
+                ? "<form method=\"post\" action=\"/lessons/reset-switches\"><input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">"
+                    + "<button>Set its switches back to how the lesson starts</button></form>"
+                : ""
             let documents = ["guide": "Teacher's guide", "worksheet": "Worksheet"].sorted { $0.key < $1.key }
                 .filter { pack.has("\($0.key).md") }
                 .map { "<a href=\"/lessons/\(Self.escape(pack.name))/\($0.key)\">\($0.value)</a>" }.joined(separator: " · ")
@@ -50,7 +59,7 @@ extension TeacherDesk {
                 <p><small>\(Self.escape(pack.name)) · \(pack.manifest.minutes) minutes</small></p>
                 <p>\(Self.escape(pack.manifest.summary))</p>
                 <p>\(documents)</p>
-                <form method="post" action="/lessons"><input type="hidden" name="csrf" value="\(session.csrf)">\(action)</form></section>
+                <form method="post" action="/lessons"><input type="hidden" name="csrf" value="\(session.csrf)">\(action)</form>\(reset)</section>
                 """
         }
         if packs.isEmpty { body += "<p>No lesson packs in \(Self.escape(lessonsDirectory)).</p>" }
@@ -75,6 +84,22 @@ extension TeacherDesk {
             return lessonsPage(session: session, problem: "The lesson has errors; nothing changed:\n" + errors.joined(separator: "\n"))
         }
         logger.notice("lesson changed", metadata: ["lesson": "\(name.isEmpty ? "none" : name)"])
+        return Response(status: .seeOther, headers: [.location: "/lessons"])
+    }
+
+    /// Forgets the switches clicked during the running lesson (its `switches.NAME.yaml`),
+    /// so that they are as the pack starts them, and reloads.
+    func resetLessonSwitches(_ request: Request, session: TeacherSessions.Session) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let csrf = form["csrf"], Self.constantTimeEqual(csrf, session.csrf) else { return Self.expiredForm() }
+        guard let reloader, let lesson = reloader.lesson else { return lessonsPage(session: session, problem: "No lesson is running.") }
+        let file = reloader.directory.switchesFile
+        if unlink(file) != 0, errno != ENOENT {
+            return lessonsPage(session: session, problem: "Cannot remove \(file): \(String(cString: strerror(errno)))")
+        }
+        let reloaded = try await NIOThreadPool.singleton.runIfActive { reloader.reload(reason: "the lesson \(lesson.name)'s switches were set back") }
+        guard reloaded else { return lessonsPage(session: session, problem: "The lesson's files have errors; see Policy.") }
+        logger.notice("lesson switches set back", metadata: ["lesson": "\(lesson.name)"])
         return Response(status: .seeOther, headers: [.location: "/lessons"])
     }
 

@@ -64,3 +64,25 @@ import Testing
         #expect(MarkdownPage.html(markdown) == html)
     }
 }
+
+extension LessonDeskTests {
+    /// A switch clicked in one class stays for the next; one click on the Lessons page sets
+    /// the running lesson's switches back to how the pack starts them.
+    @Test func aLessonsSwitchesAreSetBackWithOneClick() async throws {
+        let room = try await DeskDashboardTests.Classroom()
+        defer { afterTest { await room.stop() } }
+        let (cookie, csrf) = try await room.session()
+        _ = try await room.desk.post("/lessons", form: "csrf=\(csrf)&lesson=circumvention", cookie: cookie)
+        #expect(try await room.browse("http://relay.example/").status == 200)
+        let flipped = try await room.desk.post("/switches", form: "csrf=\(csrf)&switch=relay-found&state=on", cookie: cookie)
+        #expect(flipped.status == 303)
+        #expect(try await room.browse("http://relay.example/").status == 403)
+        #expect(FileManager.default.fileExists(atPath: room.configFolder.appendingPathComponent("switches.circumvention.yaml").path))
+        #expect(try await room.desk.get("/lessons", cookie: cookie).bodyText.contains("Set its switches back"))
+        let reset = try await room.desk.post("/lessons/reset-switches", form: "csrf=\(csrf)", cookie: cookie)
+        #expect(reset.status == 303)
+        #expect(!FileManager.default.fileExists(atPath: room.configFolder.appendingPathComponent("switches.circumvention.yaml").path))
+        #expect(try await room.browse("http://relay.example/").status == 200)
+        #expect(try await room.desk.post("/lessons/reset-switches", form: "csrf=forged", cookie: cookie).status == 403)
+    }
+}
