@@ -269,7 +269,7 @@ extension TeacherDesk {
     func flipSwitch(_ request: Request, session: TeacherSessions.Session) async throws -> Response {
         let form = try await Self.form(request)
         guard let csrf = form["csrf"], Self.constantTimeEqual(csrf, session.csrf) else {
-            return Self.page(status: .forbidden, title: "Forbidden", body: "<p>The form has expired; go back and try again.</p>")
+            return Self.expiredForm()
         }
         let policy = currentConfig().policy
         guard let id = form["switch"], policy.switches.contains(where: { $0.id == id }),

@@ -195,7 +195,7 @@ public final class TeacherDesk: Sendable {
         }
         let form = try await Self.form(request)
         guard let csrf = form["csrf"], Self.constantTimeEqual(csrf, session.csrf) else {
-            return Self.page(status: .forbidden, title: "Forbidden", body: "<p>The form has expired; go back and try again.</p>")
+            return Self.expiredForm()
         }
         sessions.end(token)
         var response = Self.toLogin()

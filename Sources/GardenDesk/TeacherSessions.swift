@@ -27,14 +27,10 @@ final class TeacherSessions: Sendable {
         self.lifetime = lifetime
     }
 
-    static func token() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
 
     /// A new login form token.
     func newLoginForm() -> String {
-        let token = Self.token()
+        let token = FormFields.newToken()
         let now = ContinuousClock.now
         state.withLock { state in
             state.loginForms = state.loginForms.filter { now - $0.value < .seconds(3600) }
@@ -67,8 +63,8 @@ final class TeacherSessions: Sendable {
 
     /// A new session after a successful login; the client's failures are forgotten.
     func start(client: String) -> (token: String, csrf: String) {
-        let token = Self.token()
-        let csrf = Self.token()
+        let token = FormFields.newToken()
+        let csrf = FormFields.newToken()
         state.withLock { state in
             state.backoff.forgive(client: client)
             let now = ContinuousClock.now

@@ -27,8 +27,21 @@ public final class ConfigReloader: Sendable {
         public var reason: String
     }
 
-    /// - Parameter running: the configuration the server was started with.
-    public init(directory: ConfigDirectory, server: GardenServer, running: GardenConfig, logger: Logger) {
+    /// The sockets bound at start: they serve until a restart, whatever the files say
+    /// now, so the configuration in force keeps naming them (the desk prints them on the
+    /// sign-in cards; `--listen` may have replaced garden.yaml's).
+    private let listening: [GardenConfig.Listener]
+
+    /// - Parameters:
+    ///   - running: the configuration the server was started with.
+    ///   - listenersInFiles: the listeners garden.yaml gave at start, when the command line
+    ///     replaced them (`--listen`); nil when `running`'s are garden.yaml's.
+    public init(
+        directory: ConfigDirectory, server: GardenServer, running: GardenConfig, listenersInFiles: [GardenConfig.Listener]? = nil,
+        logger: Logger
+    ) {
+        self.listening = running.listeners
+        self.listenersInFiles = Mutex(listenersInFiles ?? running.listeners)
         self.place = Mutex(directory)
         self.server = server
         self.logger = logger
@@ -72,6 +85,9 @@ public final class ConfigReloader: Sendable {
     /// The lesson running, if any.
     public var lesson: LessonPack? { directory.lesson }
 
+    /// What garden.yaml said of the listeners at the last read, to tell an edit of them.
+    private let listenersInFiles: Mutex<[GardenConfig.Listener]>
+
     /// One reload at a time: a lesson started from the desk and a file saved in the same
     /// second must not put an older read in force after a newer one.
     private let serial = Mutex(())
@@ -90,9 +106,12 @@ public final class ConfigReloader: Sendable {
             ])
             return false
         }
-        let config: GardenConfig
+        var config: GardenConfig
+        let filesListeners: [GardenConfig.Listener]
         do {
             config = try directory.load()
+            filesListeners = config.listeners
+            config.listeners = listening
             // Templates and new site folders are put in force with the policy, or not at all.
             try server.apply(config)
         } catch {
@@ -109,7 +128,11 @@ public final class ConfigReloader: Sendable {
         server.audit.metrics.reloaded(succeeded: true)
         logger.info("policy reloaded", metadata: ["reason": "\(reason)", "rules": "\(config.policy.rules.count)"])
         for warning in config.warnings { logger.warning("\(warning)") }
-        if config.listeners != running.listeners || config.limits != running.limits {
+        let listenersChanged = listenersInFiles.withLock { known in
+            defer { known = filesListeners }
+            return known != filesListeners
+        }
+        if listenersChanged || config.limits != running.limits {
             logger.warning("changes to listeners or limits take effect when the garden restarts")
         }
         return true

@@ -29,6 +29,12 @@ package enum FormFields {
         return fields
     }
 
+    /// A new session, form or CSRF token: 32 random bytes in hex.
+    package static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
     /// Whether two tokens (CSRF, form) are the same, in time that does not depend on where
     /// they differ.
     package static func sameToken(_ a: String, _ b: String) -> Bool {

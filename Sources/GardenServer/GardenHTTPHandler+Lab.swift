@@ -35,8 +35,6 @@ extension GardenHTTPHandler {
         let recent = garden.audit.feed.recent(limit: 20) { $0.client == client && $0.action != "lab" }
         let html = LabPage.html(address: address, censorship: censorship, control: control, recent: recent, visitorClass: plannedClass)
         // Its form must be sendable: the form page's CSP (`form-action 'self'`).
-        var body = context.channel.allocator.buffer(capacity: html.utf8.count)
-        body.writeString(html)
-        sendBody(.ok, headerLines: GardenPages.formPageHeaderLines, body: body, isHEAD: isHEAD)
+        sendFormPage(.ok, html: html, isHEAD: isHEAD)
     }
 }

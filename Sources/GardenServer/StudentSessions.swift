@@ -63,7 +63,7 @@ public final class StudentSessions: Sendable {
 
     /// A new sign-in form token (also set as a cookie: the form's CSRF check is both).
     public func newForm() -> String {
-        let token = Self.token()
+        let token = FormFields.newToken()
         let now = ContinuousClock.now
         state.withLock { state in
             if state.forms.count > 10_000 { state.forms = state.forms.filter { now - $0.value < .seconds(3600) } }
@@ -99,8 +99,8 @@ public final class StudentSessions: Sendable {
     public func start(
         student: String, hash: PasswordHash, client: String, bindingTo address: [UInt8]?
     ) -> (token: String, csrf: String) {
-        let token = Self.token()
-        let csrf = Self.token()
+        let token = FormFields.newToken()
+        let csrf = FormFields.newToken()
         let now = ContinuousClock.now
         let lifetime = self.lifetime
         state.withLock { state in
@@ -201,11 +201,5 @@ public final class StudentSessions: Sendable {
 
     private static func forgetEnded(_ state: inout State, now: ContinuousClock.Instant) {
         for (token, session) in state.sessions where session.expires <= now { end(token, in: &state) }
-    }
-
-    /// 32 random bytes in hex.
-    static func token() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "walled-garden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let directory = try configDirectory()
-        var gardenConfig = try loadConfig(directory, logger: logger)
+        var (gardenConfig, listenersInFiles) = try loadConfig(directory, logger: logger)
         // The first start makes the desk's password; it is shown once, in the banner. A
         // start that fails after making it takes it back (nobody has seen it).
         let newDeskPassword = try makeDeskPasswordIfNeeded(&gardenConfig, directory: directory)
@@ -81,7 +81,9 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         let watcher = library.watch(every: .milliseconds(500), logger: logger)
-        let reloader = ConfigReloader(directory: directory, server: server, running: gardenConfig, logger: logger)
+        let reloader = ConfigReloader(
+            directory: directory, server: server, running: gardenConfig, listenersInFiles: listenersInFiles, logger: logger
+        )
         let configWatcher = reloader.watch(every: .milliseconds(500))
         let hangUp = ShutdownSignal.onHangUp { reloader.reload(reason: "SIGHUP") }
         // The teacher's desk (changes to its address apply at restart, like the listeners'),
@@ -133,8 +135,9 @@ struct Serve: AsyncParsableCommand {
         try lessonOptions.directory(config)
     }
 
-    /// The configuration, with `--listen` applied; on errors, says why and exits 78 (EX_CONFIG).
-    func loadConfig(_ directory: ConfigDirectory, logger: Logger) throws -> GardenConfig {
+    /// The configuration, with `--listen` applied, and the listeners garden.yaml gave when
+    /// `--listen` replaced them; on errors, says why and exits 78 (EX_CONFIG).
+    func loadConfig(_ directory: ConfigDirectory, logger: Logger) throws -> (GardenConfig, listenersInFiles: [GardenConfig.Listener]?) {
         var gardenConfig: GardenConfig
         do {
             gardenConfig = try directory.load()
@@ -143,7 +146,9 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         for warning in gardenConfig.warnings { logger.warning("\(warning)") }
+        var listenersInFiles: [GardenConfig.Listener]?
         if !listen.isEmpty {
+            listenersInFiles = gardenConfig.listeners
             gardenConfig.listeners = listen.compactMap(Self.listener)
             let classes = gardenConfig.policy.classes
             for persona in gardenConfig.listeners.compactMap(\.persona) where classes[persona] == nil {
@@ -169,7 +174,7 @@ struct Serve: AsyncParsableCommand {
                 gardenConfig.teacher = nil
             }
         }
-        return gardenConfig
+        return (gardenConfig, listenersInFiles)
     }
 
     /// When the desk is on and has no password yet, makes one, keeps its hash in

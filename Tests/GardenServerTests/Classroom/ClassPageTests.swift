@@ -82,3 +82,19 @@ import Testing
         #expect(try await room.desk.get("/class", cookie: cookie).bodyText.contains("for the 0 without one"))
     }
 }
+
+extension ClassPageTests {
+    /// The sockets bound at start serve until a restart: a reload (making the cards is one)
+    /// keeps them in the configuration in force, so the cards name where the garden
+    /// listens, not what garden.yaml says (here the files say 127.0.0.1:8080 and :8081;
+    /// the garden was started on other ports, as with --listen).
+    @Test func aReloadKeepsTheListenersTheGardenServesOn() async throws {
+        let room = try await DeskDashboardTests.Classroom()
+        defer { afterTest { await room.stop() } }
+        let started = room.reloader.runningConfig.listeners
+        #expect(started.allSatisfy { $0.address.port == 0 })
+        #expect(room.reloader.reload(reason: "a saved edit"))
+        #expect(room.reloader.runningConfig.listeners == started)
+        #expect(SignInCards.addresses(room.reloader.runningConfig) == ["http://localhost:0/sign-in"])
+    }
+}
