@@ -188,9 +188,15 @@ public struct ConfigDirectory: Sendable {
     /// Writes `text` to a new file readable by its owner only, which then replaces `path`,
     /// so a reader (the reloader) never sees half of it.
     private func writeSecret(_ text: String, to path: String) throws(ConfigErrors) {
+        try Self.writeWhole(text, to: path, permissions: 0o600)
+    }
+
+    /// Writes `text` to a new file with `permissions` (set as it is made: a secret is
+    /// never readable by others, even for a moment), which then replaces `path`.
+    static func writeWhole(_ text: String, to path: String, permissions: mode_t) throws(ConfigErrors) {
         let temporary = path + ".new"
         unlink(temporary)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         var written = -1
         if descriptor >= 0 {
             written = Array(text.utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

@@ -33,6 +33,10 @@ final class ExchangePlan {
         /// A tunnel out through the way out, with its settings; its SNI is put to the
         /// censor with the request's facts.
         case tunnel(UpstreamSettings, RequestFacts)
+        /// A tunnel to a simulated site, which the garden answers itself: TLS with a
+        /// certificate of its authority (plain HTTP on port 80), after the censor's look at
+        /// the server name; the requests inside are planned with `TunnelledSite`.
+        case siteTunnel(RequestFacts)
         /// The page fetched from the real host through the way out (read by the censor
         /// with the request's facts, when rules look at content).
         case fetch(RequestFacts)

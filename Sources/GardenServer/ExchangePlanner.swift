@@ -37,6 +37,9 @@ final class ExchangePlanner {
     /// The students signed in with the portal's form, and the teacher's moves; nil for
     /// the teaching tools (which describe a visitor, not a session).
     let students: StudentSessions?
+    /// Set for the requests read inside a tunnel to a simulated site, where the garden is
+    /// the site itself: the censor decided at the tunnel's door and sees nothing inside.
+    let tunnelledSite: TunnelledSite?
 
     /// A class, not a struct: the handler holds one per connection and calls it per
     /// request, and a struct kept in a class's property is copied (a retain per field)
@@ -44,9 +47,10 @@ final class ExchangePlanner {
     init(
         persona: String?, tunnelPorts: Set<Int>, wayOut: UpstreamSettings?, itself: GardenItself,
         rememberedVerdict: @escaping (BasicCredentials, Policy) -> CredentialChecker.Verdict?, tracing: Bool = false, lab: Bool = false,
-        students: StudentSessions? = nil
+        students: StudentSessions? = nil, tunnelledSite: TunnelledSite? = nil
     ) {
         self.students = students
+        self.tunnelledSite = tunnelledSite
         self.persona = persona
         self.tunnelPorts = tunnelPorts
         self.wayOut = wayOut
@@ -74,6 +78,7 @@ final class ExchangePlanner {
     func plan<Sites: ExchangeSites>(
         _ head: RequestHead, sites: Sites, policy: Policy, checkedCredentials: CredentialChecker.Verdict? = nil, now: Int64
     ) -> ExchangePlan {
+        if let tunnelledSite { return planInside(tunnelledSite, head: head, sites: sites, policy: policy) }
         let request: ReadRequest
         switch read(head, sites: sites) {
         case .answered(let answered): return answered
@@ -259,7 +264,7 @@ final class ExchangePlanner {
 
     /// The answer to a request the censor lets through: a tunnel, a fetch from the real
     /// host, or a file of a simulated site (rewritten if a rule says so).
-    private func allowedAnswer<Sites: ExchangeSites>(
+    func allowedAnswer<Sites: ExchangeSites>(
         _ head: RequestHead, target: RequestTarget, path: RequestPath, site: Site?,
         resolution: SiteContent.Resolution?, decision: Decision, facts: RequestFacts, policy: Policy, sites: Sites,
         gateway: GatewayForm?
@@ -267,17 +272,17 @@ final class ExchangePlanner {
         let visitorClass = facts.visitorClass
         let isHEAD = head.method == .head
         if head.method == .connect {
-            if site == nil, let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut, facts) }
-            // Allowed, but there is nowhere to tunnel to: the simulated sites speak plain
-            // http, and without a way out the garden cannot leave.
+            // A simulated site: the garden is the site's end of the tunnel (TLS on every
+            // port but 80, with a certificate from the garden's authority).
+            if site != nil { return .siteTunnel(facts) }
+            if let wayOut, wayOut.letsOut(visitorClass) { return .tunnel(wayOut, facts) }
+            // Allowed, but there is nowhere to tunnel to: without a way out the garden cannot leave.
             return .refuse(
                 .badGateway,
                 reason: "the censor lets \(target.host.name) through, but the garden cannot open a tunnel to it: "
-                    + (site != nil
-                        ? "its simulated sites speak plain http (try http://\(target.host.name)/)"
-                        : wayOut != nil
-                            ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
-                            : "it has no way out to the real internet (upstream is off in garden.yaml)")
+                    + (wayOut != nil
+                        ? "it has no way out to the real internet for \(visitorClass) visitors (upstream classes in garden.yaml)"
+                        : "it has no way out to the real internet (upstream is off in garden.yaml)")
             )
         }
         guard let content = site?.content else {

@@ -36,14 +36,17 @@ final class GardenContext: Sendable {
     let itself: GardenItself
     /// Whether the students' lab page is served.
     let lab: Bool
+    /// The garden's certificate authority, for the simulated sites' end of TLS tunnels.
+    let siteCertificates: SiteCertificates
     private let loopLocal = NIOLockedValueBox<[ObjectIdentifier: LoopLocalSites]>([:])
 
     init(
         registry: SiteRegistry, library: SiteLibrary, limits: ServerLimits, policy: Policy, pages: GardenPages, logger: Logger,
         audit: AuditTrail, tunnelPorts: Set<Int> = [80, 443], upstream: UpstreamSettings = UpstreamSettings(),
-        group: any EventLoopGroup, lab: Bool = true
+        group: any EventLoopGroup, lab: Bool = true, siteCertificates: SiteCertificates
     ) {
         self.lab = lab
+        self.siteCertificates = siteCertificates
         self.tunnelPorts = tunnelPorts
         let itself = GardenItself()
         self.itself = itself

@@ -48,6 +48,8 @@ extension GardenHTTPHandler {
     func recordEvent(bytes: Int, status: Int? = nil) {
         guard let finished = event else { return }
         event = nil
+        // Inside a tunnel the censor sees nothing: its log has the tunnel, not the pages.
+        guard planner.tunnelledSite == nil else { return }
         finished.event.status = status ?? answerStatus  // 0 when the connection was cut instead
         finished.event.bytes = bytes
         if !answerRewritten, finished.event.effects.contains("rewrite") {

@@ -99,6 +99,9 @@ extension GardenHTTPHandler {
         case .tunnel(let settings, let facts):
             guard let target = plan.target else { return sendUnknownHost(host, isHEAD: isHEAD) }
             openTunnel(to: target, facts: facts, policy: policy, settings: settings)
+        case .siteTunnel(let facts):
+            guard let target = plan.target, let decision = plan.decision else { return sendUnknownHost(host, isHEAD: isHEAD) }
+            openSiteTunnel(to: target, facts: facts, decision: decision, policy: policy)
         case .fetch(let facts):
             guard let upstream = garden.upstream, let target = plan.target, let decision = plan.decision
             else { return sendUnknownHost(host, isHEAD: isHEAD) }

@@ -13,6 +13,13 @@ import NIOExtras
 import NIOTLS
 import Synchronization
 
+/// A TLS handshake's server name, as the censor judged it.
+struct JudgedServerName {
+    var host: String
+    var zone: Zone?
+    var decision: Decision
+}
+
 /// CONNECT tunnels through the way out: dialled off the loop, the SNI checked against the
 /// censor, then the two sockets glued together.
 extension GardenHTTPHandler {
@@ -110,26 +117,36 @@ extension GardenHTTPHandler {
         _ result: SNIResult, target: RequestTarget, facts: RequestFacts, policy: Policy, client: any Channel, upstream: any Channel
     ) -> EventLoopFuture<Void> {
         let eventLoop = upstream.eventLoop
-        guard case .hostname(let name) = result, name.lowercased() != target.host.name else {
+        guard let judged = judgeServerName(result, target: target, facts: facts, policy: policy), judged.decision.action != .allow else {
             return eventLoop.makeSucceededVoidFuture()
         }
+        // The browser's side first: closing the real host's side first would close the
+        // browser's through the glue, normally (FIN), before the reset is set.
+        resetCaughtTunnel(target: target, facts: facts, serverName: judged, client: client)
+        upstream.close(promise: nil)
+        return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+    }
+
+    /// The server name of a TLS handshake, judged by the censor as a request for that
+    /// host would be; nil when the handshake names no host, or the tunnel's own.
+    func judgeServerName(_ result: SNIResult, target: RequestTarget, facts: RequestFacts, policy: Policy) -> JudgedServerName? {
+        guard case .hostname(let name) = result, name.lowercased() != target.host.name else { return nil }
         var named = facts
         named.host = name.lowercased()
         named.zone = sites.registry.site(named: named.host)?.zone
-        let decision = policy.decide(named, tracing: false)
-        guard decision.action != .allow else { return eventLoop.makeSucceededVoidFuture() }
-        // Caught: the tunnel is torn down with a reset, as the Great Firewall does.
+        return JudgedServerName(host: named.host, zone: named.zone, decision: policy.decide(named, tracing: false))
+    }
+
+    /// A tunnel caught by its server name: logged, then torn down with a reset, as the
+    /// Great Firewall does.
+    func resetCaughtTunnel(target: RequestTarget, facts: RequestFacts, serverName: JudgedServerName, client: any Channel) {
         let record = AuditRecord(AuditEvent(
             time: AuditTrail.nowMilliseconds(), listener: listener, client: clientText, visitorClass: facts.visitorClass,
-            account: facts.account, method: "CONNECT", url: "\(target.host.name):\(target.host.port ?? 443) (SNI \(named.host))",
-            host: named.host, zone: named.zone?.rawValue, rule: decision.ruleID, action: "reset", status: 0, bytes: 0
+            account: facts.account, method: "CONNECT", url: "\(target.host.name):\(target.host.port ?? 443) (SNI \(serverName.host))",
+            host: serverName.host, zone: serverName.zone?.rawValue, rule: serverName.decision.ruleID, action: "reset", status: 0, bytes: 0
         ))
         garden.audit.record(record)
-        // The browser's side first: closing the real host's side first would close the
-        // browser's through the glue, normally (FIN), before the reset is set.
         Self.reset(client)
-        upstream.close(promise: nil)
-        return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
     }
 
     /// Closes `channel` with a TCP RST instead of a FIN (SO_LINGER with a zero timeout):

@@ -113,16 +113,22 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let unsentLowWater = 64 * 1024
     static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: unsentLowWater, high: unsentHighWater)
 
-    init(garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String, ticket: ConnectionLimiter.Ticket? = nil) {
+    /// - Parameter tunnelledSite: set for the handler at a simulated site's end of a
+    ///   tunnel (behind the TLS handler), which answers for that site only.
+    init(
+        garden: GardenContext, sites: LoopLocalSites, persona: String?, listener: String, ticket: ConnectionLimiter.Ticket? = nil,
+        tunnelledSite: TunnelledSite? = nil
+    ) {
         self.garden = garden
         self.ticket = ticket
         self.listener = listener
         self.sites = sites
-        self.visitorClass = persona ?? ""
+        self.visitorClass = tunnelledSite?.visitorClass ?? persona ?? ""
         let credentials = garden.credentials
         self.planner = ExchangePlanner(
             persona: persona, tunnelPorts: garden.tunnelPorts, wayOut: garden.upstream?.settings, itself: garden.itself,
-            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }, lab: garden.lab, students: garden.students
+            rememberedVerdict: { credentials.rememberedVerdict($0, policy: $1) }, lab: garden.lab, students: garden.students,
+            tunnelledSite: tunnelledSite
         )
         self.parser = RequestHeadParser(maxURIBytes: garden.limits.maxURIBytes, maxHeaderBytes: garden.limits.maxHeaderBytes)
         garden.liveHandlers.add(1, ordering: .relaxed)

@@ -28,8 +28,10 @@ public final class GardenServer: Sendable {
     ///   - audit: where audit events go; by default a trail with no log file (the desk
     ///     and the metrics still see every event). `serve` makes one from `log:`.
     ///   - group: the event loops to serve on (default: one per core, shared).
+    ///   - siteCertificates: the authority the simulated sites' TLS tunnels are answered
+    ///     with (`serve` keeps one in the Config folder); by default one in memory.
     public init(config: GardenConfig, library: SiteLibrary, logger: Logger, audit: AuditTrail? = nil,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, siteCertificates: SiteCertificates? = nil) {
         // The templates were checked when the config was loaded; should they not parse
         // (a config built in code), the built-in pages serve and the log says why.
         let pages: GardenPages
@@ -42,7 +44,7 @@ public final class GardenServer: Sendable {
         self.garden = GardenContext(
             registry: config.sites, library: library, limits: config.limits, policy: config.policy, pages: pages, logger: logger,
             audit: audit ?? AuditTrail(logger: logger), tunnelPorts: config.tunnelPorts, upstream: config.upstream,
-            group: group, lab: config.lab
+            group: group, lab: config.lab, siteCertificates: siteCertificates ?? SiteCertificates(directory: nil, logger: logger)
         )
         garden.students.setLifetime(seconds: config.roster.sessionSeconds)
         self.listeners = config.listeners

@@ -19,6 +19,7 @@ struct HTTPStatusLine: Sendable, Equatable {
     static let lengthRequired = HTTPStatusLine(code: 411, phrase: "Length Required")
     static let contentTooLarge = HTTPStatusLine(code: 413, phrase: "Content Too Large")
     static let unsupportedMediaType = HTTPStatusLine(code: 415, phrase: "Unsupported Media Type")
+    static let misdirectedRequest = HTTPStatusLine(code: 421, phrase: "Misdirected Request")
     static let tooManyRequests = HTTPStatusLine(code: 429, phrase: "Too Many Requests")
     static let uriTooLong = HTTPStatusLine(code: 414, phrase: "URI Too Long")
     static let rangeNotSatisfiable = HTTPStatusLine(code: 416, phrase: "Range Not Satisfiable")

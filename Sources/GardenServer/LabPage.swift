@@ -51,6 +51,7 @@ enum LabPage {
         case .missing: return "none: the site has no such page (404)" + by
         case .unknownHost: return "no such address on the national network (404)" + by
         case .fetch, .tunnel: return "none: it comes from the real internet" + by + slowed
+        case .siteTunnel: return "none: an encrypted tunnel to the site; the censor saw only its name" + by + slowed
         case .challenge, .checkPassword: return "you must sign in first" + by
         case .refuse(let status, let reason, _): return "refused (\(status.code)): \(reason)"
         case .proxyAutoConfig, .lab, .signIn: return "none: a page of the garden itself"

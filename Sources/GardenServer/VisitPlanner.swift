@@ -56,6 +56,9 @@ public struct PlannedVisit {
         case censored
         /// A tunnel out to the real host, through the way out.
         case tunnel
+        /// A tunnel to a simulated site, answered by the garden as the site (TLS with
+        /// its authority's certificate); the censor sees no path or word inside.
+        case siteTunnel
         /// The page fetched from the real host, through the way out.
         case fetched
         /// The in-world page of an address that does not exist.
@@ -102,6 +105,7 @@ public struct PlannedVisit {
         case .challenge(let problem, _): outcome = .challenged(problem: problem)
         case .censor: outcome = .censored
         case .tunnel: outcome = .tunnel
+        case .siteTunnel: outcome = .siteTunnel
         case .fetch: outcome = .fetched
         case .unknownHost: outcome = .noSuchAddress
         case .file(let served):

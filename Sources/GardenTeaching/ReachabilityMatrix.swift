@@ -46,7 +46,7 @@ public struct ReachabilityMatrix: Sendable {
         let throttled = decision?.effects.contains { if case .throttle = $0 { true } else { false } } == true
         let label: String
         switch planned.outcome {
-        case .page, .moved, .tunnel, .fetched: label = throttled ? "throttled" : "allow"
+        case .page, .moved, .tunnel, .siteTunnel, .fetched: label = throttled ? "throttled" : "allow"
         case .rewrittenPage: label = throttled ? "rewritten, throttled" : "rewritten"
         case .censored: label = decision?.action.name ?? "censored"
         case .challenged: label = "sign-in"

@@ -34,6 +34,9 @@ public struct VisitExplanation {
         switch planned.outcome {
         case .tunnel:
             return "Then: the tunnel goes to the real host (upstream: direct), if the SSRF guard lets its address through."
+        case .siteTunnel:
+            return "Then: the garden answers the tunnel as the simulated site (over TLS, with a certificate of Config/garden-ca.pem), "
+                + "once the censor has judged the name in the TLS handshake too; inside, it sees no path and changes no word."
         case .fetched:
             var line = "Then: the page comes from the real host (upstream: direct), if the SSRF guard lets its address through"
             if upstream.inspectLimitBytes > 0, !config.policy.contentKeywords.isEmpty || decision.effects.contains(where: \.isRewrite) {

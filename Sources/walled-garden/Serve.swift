@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
         }
         let server: GardenServer, library: SiteLibrary, bound: [String]
         do {
-            (server, library, bound) = try await startGarden(gardenConfig, logger: logger)
+            (server, library, bound) = try await startGarden(gardenConfig, certificatesIn: directory.path, logger: logger)
         } catch {
             takeBackNewPassword()
             throw error
@@ -196,7 +196,8 @@ struct Serve: AsyncParsableCommand {
 
     /// The sites read, the audit trail opened and the listeners bound; on a failure, says
     /// why and exits (78 for a missing site folder, 73 for the log, 69 for a listener).
-    func startGarden(_ gardenConfig: GardenConfig, logger: Logger) async throws -> (GardenServer, SiteLibrary, [String]) {
+    /// The simulated sites' certificate authority is kept in (or made in) `certificatesIn`.
+    func startGarden(_ gardenConfig: GardenConfig, certificatesIn: String, logger: Logger) async throws -> (GardenServer, SiteLibrary, [String]) {
         let library: SiteLibrary
         do {
             library = try SiteLibrary(root: sites, folders: gardenConfig.sites.sites.map(\.folder), logger: logger)
@@ -211,7 +212,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("walled-garden: \(error) (log.path in \(config)/garden.yaml)\n".utf8))
             throw ExitCode(73)  // EX_CANTCREAT
         }
-        let server = GardenServer(config: gardenConfig, library: library, logger: logger, audit: audit)
+        let certificates = SiteCertificates(directory: certificatesIn, logger: logger)
+        let server = GardenServer(config: gardenConfig, library: library, logger: logger, audit: audit, siteCertificates: certificates)
         do {
             return (server, library, try await server.start().map { "\($0)" })
         } catch {
