@@ -61,6 +61,15 @@ public final class GardenServer: Sendable {
     ///   checks and its audit trail: it cannot be started again.
     @discardableResult
     public func start() async throws -> [SocketAddress] {
+        // The authority kept in the Config folder is there before the first tunnel needs
+        // it: a teacher hands its certificate to curl or a browser before the lesson.
+        if garden.siteCertificates.certificateFile != nil {
+            do {
+                _ = try garden.siteCertificates.authorityPEM(registry: garden.policies.current().registry)
+            } catch {
+                garden.logger.warning("cannot make the simulated sites' certificate authority", metadata: ["error": "\(error)"])
+            }
+        }
         var bound: [SocketAddress] = []
         for listener in listeners {
             let address = listener.address

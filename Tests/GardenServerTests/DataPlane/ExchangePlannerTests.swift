@@ -110,6 +110,7 @@ import Testing
         case .challenge(let problem, _): "challenge" + (problem.map { ": \($0)" } ?? "")
         case .censor: "censor \(plan.decision?.action.name ?? "?") by \(plan.decision?.ruleID ?? "?")"
         case .tunnel: "tunnel"
+        case .siteTunnel: "site tunnel"
         case .fetch: "fetch"
         case .unknownHost: "unknown host"
         case .file(let file): "file \(file.contentType.split(separator: ";")[0])"
@@ -146,7 +147,7 @@ import Testing
         ("GET / HTTP/1.0", "rewritten", true),  // no Host: the garden's own address
         // Tunnels: only to the allowed ports; allowed, a simulated site has no way in.
         ("CONNECT alpha.kp:22 HTTP/1.1\r\nHost: alpha.kp:22", "refuse 403", true),
-        ("CONNECT alpha.kp:443 HTTP/1.1\r\nHost: alpha.kp:443", "refuse 502", true),
+        ("CONNECT alpha.kp:443 HTTP/1.1\r\nHost: alpha.kp:443", "site tunnel", true),
         // The censor, for a citizen (the default class).
         ("GET /block/x HTTP/1.1\r\nHost: alpha.kp", "censor block by blocked", false),
         ("GET http://outside.example/ HTTP/1.1\r\nHost: outside.example", "censor notfound by no-outside", false),

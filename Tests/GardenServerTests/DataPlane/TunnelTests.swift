@@ -4,10 +4,10 @@ import GardenPolicy
 import GardenServer
 import Testing
 
-/// CONNECT as the censor sees it (no tunnel is opened yet: the simulated sites speak
-/// plain http and the garden has no way out): decided on host and port like any request,
-/// the path unknown; ports beyond the configured ones refused; each logged. And the PAC
-/// file that sets a browser up.
+/// CONNECT as the censor sees it: decided on host and port like any request, the path
+/// unknown; a simulated site's tunnel opened (the garden is its end: `SiteTunnelTests`),
+/// any other refused with 502 (the garden has no way out here); ports beyond the
+/// configured ones refused; each logged. And the PAC file that sets a browser up.
 @Suite(.stopsWhatItStarts) struct TunnelTests {
     static let policyText = """
     classes: {citizen: Citizens., official: Officials.}
@@ -44,23 +44,33 @@ import Testing
         try await garden.raw("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n", port: port)
     }
 
+    /// The head of the answer to a CONNECT: a tunnel that opens stays open, so only the head is read.
+    static func connectHead(_ authority: String, on garden: TestGarden, port: Int? = nil) async throws -> RawResponse {
+        let port = port ?? garden.port
+        return try await RawConnection.offPool {
+            let connection = try RawConnection(port: port, timeout: 5)
+            connection.send(Array("CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n\r\n".utf8))
+            return RawResponse(bytes: connection.receive { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }.bytes)
+        }
+    }
+
     @Test(arguments: [
         // authority, citizen's status, official's status
-        ("alpha.kp:443", 502, 502),
-        ("outside.example:443", 404, 502),
+        ("alpha.kp:443", 200, 200),
+        ("outside.example:443", 404, 200),
         ("elsewhere.example:443", 451, 502),
-        ("portal.kp:443", 502, 502),      // the /-path rule does not see into tunnels
-        ("alpha.kp:80", 502, 502),
+        ("portal.kp:443", 200, 200),      // the /-path rule does not see into tunnels
+        ("alpha.kp:80", 200, 200),
         ("alpha.kp:22", 403, 403),        // not a tunnel port
         ("alpha.kp:8443", 403, 403),
     ])
     func connectIsDecidedOnHostAndPort(authority: String, citizen: Int, official: Int) async throws {
         let garden = try await Self.garden()
         defer { afterTest { await garden.stop() } }
-        let asCitizen = try await Self.connect(authority, on: garden)
+        let asCitizen = try await Self.connectHead(authority, on: garden)
         #expect(asCitizen.status == citizen)
-        #expect(asCitizen.header("Connection") == "close")
-        #expect(try await Self.connect(authority, on: garden, port: garden.ports[1]).status == official)
+        if citizen != 200 { #expect(asCitizen.header("Connection") == "close") }
+        #expect(try await Self.connectHead(authority, on: garden, port: garden.ports[1]).status == official)
     }
 
     @Test func refusedPortsSayWhichAreOpen() async throws {

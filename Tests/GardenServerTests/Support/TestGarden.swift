@@ -94,7 +94,11 @@ final class TestGarden: @unchecked Sendable {
         var logSettings = auditLog
         logSettings?.path = directory.appendingPathComponent(auditLog?.path ?? "").path
         auditLogPath = logSettings?.path
-        server = GardenServer(config: config, library: library, logger: logger, audit: try AuditTrail(settings: logSettings, logger: logger))
+        // The certificate authority of the simulated sites' TLS tunnels, kept in the test's folder.
+        server = GardenServer(
+            config: config, library: library, logger: logger, audit: try AuditTrail(settings: logSettings, logger: logger),
+            siteCertificates: SiteCertificates(directory: directory.path, logger: logger)
+        )
         let bound = try await server.start()
         ports = bound.map { $0.port ?? 0 }
         port = ports.first ?? 0
@@ -104,6 +108,8 @@ final class TestGarden: @unchecked Sendable {
 
     let library: SiteLibrary
     let logger: Logger
+    /// The certificate of the garden's authority, to hand to `curl --cacert`.
+    var certificateAuthorityFile: String { directory.appendingPathComponent("garden-ca.pem").path }
     /// Where the audit log is written, when the garden has one.
     let auditLogPath: String?
 

@@ -34,7 +34,9 @@ import Testing
             var logger = Logger(label: "lesson")
             logger.logLevel = .critical
             let library = try SiteLibrary(root: Shipped.sites.path, folders: config.sites.sites.map(\.folder), logger: logger)
-            server = GardenServer(config: config, library: library, logger: logger)
+            server = GardenServer(
+                config: config, library: library, logger: logger, siteCertificates: SiteCertificates(directory: directory.path, logger: logger)
+            )
             let bound = try await server.start().map { $0.port ?? 0 }
             ports = Dictionary(uniqueKeysWithValues: zip(LessonPackTests.personas, bound))
             reloader = ConfigReloader(directory: directory, server: server, running: config, logger: logger)

@@ -44,7 +44,7 @@ import Testing
         case .page, .rewrittenPage, .proxyAutoConfig: 200
         case .moved: 301
         case .missing, .noSuchAddress: 404
-        case .censored, .tunnel, .fetched: nil
+        case .censored, .tunnel, .siteTunnel, .fetched: nil
         }
     }
 
