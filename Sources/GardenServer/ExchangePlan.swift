@@ -37,6 +37,9 @@ final class ExchangePlan {
         /// certificate of its authority (plain HTTP on port 80), after the censor's look at
         /// the server name; the requests inside are planned with `TunnelledSite`.
         case siteTunnel(RequestFacts)
+        /// The certificate of the garden's authority (`/garden-ca.pem` at its own
+        /// address), for a client to trust the simulated sites' `https://` pages.
+        case authorityCertificate
         /// The page fetched from the real host through the way out (read by the censor
         /// with the request's facts, when rules look at content).
         case fetch(RequestFacts)

@@ -19,6 +19,7 @@ extension ExchangePlanner {
     func atTheGardensAddress(_ head: RequestHead, portal: String) -> GardensAddress {
         let isRead = head.method == .get || head.method == .head
         if isRead, head.target == "/proxy.pac" { return .answer(.proxyAutoConfig) }
+        if isRead, head.target == "/garden-ca.pem" { return .answer(.authorityCertificate) }
         if lab, isRead, head.target == "/lab" || head.target.hasPrefix("/lab?") {
             return .answer(.lab(query: String(head.target.dropFirst("/lab?".count))))
         }

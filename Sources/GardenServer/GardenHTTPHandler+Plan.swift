@@ -48,6 +48,7 @@ extension GardenHTTPHandler {
         }
         // The PAC file is the garden setting a browser up: neither refused nor censored.
         if case .proxyAutoConfig = plan.answer { record.event.action = "proxy-config" }
+        if case .authorityCertificate = plan.answer { record.event.action = "certificate" }
         if case .lab = plan.answer { record.event.action = "lab" }
         if case .signIn(let step, _) = plan.answer {
             record.event.action = step == .signOut ? "sign-out" : "sign-in"
@@ -83,6 +84,8 @@ extension GardenHTTPHandler {
             sendError(status, reason: reason, isHEAD: isHEAD, close: closing, extraHeaders: extraHeaders)
         case .proxyAutoConfig:
             sendProxyAutoConfig(head: head, isHEAD: isHEAD)
+        case .authorityCertificate:
+            sendAuthorityCertificate(isHEAD: isHEAD)
         case .lab(let query):
             sendLab(query: query, policy: policy, isHEAD: isHEAD)
         case .signIn(let step, let session):

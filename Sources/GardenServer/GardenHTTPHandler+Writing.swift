@@ -78,6 +78,20 @@ extension GardenHTTPHandler {
         )
     }
 
+    /// The certificate of the garden's authority, in PEM: public, like any CA's.
+    func sendAuthorityCertificate(isHEAD: Bool) {
+        guard let text = try? garden.siteCertificates.authorityPEM(registry: sites.registry) else {
+            return sendError(.serviceUnavailable, reason: "the garden's certificate authority could not be made", isHEAD: isHEAD, close: closing)
+        }
+        var body = context.channel.allocator.buffer(capacity: text.utf8.count + 1)
+        body.writeString(text + "\n")
+        sendBody(
+            .ok, headerLines: "Content-Type: application/x-pem-file\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n"
+                + "Content-Disposition: attachment; filename=\"garden-ca.pem\"\r\n",
+            body: body, isHEAD: isHEAD
+        )
+    }
+
     /// The in-world page of an address that does not exist (the `notfound` style too).
     func sendUnknownHost(_ host: String, isHEAD: Bool, gateway: GatewayForm? = nil) {
         let body = sites.renderedPage(Self.pageKey("unknown", host, nil, gateway)) { Self.inGatewayForm($0.unknownHost(host), gateway) }

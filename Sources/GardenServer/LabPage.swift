@@ -54,7 +54,7 @@ enum LabPage {
         case .siteTunnel: return "none: an encrypted tunnel to the site; the censor saw only its name" + by + slowed
         case .challenge, .checkPassword: return "you must sign in first" + by
         case .refuse(let status, let reason, _): return "refused (\(status.code)): \(reason)"
-        case .proxyAutoConfig, .lab, .signIn: return "none: a page of the garden itself"
+        case .proxyAutoConfig, .lab, .signIn, .authorityCertificate: return "none: a page of the garden itself"
         }
     }
 

@@ -100,7 +100,7 @@ public struct PlannedVisit {
         switch plan.answer {
         case .refuse(let status, let reason, _): outcome = .refused(status: status.code, reason: reason)
         // (A tool's planner serves no lab page or sign-in form: they are the data plane's.)
-        case .proxyAutoConfig, .lab, .signIn: outcome = .proxyAutoConfig
+        case .proxyAutoConfig, .lab, .signIn, .authorityCertificate: outcome = .proxyAutoConfig
         case .checkPassword: outcome = .challenged(problem: "the password could not be checked")
         case .challenge(let problem, _): outcome = .challenged(problem: problem)
         case .censor: outcome = .censored

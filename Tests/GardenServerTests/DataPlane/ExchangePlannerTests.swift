@@ -104,6 +104,7 @@ import Testing
         switch plan.answer {
         case .refuse(let status, _, _): "refuse \(status.code)"
         case .proxyAutoConfig: "proxy.pac"
+        case .authorityCertificate: "garden-ca.pem"
         case .lab(let query): "lab \(query)"
         case .signIn(let step, let session): "sign-in \(step)" + (session.map { " as \($0.student)" } ?? "")
         case .checkPassword(let credentials, _): "check \(credentials.name)"
@@ -137,6 +138,7 @@ import Testing
         ("GET /nothing.html HTTP/1.1\r\nHost: portal.kp", "missing", false),
         ("GET http://nowhere.kp/ HTTP/1.1\r\nHost: nowhere.kp", "unknown host", false),
         ("GET /proxy.pac HTTP/1.1\r\nHost: 127.0.0.1:8080", "proxy.pac", false),
+        ("GET /garden-ca.pem HTTP/1.1\r\nHost: 127.0.0.1:8080", "garden-ca.pem", false),
         // Refusals, and which of them end the connection.
         ("GET / HTTP/1.1\r\nHost: alpha.kp\r\nHost: portal.kp", "refuse 400", true),
         ("GET / HTTP/1.1", "refuse 400", true),

@@ -119,6 +119,22 @@ import X509
         #expect(untrusting.exitCode == 60, "\(untrusting.errors)")
     }
 
+    @Test func theGardenHandsOutItsAuthoritysCertificate() async throws {
+        let garden = try await Self.garden()
+        defer { afterTest { await garden.stop() } }
+        let response = try await garden.get("/garden-ca.pem", host: "127.0.0.1:\(garden.port)")
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "application/x-pem-file")
+        let kept = try String(contentsOfFile: garden.certificateAuthorityFile, encoding: .utf8)
+        #expect(response.bodyText == kept)
+        #expect(!response.bodyText.contains("PRIVATE KEY"))
+        // What a student downloads is enough for curl to trust the sites.
+        let downloaded = garden.directory.appendingPathComponent("downloaded.pem").path
+        try response.bodyText.write(toFile: downloaded, atomically: true, encoding: .utf8)
+        let page = try await Curl.outcome(["--proxy", "http://127.0.0.1:\(garden.port)", "--cacert", downloaded, "https://alpha.kp/"])
+        #expect(page.output == "<h1>alpha home</h1>", "\(page.errors)")
+    }
+
     @Test func aTunnelToPort80SpeaksPlainHTTP() async throws {
         let garden = try await Self.garden()
         defer { afterTest { await garden.stop() } }
