@@ -39,9 +39,9 @@ import X509
     default: allow
     """
 
-    static func garden() async throws -> TestGarden {
+    static func garden(limits: ServerLimits = ServerLimits()) async throws -> TestGarden {
         try await TestGarden(
-            policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), personas: [nil, "official"],
+            limits: limits, policy: try Policy.parse(.init(file: "policy.yaml", text: policyText)), personas: [nil, "official"],
             auditLog: AuditLogSettings(path: "audit.jsonl")
         )
     }
@@ -133,6 +133,28 @@ import X509
         try response.bodyText.write(toFile: downloaded, atomically: true, encoding: .utf8)
         let page = try await Curl.outcome(["--proxy", "http://127.0.0.1:\(garden.port)", "--cacert", downloaded, "https://alpha.kp/"])
         #expect(page.output == "<h1>alpha home</h1>", "\(page.errors)")
+    }
+
+    @Test func whatIsNotTLSEndsTheTunnelAndNothingIsLeftBehind() async throws {
+        var limits = ServerLimits()
+        limits.requestTimeout = .seconds(1)
+        let garden = try await Self.garden(limits: limits)
+        defer { afterTest { await garden.stop() } }
+        // Plain HTTP where a TLS handshake should be; a handshake cut short; silence.
+        let cases = ["GET / HTTP/1.1\r\nHost: alpha.kp\r\n\r\n", "\u{16}\u{03}\u{01}\u{00}", ""]
+        for payload in cases {
+            let ending = try await RawConnection.offPool {
+                let connection = try RawConnection(port: garden.port, timeout: 5)
+                connection.send(Array("CONNECT alpha.kp:443 HTTP/1.1\r\nHost: alpha.kp:443\r\n\r\n\(payload)".utf8))
+                return connection.readToEnd()
+            }
+            #expect(ending != .open, "\(payload.debugDescription)")
+        }
+        let start = ContinuousClock.now
+        while garden.server.liveConnectionHandlers > 0, ContinuousClock.now - start < .seconds(15) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(garden.server.liveConnectionHandlers == 0)
     }
 
     @Test func aTunnelToPort80SpeaksPlainHTTP() async throws {
