@@ -4,15 +4,8 @@ import Foundation
 enum Curl {
     static func run(_ arguments: [String]) async throws -> String {
         try await RawConnection.offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["--max-time", "10"] + arguments
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            let result = try ChildProcess.run("/usr/bin/curl", ["--max-time", "10"] + arguments)
+            return String(decoding: result.output, as: UTF8.self)
         }
     }
 
@@ -26,19 +19,10 @@ enum Curl {
 
     static func outcome(_ arguments: [String]) async throws -> Outcome {
         try await RawConnection.offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["--max-time", "10", "--silent", "--show-error"] + arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let result = try ChildProcess.run("/usr/bin/curl", ["--max-time", "10", "--silent", "--show-error"] + arguments)
             return Outcome(
-                output: String(decoding: data, as: UTF8.self), errors: String(decoding: errorData, as: UTF8.self), exitCode: process.terminationStatus
+                output: String(decoding: result.output, as: UTF8.self), errors: String(decoding: result.errors, as: UTF8.self),
+                exitCode: result.exitCode
             )
         }
     }
