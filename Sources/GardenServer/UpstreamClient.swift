@@ -1,31 +1,30 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AsyncHTTPClient
 import GardenPolicy
 import NIOCore
 import NIOHTTP1
 
-/// Fetches allowed `http://` requests from the real network (`upstream: direct`), with
-/// AsyncHTTPClient on the garden's own event loops.
+/// Fetches allowed `http://` requests from the real network (`upstream: direct`), with a
+/// lean HTTP/1.1 client on the garden's own event loops (SwiftNIO's HTTP/1 codecs; see
+/// `UpstreamConnection`).
 ///
 /// The name is resolved and every address it resolves to put to the SSRF guard first
-/// (`TunnelDialer.guardedAddresses`); the client is then given the address itself, with
-/// the `Host` header naming the site, so nothing it connects to was not checked. There is
-/// one client per event loop, each with its own pool of kept-alive connections on that
-/// loop (as each nginx worker keeps its own): a fetch and its browser's connection never
-/// hand work across threads. Redirects
-/// are passed back to the browser, never followed here (each hop is a request the censor
-/// must see); bodies are not decompressed. Connections to the real hosts are kept alive
-/// and reused, as a browser's would be.
+/// (`TunnelDialer.guardedAddresses`); the client then connects to those addresses
+/// themselves, with the `Host` header naming the site, so nothing it connects to was not
+/// checked. There is one pool of kept-alive connections per event loop (`UpstreamPool`),
+/// as each nginx worker keeps its own: a fetch and its browser's connection never hand
+/// work across threads. Redirects are passed back to the browser, never followed here
+/// (each hop is a request the censor must see); bodies are not decompressed.
+///
+/// It replaced AsyncHTTPClient, whose per-request machinery took most of the garden's time
+/// on this path (issue 16: measured in Benchmarks/README.md).
 final class UpstreamClient: Sendable {
     let settings: UpstreamSettings
     /// The garden's own ports, never fetched from.
     let itself: GardenItself
-    /// A client per event loop of the group, by the loop's identity.
-    private let clients: [ObjectIdentifier: HTTPClient]
-    /// For a loop outside the group (not expected): shared by all.
-    private let fallback: HTTPClient
+    /// A pool per event loop of the group, by the loop's identity; each used on its loop only.
+    private let pools: [ObjectIdentifier: UpstreamPool]
 
     /// Why a fetch failed before its answer began; the garden's status for each.
     enum Failure: Error, CustomStringConvertible {
@@ -44,31 +43,20 @@ final class UpstreamClient: Sendable {
     init(settings: UpstreamSettings, itself: GardenItself, group: any EventLoopGroup) {
         self.settings = settings
         self.itself = itself
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(settings.readTimeout)),
-            decompression: .disabled
-        )
-        configuration.httpVersion = .http1Only
-        configuration.connectionPool.idleTimeout = .seconds(30)
-        // As many kept-alive connections per host as browsers' fetches need at once (the
-        // default, 8, queues a classroom's requests to one popular host behind each other).
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        // A refused connection is an answer: tell the browser at once (the garden tries the
-        // name's other addresses itself) rather than retry until the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        var clients: [ObjectIdentifier: HTTPClient] = [:]
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {
-            clients[ObjectIdentifier(loop)] = HTTPClient(eventLoopGroupProvider: .shared(loop), configuration: configuration)
+            pools[ObjectIdentifier(loop)] = UpstreamPool(
+                eventLoop: loop, connectTimeout: TimeAmount(settings.connectTimeout), readTimeout: TimeAmount(settings.readTimeout)
+            )
         }
-        self.clients = clients
-        self.fallback = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        self.pools = pools
     }
 
-    /// Closes the kept-alive connections; fetches still running fail.
+    /// Closes the kept-alive connections; fetches still running go on to their end.
     func shutdown() async {
-        for client in clients.values { try? await client.shutdown() }
-        try? await fallback.shutdown()
+        for pool in pools.values {
+            try? await pool.eventLoop.submit { pool.close() }.get()
+        }
     }
 
     /// Starts a fetch of `request` for `host` (the name the browser asked for) at `port`.
@@ -79,12 +67,16 @@ final class UpstreamClient: Sendable {
         let fetch = UpstreamFetch(request: request, receiver: receiver, eventLoop: eventLoop)
         let deadline = NIODeadline.now() + TimeAmount(settings.connectTimeout)
         let bound = NIOLoopBound(fetch, eventLoop: eventLoop)
-        let client = clients[ObjectIdentifier(eventLoop)] ?? fallback
+        // (A loop outside the group is not expected: it gets a pool that keeps nothing.)
+        let pool = pools[ObjectIdentifier(eventLoop)] ?? UpstreamPool(
+            eventLoop: eventLoop, connectTimeout: TimeAmount(settings.connectTimeout), readTimeout: TimeAmount(settings.readTimeout),
+            keepsConnections: false
+        )
         TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, itself: itself, on: eventLoop).whenComplete { result in
             let fetch = bound.value
             switch result {
             case .success(let addresses):
-                fetch.attempt(addresses[...], client: client, deadline: deadline, lastError: nil)
+                fetch.attempt(addresses[...], pool: pool, deadline: deadline, lastError: nil)
             case .failure(let error):
                 if case TunnelDialer.Failure.forbidden = error {
                     fetch.fail(.forbidden("\(error)"))

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,9 +10,14 @@ final class UpstreamFetch {
     private let request: UpstreamRequest
     private weak var receiver: (any UpstreamReceiver)?
     private let eventLoop: any EventLoop
-    private var task: HTTPClient.Task<Void>?
+    private var connection: UpstreamConnection?
     private var headReceived = false
     private var done = false
+    /// Where the fetch is: the addresses left to try, the pool, the dial's deadline.
+    private var addresses: ArraySlice<SocketAddress> = []
+    private var pool: UpstreamPool?
+    private var deadline = NIODeadline.now()
+    private var retriedOnFreshConnection = false
 
     init(request: UpstreamRequest, receiver: any UpstreamReceiver, eventLoop: any EventLoop) {
         self.request = request
@@ -25,51 +29,42 @@ final class UpstreamFetch {
     func cancel() {
         done = true
         receiver = nil
-        task?.cancel()
+        connection?.abandon()
+        connection = nil
     }
 
-    /// Tries the addresses in turn while connecting fails and the dial's time lasts.
-    func attempt(_ addresses: ArraySlice<SocketAddress>, client: HTTPClient, deadline: NIODeadline, lastError: (any Error)?) {
-        guard !done else { return }
-        guard let address = addresses.first, let ip = address.ipAddress, deadline > .now() else {
-            let reason = lastError.map(Self.describe) ?? "no address answered in time"
-            return fail(.unreachable("\(request.host) did not accept a connection (\(reason))"))
-        }
-        let hostPart = address.protocol == .inet6 ? "[\(ip)]" : ip
+    /// The request as it goes to the host: its fields, `Host` naming the site, and the
+    /// body's length when it has one.
+    private var head: HTTPRequestHead {
         var headers = request.headers
         let named = request.host.contains(":") ? "[\(request.host)]" : request.host
         headers.replaceOrAdd(name: "Host", value: request.port == 80 ? named : "\(named):\(request.port)")
-        let outgoing: HTTPClient.Request
-        do {
-            outgoing = try HTTPClient.Request(
-                url: "http://\(hostPart):\(request.port)\(request.pathAndQuery)",
-                method: HTTPMethod(rawValue: request.method),
-                headers: headers,
-                body: request.body.map { .byteBuffer($0) }
-            )
-        } catch {
-            return fail(.unreachable("the request cannot be sent on (\(error))"))
+        if let body = request.body {
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        } else if ["POST", "PUT", "PATCH"].contains(request.method) {
+            headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
-        let delegate = UpstreamResponseDelegate(fetch: NIOLoopBound(self, eventLoop: eventLoop))
-        // `client` is this loop's own (see UpstreamClient), so the callbacks and the
-        // connection share the loop. Requiring the loop instead (`.delegateAndChannel`)
-        // would open and close a connection per fetch: AsyncHTTPClient does not pool such
-        // "overflow" connections.
-        let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegate(on: eventLoop))
-        self.task = task
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        task.futureResult.hop(to: eventLoop).whenFailure { error in
-            let fetch = bound.value
-            guard !fetch.done else { return }
-            if fetch.headReceived {
-                fetch.done = true
-                fetch.receiver?.upstreamBroken(error)
-            } else if Self.isConnectFailure(error) {
-                fetch.attempt(addresses.dropFirst(), client: client, deadline: deadline, lastError: error)
-            } else if Self.isTimeout(error) {
-                fetch.fail(.timedOut("\(fetch.request.host) did not answer within the read timeout"))
-            } else {
-                fetch.fail(.unreachable("\(fetch.request.host) did not answer (\(Self.describe(error)))"))
+        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.pathAndQuery, headers: headers)
+    }
+
+    /// Tries the addresses in turn while connecting fails and the dial's time lasts.
+    func attempt(_ addresses: ArraySlice<SocketAddress>, pool: UpstreamPool, deadline: NIODeadline, lastError: (any Error)?, fresh: Bool = false) {
+        guard !done else { return }
+        self.addresses = addresses
+        self.pool = pool
+        self.deadline = deadline
+        guard let address = addresses.first, deadline > .now() else {
+            let reason = lastError.map(Self.describe) ?? "no address answered in time"
+            return fail(.unreachable("\(request.host) did not accept a connection (\(reason))"))
+        }
+        pool.connection(to: address, deadline: deadline, fresh: fresh) { [self] result in
+            switch result {
+            case .success(let (connection, reused)):
+                guard !done else { return pool.release(connection) }
+                self.connection = connection
+                connection.start(self, head: head, body: request.body, reused: reused)
+            case .failure(let error):
+                attempt(addresses.dropFirst(), pool: pool, deadline: deadline, lastError: error)
             }
         }
     }
@@ -98,51 +93,51 @@ final class UpstreamFetch {
     }
 
     func finished() {
+        connection = nil
         guard !done else { return }
         done = true
         receiver?.upstreamFinished()
     }
 
+    /// The connection failed: before the answer, the request goes again on a new
+    /// connection (once, when a kept-alive one had been closed by the host meanwhile,
+    /// and the method may be repeated) or to the next address; after it, the answer is
+    /// cut short.
+    func connectionFailed(_ error: any Error, on failed: UpstreamConnection) {
+        guard !done, connection === failed || connection == nil else { return }
+        connection = nil
+        if headReceived {
+            done = true
+            receiver?.upstreamBroken(error)
+            return
+        }
+        guard let pool else { return fail(.unreachable("\(request.host) did not answer (\(Self.describe(error)))")) }
+        if case UpstreamConnection.Failure.readTimedOut = error {
+            return fail(.timedOut("\(request.host) did not answer within the read timeout"))
+        }
+        if failed.reused, !retriedOnFreshConnection, ["GET", "HEAD", "OPTIONS"].contains(request.method) {
+            retriedOnFreshConnection = true
+            return attempt(addresses, pool: pool, deadline: max(deadline, .now() + .seconds(1)), lastError: error, fresh: true)
+        }
+        if Self.isConnectFailure(error) {
+            return attempt(addresses.dropFirst(), pool: pool, deadline: deadline, lastError: error)
+        }
+        fail(.unreachable("\(request.host) did not answer (\(Self.describe(error)))"))
+    }
+
     /// A failure to reach the host at all: worth trying its next address.
     private static func isConnectFailure(_ error: any Error) -> Bool {
-        if let error = error as? HTTPClientError, error == .connectTimeout || error == .remoteConnectionClosed { return true }
+        if case UpstreamConnection.Failure.closedBeforeAnswer = error { return true }
         if error is NIOConnectionError { return true }
         if let error = error as? ChannelError, case .connectTimeout = error { return true }
         if let error = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ECONNRESET].contains(error.errnoCode) { return true }
         return false
     }
 
-    private static func isTimeout(_ error: any Error) -> Bool {
-        guard let error = error as? HTTPClientError else { return false }
-        return error == .readTimeout || error == .deadlineExceeded
-    }
-
     private static func describe(_ error: any Error) -> String {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        if let error = error as? HTTPClientError, error == .connectTimeout { return "timed out" }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "timed out" }
         if error is NIOConnectionError { return "connection refused or timed out" }
         return "\(error)"
-    }
-}
-
-/// AsyncHTTPClient's callbacks, handed to the fetch on its event loop.
-private final class UpstreamResponseDelegate: HTTPClientResponseDelegate {
-    typealias Response = Void
-    private let fetch: NIOLoopBound<UpstreamFetch>
-
-    init(fetch: NIOLoopBound<UpstreamFetch>) {
-        self.fetch = fetch
-    }
-
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        fetch.value.head(head)
-    }
-
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        fetch.value.body(buffer)
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
-        fetch.value.finished()
     }
 }

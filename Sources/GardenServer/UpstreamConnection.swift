@@ -1,0 +1,217 @@
+import NIOCore
+import NIOHTTP1
+
+/// One kept-alive HTTP/1.1 connection to an address of a real host, on one event loop:
+/// SwiftNIO's HTTP/1 client codecs and this handler, which carries one fetch at a time.
+///
+/// Back-pressure: the answer's parts go to the fetch one at a time; while the browser has
+/// not taken the last one (its future is pending), the parts decoded meanwhile wait here
+/// and the socket is not read, so a slow browser holds the real host back. After the
+/// answer's end the connection goes back to its pool if both sides keep it alive.
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The address it is connected to: its pool's key.
+    let address: SocketAddress
+    private let readTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var fetch: UpstreamFetch?
+    /// Whether the exchange going on is on a connection that had served an earlier one
+    /// (which the host may have closed meanwhile: worth one retry on a new connection).
+    private(set) var reused = false
+    private var state = State.idle
+    /// Both sides keep the connection alive after this exchange.
+    private var keepAlive = true
+    /// Parts decoded while the fetch has not taken the previous one.
+    private var waiting = CircularBuffer<HTTPClientResponsePart>()
+    private var awaitingFetch = false
+    private var readHeldBack = false
+    private var lastActivity = NIODeadline.now()
+    private var readClock: Scheduled<Void>?
+    /// Told when the connection is free again (`release`) or gone (`forget`).
+    private weak var pool: UpstreamPool?
+    var idleClose: Scheduled<Void>?
+
+    enum State { case idle, waitingForHead, streaming, closed }
+
+    /// Why an exchange failed: the connection's own failures, named for the fetch.
+    enum Failure: Error, CustomStringConvertible {
+        /// The host closed the connection before answering.
+        case closedBeforeAnswer
+        /// Nothing came from the host for the read timeout.
+        case readTimedOut
+
+        var description: String {
+            switch self {
+            case .closedBeforeAnswer: "the connection was closed before an answer"
+            case .readTimedOut: "no answer within the read timeout"
+            }
+        }
+    }
+
+    init(address: SocketAddress, readTimeout: TimeAmount, pool: UpstreamPool) {
+        self.address = address
+        self.readTimeout = readTimeout
+        self.pool = pool
+    }
+
+    var isUsable: Bool { state == .idle && context?.channel.isActive == true }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends `head` (and `body`) for `fetch`; the answer goes to it.
+    func start(_ fetch: UpstreamFetch, head: HTTPRequestHead, body: ByteBuffer?, reused: Bool) {
+        guard let context, state == .idle else {
+            fetch.connectionFailed(Failure.closedBeforeAnswer, on: self)
+            return
+        }
+        idleClose?.cancel()
+        idleClose = nil
+        self.fetch = fetch
+        self.reused = reused
+        state = .waitingForHead
+        keepAlive = head.isKeepAlive
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        lastActivity = .now()
+        armReadClock()
+    }
+
+    /// The fetch no longer wants its answer (the browser went, or the answer was refused):
+    /// the connection, mid-answer, cannot be reused.
+    func abandon() {
+        fetch = nil
+        close()
+    }
+
+    private func close() {
+        guard state != .closed else { return }
+        state = .closed
+        readClock?.cancel()
+        idleClose?.cancel()
+        waiting.removeAll()
+        pool?.forget(self)
+        context?.close(promise: nil)
+    }
+
+    // MARK: - The answer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = .now()
+        let part = unwrapInboundIn(data)
+        if awaitingFetch {
+            waiting.append(part)
+        } else {
+            deliver(part)
+        }
+    }
+
+    private func deliver(_ part: HTTPClientResponsePart) {
+        guard let fetch, state == .waitingForHead || state == .streaming else {
+            // An answer nobody asked for (or after an abandoned one): not reusable.
+            if state != .closed { close() }
+            return
+        }
+        switch part {
+        case .head(let head):
+            // 1xx answers are the host's business (100 Continue, 103 Early Hints): wait
+            // for the real one. (A 101 is never asked for: Upgrade is not passed on.)
+            if head.status.code < 200, head.status != .switchingProtocols { return }
+            state = .streaming
+            keepAlive = keepAlive && head.isKeepAlive
+            waitFor(fetch.head(head))
+        case .body(let part):
+            waitFor(fetch.body(part))
+        case .end:
+            self.fetch = nil
+            readClock?.cancel()
+            readClock = nil
+            // Back in the pool before the fetch is told: the browser's next request,
+            // answered at once, may take this very connection.
+            if keepAlive, state == .streaming, context?.channel.isActive == true {
+                state = .idle
+                reused = true
+                pool?.release(self)
+            } else {
+                close()
+            }
+            fetch.finished()
+        }
+    }
+
+    /// Waits for the fetch to take a part before the next is given or read.
+    private func waitFor(_ taken: EventLoopFuture<Void>) {
+        awaitingFetch = true
+        // The fetch's futures are of this loop (the browser's connection shares it).
+        taken.assumeIsolated().whenComplete { [self] result in
+            awaitingFetch = false
+            lastActivity = .now()
+            guard case .success = result else {
+                // The browser is gone, or the answer refused: the fetch wants no more.
+                fetch = nil
+                close()
+                return
+            }
+            while !awaitingFetch, let next = waiting.popFirst() {
+                deliver(next)
+            }
+            if !awaitingFetch, readHeldBack, let context, state != .closed {
+                readHeldBack = false
+                context.read()
+            }
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if awaitingFetch || !waiting.isEmpty {
+            readHeldBack = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: - Failures
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(Failure.closedBeforeAnswer)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error)
+    }
+
+    private func fail(_ error: any Error) {
+        let failed = fetch
+        fetch = nil
+        close()
+        failed?.connectionFailed(error, on: self)
+    }
+
+    /// Checks the read timeout a few times per timeout, rather than a timer per read.
+    private func armReadClock() {
+        readClock?.cancel()
+        guard let context else { return }
+        let timeout = readTimeout
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        readClock = context.eventLoop.scheduleTask(in: max(.nanoseconds(timeout.nanoseconds / 4), .milliseconds(50))) {
+            let connection = bound.value
+            guard connection.state == .waitingForHead || connection.state == .streaming else { return }
+            // A browser that has not taken the last part is not the host's slowness.
+            if !connection.awaitingFetch, NIODeadline.now() - connection.lastActivity >= timeout {
+                connection.fail(Failure.readTimedOut)
+            } else {
+                connection.armReadClock()
+            }
+        }
+    }
+}
