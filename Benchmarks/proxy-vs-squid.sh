@@ -7,7 +7,7 @@
 #   squid          GET http://worldnews.example/index.html through Squid → nginx
 #   garden         the same through the garden (its simulated site, from memory)
 #   garden-upstream  the page through the garden fetched from nginx (`upstream: direct`,
-#                  AsyncHTTPClient): what Squid does, proxying to a real server
+#                  the lean client on NIO): what Squid does, proxying to a real server
 #   squid-denied   a host on the blocklist: Squid's 403
 #   garden-denied  the same host: the garden's 403 block page
 #

@@ -162,8 +162,22 @@ extension GardenHTTPHandler: UpstreamReceiver {
         let buffer = answerHead(head, fields: UpstreamRequest.returnedFieldLines(head.headers, via: settings.via), framing: framing)
         answerStatus = code
         upstreamAnswer = UpstreamAnswer(chunked: chunked, bodiless: bodiless, status: code, sent: buffer.readableBytes)
-        if let settings = answerThrottle { paceNextAnswer(settings) }
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if let settings = answerThrottle {
+            paceNextAnswer(settings)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        } else {
+            // Sent with the first part of the body, usually in the same read from the
+            // host: one write for both (else at the end of that read: `upstreamReadComplete`).
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            needsFlush = true
+        }
+    }
+
+    /// The host's bytes of one read have all been passed on: a head written alone goes out.
+    func upstreamReadComplete() {
+        guard let context, needsFlush else { return }
+        needsFlush = false
+        context.flush()
     }
 
     func upstreamBody(_ part: ByteBuffer) -> EventLoopFuture<Void>? {
@@ -202,6 +216,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
             answer.sent += part.readableBytes
             future = context.writeAndFlush(wrapOutboundOut(part))
         }
+        needsFlush = false  // the head, if it waited, went with it
         upstreamAnswer = answer
         // The next part is read from the real host once the browser has taken this one.
         return future

@@ -96,6 +96,8 @@ protocol UpstreamReceiver: AnyObject {
     func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
     func upstreamBody(_ part: ByteBuffer) -> EventLoopFuture<Void>?
     func upstreamFinished()
+    /// The end of one read from the host (what was written without a flush goes out).
+    func upstreamReadComplete()
     /// Before the head: nothing has been sent, so the garden answers with an error page.
     func upstreamFailed(_ failure: UpstreamClient.Failure)
     /// After the head: the answer is cut short.

@@ -115,6 +115,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        fetch?.readComplete()
+        context.fireChannelReadComplete()
+    }
+
     private func deliver(_ part: HTTPClientResponsePart) {
         guard let fetch, state == .waitingForHead || state == .streaming else {
             // An answer nobody asked for (or after an abandoned one): not reusable.

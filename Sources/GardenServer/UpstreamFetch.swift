@@ -92,6 +92,11 @@ final class UpstreamFetch {
         return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
     }
 
+    func readComplete() {
+        guard !done else { return }
+        receiver?.upstreamReadComplete()
+    }
+
     func finished() {
         connection = nil
         guard !done else { return }
