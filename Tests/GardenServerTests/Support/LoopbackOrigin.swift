@@ -14,6 +14,8 @@ final class LoopbackOrigin: Sendable {
     let received = Mutex<[String]>([])
     /// Body bytes of `/flood/N` answers the kernel has taken so far (write completed).
     var floodedBytes: Int { log.flooded.load(ordering: .relaxed) }
+    /// Connections the origin has accepted so far.
+    var connectionsAccepted: Int { log.connections.load(ordering: .relaxed) }
     private let log: RequestLog
 
     private init(channel: any Channel, log: RequestLog) {
@@ -48,6 +50,7 @@ final class LoopbackOrigin: Sendable {
     final class RequestLog: Sendable {
         let origin = Mutex<LoopbackOrigin?>(nil)
         let flooded = Atomic<Int>(0)
+        let connections = Atomic<Int>(0)
         func record(_ text: String) {
             origin.withLock { $0 }?.received.withLock { $0.append(text) }
         }
@@ -60,7 +63,13 @@ final class LoopbackOrigin: Sendable {
         private var buffer = ByteBuffer()
         private let log: RequestLog
 
-        init(log: RequestLog) { self.log = log }
+        /// Requests answered on this connection.
+        private var answered = 0
+
+        init(log: RequestLog) {
+            self.log = log
+            log.connections.add(1, ordering: .relaxed)
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var incoming = unwrapInboundIn(data)
@@ -108,6 +117,7 @@ final class LoopbackOrigin: Sendable {
         }
 
         private func answer(_ request: Request, context: ChannelHandlerContext) {
+            answered += 1
             let isHEAD = request.method == "HEAD"
             func send(_ text: String, body: [UInt8] = []) {
                 var out = context.channel.allocator.buffer(capacity: text.utf8.count + body.count)
@@ -183,6 +193,15 @@ final class LoopbackOrigin: Sendable {
                 )
             case "silent":
                 break
+            case "once":
+                // Kept alive after the first answer, but a later request on the same
+                // connection finds it closed, as when a server's keep-alive timeout ends
+                // just as the request is sent.
+                if answered > 1 {
+                    context.close(promise: nil)
+                } else {
+                    plain(Array("once".utf8))
+                }
             case "moved":
                 plain([], status: "302 Found", extra: "Location: http://elsewhere.example/\r\n")
             case "nothing":
