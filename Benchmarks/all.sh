@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every comparison in one sitting, then one summary table of ratios (issue 16): the
+# garden's own pages against nginx, the proxy against Squid (its own sites, denials, and
+# the real upstream fetching from nginx), CPU time per request, the rewriter against
+# E2Guardian (when installed), cold start and memory. Each script's full output is kept in
+# Benchmarks/results/DATE/ (not in git); quote ratios from one run.
+#
+#   Benchmarks/all.sh [seconds]        # seconds per wrk round, default 8
+#
+# Needs nginx, squid, wrk, linux-perf, strace, python3 (and e2guardian for the rewrite row):
+#   apt-get install -y nginx squid wrk linux-perf strace python3 e2guardian
+set -euo pipefail
+seconds=${1:-8}
+cd "$(dirname "$0")/.."
+out="Benchmarks/results/$(date +%Y-%m-%d-%H%M)"
+mkdir -p "$out"
+run() {  # name command...
+  local name=$1
+  shift
+  echo "== $name: $*" >&2
+  "$@" >"$out/$name.txt" 2>"$out/$name.err" || { echo "$name failed: see $out/$name.err" >&2; return 1; }
+}
+swift build -c release --product walled-garden >/dev/null 2>&1
+run static Benchmarks/static-vs-nginx.sh 5 "$seconds" 64
+run proxy Benchmarks/proxy-vs-squid.sh 3 "$seconds" 64
+run cost Benchmarks/cost-per-request.sh "$seconds" 64
+if command -v e2guardian >/dev/null; then run rewrite Benchmarks/rewrite-vs-e2guardian.sh 3 "$seconds" 32; fi
+run memory Benchmarks/memory-and-start.sh 10
+
+field() {  # file awk-program
+  awk "$2" "$out/$1.txt"
+}
+median_of() {  # proxy row name → "req/s p99"
+  awk -v n="$1" '$1 == "median" && $2 == n { print $3, $6 }' "$out/proxy.txt"
+}
+read -r g_rate g_p99 <<<"$(median_of garden)"
+read -r u_rate u_p99 <<<"$(median_of garden-upstream)"
+read -r s_rate s_p99 <<<"$(median_of squid)"
+read -r gd_rate gd_p99 <<<"$(median_of garden-denied)"
+read -r sd_rate sd_p99 <<<"$(median_of squid-denied)"
+read -r n_rate n_p99 <<<"$(median_of nginx)"
+{
+  echo "| measure | result | target |"
+  echo "| --- | --- | --- |"
+  field static '/^ratio/ { match($0, /req\/s [0-9.]+x/); r = substr($0, RSTART + 6, RLENGTH - 6)
+    match($0, /p99 [0-9.]+x/); p = substr($0, RSTART + 4, RLENGTH - 4)
+    printf "| static page vs nginx (static-vs-nginx.sh, 5 rounds) | %s req/s, p99 %s of nginx | 1.0x, p99 <= 1.0x |\n", r, p }'
+  awk -v g="$g_rate" -v n="$n_rate" -v gp="$g_p99" -v np="$n_p99" \
+    'BEGIN { printf "| proxy, own site, vs nginx direct (proxy-vs-squid.sh) | %.2fx req/s, p99 %.2f vs %.2f ms | 1.0x |\n", g / n, gp, np }'
+  awk -v u="$u_rate" -v s="$s_rate" -v up="$u_p99" -v sp="$s_p99" \
+    'BEGIN { printf "| real upstream from nginx vs Squid | %.2fx req/s, p99 %.2f vs %.2f ms | 1.5x, p99 <= Squid |\n", u / s, up, sp }'
+  awk -v g="$gd_rate" -v s="$sd_rate" -v gp="$gd_p99" -v sp="$sd_p99" \
+    'BEGIN { printf "| proxy, denied, vs Squid denied | %.2fx req/s, p99 %.2f vs %.2f ms | |\n", g / s, gp, sp }'
+  field cost '$1 == "garden" && /CPU/ { g = $5 } $1 == "nginx" && /CPU/ { n = $5 }
+    END { printf "| CPU per request, garden vs nginx (cost-per-request.sh) | %s vs %s us (%.2fx) | |\n", g, n, g / n }'
+  if [ -f "$out/rewrite.txt" ]; then
+    field rewrite '/^rewritten\/unrewritten/ { printf "| cached rewrite vs unrewritten; vs E2Guardian | %s; %s | 0.80x |\n", $2, $NF }'
+  fi
+  field memory '/^cold start/ { printf "| cold start, exec to first answer | %s ms (median) | <= 300 ms |\n", $10 }
+    /^RSS/ { printf "| RSS idle; with 1,000 open connections | %s MiB; %s MiB | <= 64 MiB; <= 256 MiB |\n", $3, $12 }'
+} | tee "$out/summary.md"
+echo "full outputs: $out/" >&2
