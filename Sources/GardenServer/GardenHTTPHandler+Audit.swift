@@ -62,7 +62,18 @@ extension GardenHTTPHandler {
 
     /// The bytes of a socket address, for `clients` conditions.
     static func addressBytes(_ address: SocketAddress) -> [UInt8]? {
-        address.ipAddress.flatMap(IPAddressRange.parseAddress)
+        // Read from the socket address itself, not printed and parsed again: every fetch
+        // through the way out puts its address to the SSRF guard.
+        address.withSockAddr { pointer, _ in
+            switch Int32(pointer.pointee.sa_family) {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) } }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) } }
+            default:
+                nil
+            }
+        }
     }
 
     /// `Date: ...\r\n`, formatted at most once a second per connection.

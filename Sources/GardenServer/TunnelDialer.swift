@@ -48,7 +48,7 @@ enum TunnelDialer {
         resolve(host: host, port: port, on: eventLoop).flatMapThrowing { addresses in
             guard !addresses.isEmpty else { throw Failure.cannotResolve(host) }
             for address in addresses {
-                guard let bytes = address.ipAddress.flatMap(IPAddressRange.parseAddress) else {
+                guard let bytes = GardenHTTPHandler.addressBytes(address) else {
                     throw Failure.forbidden(host: host, address: "\(address)", reason: "an address the garden cannot read")
                 }
                 if let reason = itself.refusal(for: bytes, port: port) ?? settings.guardrail.refusal(for: bytes) {

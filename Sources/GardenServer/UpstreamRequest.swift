@@ -20,13 +20,30 @@ struct UpstreamRequest: Sendable {
 
     /// Fields that belong to one connection, not to the message (RFC 9110 §7.6.1), and so
     /// never cross a proxy; plus those the garden consumes or sets itself.
-    private static let requestFieldsNotForwarded: Set<String> = [
+    private static let requestFieldsNotForwarded = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authorization", "proxy-authenticate", "host", "content-length", "expect", "x-forwarded-for",
     ]
-    private static let responseFieldsNotForwarded: Set<String> = [
+    private static let responseFieldsNotForwarded = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate",
     ]
+
+    /// Whether the field `name` is one of `names` (lower-case), in any case. Compared byte
+    /// by byte: every field of every proxied request and answer passes here, and a
+    /// lower-cased copy of each name cost a String apiece.
+    static func isOne(of names: [String], _ name: String) -> Bool {
+        names.contains { Self.sameName(name, $0) }
+    }
+
+    /// `name` is `lowercase` (lower-case ASCII) in any case.
+    static func sameName(_ name: String, _ lowercase: String) -> Bool {
+        guard name.utf8.count == lowercase.utf8.count else { return false }
+        for (byte, expected) in zip(name.utf8, lowercase.utf8) {
+            let folded = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+            if folded != expected { return false }
+        }
+        return true
+    }
 
     /// The fields of a proxy request's head (`raw`, as received and already checked by
     /// `RequestHeadParser`) to send on: hop-by-hop fields and those named in `Connection`
@@ -38,10 +55,9 @@ struct UpstreamRequest: Sendable {
         var forwardedFor: [String] = []
         var maxForwards: String?
         for (name, value) in fields {
-            let lowered = name.lowercased()
-            if lowered == "x-forwarded-for" { forwardedFor.append(value) }
-            if lowered == "max-forwards" { maxForwards = value; continue }
-            if requestFieldsNotForwarded.contains(lowered) || named.contains(lowered) { continue }
+            if sameName(name, "x-forwarded-for") { forwardedFor.append(value) }
+            if sameName(name, "max-forwards") { maxForwards = value; continue }
+            if isOne(of: requestFieldsNotForwarded, name) || (!named.isEmpty && named.contains(name.lowercased())) { continue }
             headers.add(name: name, value: value)
         }
         switch settings.forwardedFor {
@@ -64,7 +80,7 @@ struct UpstreamRequest: Sendable {
 
     /// `Max-Forwards` of a request, if it carries one that is a number.
     static func maxForwards(raw: ByteBuffer) -> Int? {
-        fields(of: raw).last { $0.name.lowercased() == "max-forwards" }.flatMap { Int($0.value) }
+        fields(of: raw).last { sameName($0.name, "max-forwards") }.flatMap { Int($0.value) }
     }
 
     /// The header lines of the real host's answer to pass to the browser: hop-by-hop
@@ -76,10 +92,15 @@ struct UpstreamRequest: Sendable {
         let named = connectionOptions(fields)
         var lines = ""
         for (name, value) in fields {
-            let lowered = name.lowercased()
-            if responseFieldsNotForwarded.contains(lowered) || named.contains(lowered) || lowered == "content-length"
-                || omitting.contains(lowered) { continue }
-            lines += "\(name): \(value)\r\n"
+            if isOne(of: responseFieldsNotForwarded, name) || sameName(name, "content-length") { continue }
+            if !named.isEmpty || !omitting.isEmpty {
+                let lowered = name.lowercased()
+                if named.contains(lowered) || omitting.contains(lowered) { continue }
+            }
+            lines += name
+            lines += ": "
+            lines += value
+            lines += "\r\n"
         }
         if via { lines += "Via: \(viaValue)\r\n" }
         return lines
@@ -88,9 +109,9 @@ struct UpstreamRequest: Sendable {
     /// Field names listed in `Connection` (lower-cased): hop-by-hop by the sender's word.
     private static func connectionOptions(_ fields: [(name: String, value: String)]) -> Set<String> {
         var named = Set<String>()
-        for (name, value) in fields where name.lowercased() == "connection" {
-            for option in value.split(separator: ",") {
-                named.insert(option.trimmingCharacters(in: .whitespaces).lowercased())
+        for (name, value) in fields where sameName(name, "connection") {
+            for option in value.utf8.split(separator: UInt8(ascii: ",")) {
+                named.insert(String(decoding: trimmed(option), as: UTF8.self).lowercased())
             }
         }
         return named
@@ -106,9 +127,18 @@ struct UpstreamRequest: Sendable {
             if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
             guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { continue }
             let name = String(decoding: bytes[..<colon], as: UTF8.self)
-            let value = String(decoding: bytes[bytes.index(after: colon)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let value = String(decoding: trimmed(bytes[bytes.index(after: colon)...]), as: UTF8.self)
             fields.append((name, value))
         }
         return fields
+    }
+
+    /// `bytes` without the spaces and tabs around them (optional whitespace, RFC 9110 §5.6.3).
+    private static func trimmed<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> Bytes.SubSequence where Bytes.Element == UInt8 {
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
     }
 }
