@@ -127,10 +127,24 @@ public struct HostName: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func isIPv4(_ text: some StringProtocol) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && Int(part)! <= 255
+        // Over the UTF-8 bytes (every proxy request for an address passes here).
+        var parts = 0
+        var digits = 0
+        var value = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, value <= 255 else { return false }
+                parts += 1
+                (digits, value) = (0, 0)
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                digits += 1
+                guard digits <= 3 else { return false }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            } else {
+                return false
+            }
         }
+        return parts == 3 && digits > 0 && value <= 255
     }
 
     static func isIPv6(_ text: some StringProtocol) -> Bool {

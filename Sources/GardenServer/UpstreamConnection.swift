@@ -28,11 +28,15 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var waiting = CircularBuffer<HTTPClientResponsePart>()
     private var awaitingFetch = false
     private var readHeldBack = false
+    /// When the host last sent something (or the exchange began, or the browser took a
+    /// part); when the connection last went back to its pool.
     private var lastActivity = NIODeadline.now()
-    private var readClock: Scheduled<Void>?
+    private var idleSince = NIODeadline.now()
+    /// Checks both clocks a few times per read timeout: one repeating task for the
+    /// connection's life rather than a timer scheduled and cancelled per exchange.
+    private var clock: RepeatedTask?
     /// Told when the connection is free again (`release`) or gone (`forget`).
     private weak var pool: UpstreamPool?
-    var idleClose: Scheduled<Void>?
 
     enum State { case idle, waitingForHead, streaming, closed }
 
@@ -61,10 +65,34 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let interval: TimeAmount = max(min(.nanoseconds(readTimeout.nanoseconds / 4), .seconds(1)), .milliseconds(50))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        clock = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in bound.value.tick() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        clock?.cancel()
+        clock = nil
         self.context = nil
+    }
+
+    /// The read timeout of an exchange (not counting a browser slow to take its parts),
+    /// and the idle timeout of a connection in the pool.
+    private func tick() {
+        let now = NIODeadline.now()
+        switch state {
+        case .waitingForHead, .streaming:
+            if !awaitingFetch, now - lastActivity >= readTimeout { fail(Failure.readTimedOut) }
+        case .idle:
+            if now - idleSince >= UpstreamPool.idleTimeout { abandon() }
+        case .closed:
+            break
+        }
+    }
+
+    /// Back in the pool from now.
+    func becameIdle() {
+        idleSince = .now()
     }
 
     /// Sends `head` (and `body`) for `fetch`; the answer goes to it.
@@ -73,8 +101,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             fetch.connectionFailed(Failure.closedBeforeAnswer, on: self)
             return
         }
-        idleClose?.cancel()
-        idleClose = nil
         self.fetch = fetch
         self.reused = reused
         state = .waitingForHead
@@ -83,7 +109,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         lastActivity = .now()
-        armReadClock()
     }
 
     /// The fetch no longer wants its answer (the browser went, or the answer was refused):
@@ -96,8 +121,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private func close() {
         guard state != .closed else { return }
         state = .closed
-        readClock?.cancel()
-        idleClose?.cancel()
+        clock?.cancel()
+        clock = nil
         waiting.removeAll()
         pool?.forget(self)
         context?.close(promise: nil)
@@ -138,8 +163,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             waitFor(fetch.body(part))
         case .end:
             self.fetch = nil
-            readClock?.cancel()
-            readClock = nil
             // Back in the pool before the fetch is told: the browser's next request,
             // answered at once, may take this very connection.
             if keepAlive, state == .streaming, context?.channel.isActive == true {
@@ -200,23 +223,5 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         fetch = nil
         close()
         failed?.connectionFailed(error, on: self)
-    }
-
-    /// Checks the read timeout a few times per timeout, rather than a timer per read.
-    private func armReadClock() {
-        readClock?.cancel()
-        guard let context else { return }
-        let timeout = readTimeout
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        readClock = context.eventLoop.scheduleTask(in: max(.nanoseconds(timeout.nanoseconds / 4), .milliseconds(50))) {
-            let connection = bound.value
-            guard connection.state == .waitingForHead || connection.state == .streaming else { return }
-            // A browser that has not taken the last part is not the host's slowness.
-            if !connection.awaitingFetch, NIODeadline.now() - connection.lastActivity >= timeout {
-                connection.fail(Failure.readTimedOut)
-            } else {
-                connection.armReadClock()
-            }
-        }
     }
 }

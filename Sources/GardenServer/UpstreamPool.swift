@@ -71,8 +71,7 @@ final class UpstreamPool: @unchecked Sendable {
             return
         }
         idle[connection.address, default: []].append(connection)
-        let bound = NIOLoopBound(connection, eventLoop: eventLoop)
-        connection.idleClose = eventLoop.scheduleTask(in: Self.idleTimeout) { bound.value.abandon() }
+        connection.becameIdle()
     }
 
     /// A connection closed: no longer offered.

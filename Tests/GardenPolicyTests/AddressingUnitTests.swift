@@ -1,4 +1,4 @@
-import GardenPolicy
+@testable import GardenPolicy
 import Testing
 
 /// Host normalisation, request-target forms and the host-to-site rules, without sockets.
@@ -20,6 +20,15 @@ import Testing
         #expect(host.name == name)
         #expect(host.port == port)
         #expect(host.isIPLiteral == isIP)
+    }
+
+    @Test(arguments: [
+        ("0.0.0.0", true), ("127.0.0.1", true), ("255.255.255.255", true), ("10.01.1.1", true),
+        ("256.1.1.1", false), ("1.2.3", false), ("1.2.3.4.5", false), ("1..2.3", false), ("1234.1.1.1", false),
+        ("a.b.c.d", false), ("1.2.3.", false), (".1.2.3", false), ("1.2.3.4 ", false), ("", false), ("1.2.3.999", false),
+    ])
+    func ipv4AddressesAreTold(text: String, isIPv4: Bool) {
+        #expect(HostName.isIPv4(text) == isIPv4)
     }
 
     @Test(arguments: ["", ".", "a..b", ".a", "-a", "a-", "a b", "a/b", "a:b:c", "a:", "a:65536", "[::1", "[zz]", "한국.kp", "a@b",
