@@ -162,6 +162,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let part):
             waitFor(fetch.body(part))
         case .end:
+            // An end before any answer began (the decoder gives none after a 1xx today;
+            // should one come, the real answer is still to come): nothing to finish.
+            guard state == .streaming else { return }
             self.fetch = nil
             // Back in the pool before the fetch is told: the browser's next request,
             // answered at once, may take this very connection.

@@ -50,6 +50,19 @@ import Testing
         #expect(origin.received.withLock { $0.count } == 5)
     }
 
+    @Test func anInformationalAnswerIsSkippedForTheRealOne() async throws {
+        let origin = try await LoopbackOrigin.start()
+        defer { afterTest { await origin.stop() } }
+        let garden = try await UpstreamFetchTests.garden()
+        defer { afterTest { await garden.stop() } }
+        let response = try await garden.raw(
+            Self.request("GET", "/hints", origin: origin) + Self.request("GET", "/hello", origin: origin, last: true)
+        )
+        #expect(Self.statuses(response.text) == [200, 200])
+        #expect(response.text.contains("after the hints"))
+        #expect(!response.text.contains("103"))
+    }
+
     @Test func aPostIsNotSentTwice() async throws {
         let origin = try await LoopbackOrigin.start()
         defer { afterTest { await origin.stop() } }

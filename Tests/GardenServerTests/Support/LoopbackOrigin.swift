@@ -193,6 +193,10 @@ final class LoopbackOrigin: Sendable {
                 )
             case "silent":
                 break
+            case "hints":
+                // 103 Early Hints first (RFC 8297), then the answer.
+                send("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+                plain(Array("after the hints".utf8))
             case "once":
                 // Kept alive after the first answer, but a later request on the same
                 // connection finds it closed, as when a server's keep-alive timeout ends
