@@ -46,7 +46,8 @@ public final class LiveFeed: Sendable {
 
     private struct State {
         var nextID = 1
-        var recent: [Entry] = []
+        /// A ring, not an array: dropping its oldest events moves nothing.
+        var recent = CircularBuffer<Entry>(initialCapacity: LiveFeed.historySize)
         /// Events since viewers were last sent a batch, and how many of them were left out.
         var pending: [Entry] = []
         var pendingSkipped = 0
@@ -161,7 +162,7 @@ public final class LiveFeed: Sendable {
     public func entry(_ id: Int) -> Entry? {
         state.withLock { state in
             guard let first = state.recent.first, id >= first.id, id - first.id < state.recent.count else { return nil }
-            return state.recent[id - first.id]
+            return state.recent[state.recent.index(state.recent.startIndex, offsetBy: id - first.id)]
         }
     }
 }
