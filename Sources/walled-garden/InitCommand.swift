@@ -39,12 +39,25 @@ struct InitCommand: ParsableCommand {
                 throw ValidationError("\(target) exists already; init never overwrites a garden")
             }
             try files.copyItem(atPath: source + "/" + name, toPath: target)
+            if name == "Config" { Self.leaveSecretsBehind(in: target) }
             try Self.makeWritable(target)
         }
         print("""
             Made \(names.map { "\(directory)/\($0)" }.joined(separator: ", ")) (copied from \(source)).
             Now:  cd \(directory) && walled-garden
             """)
+    }
+
+    /// The files of a garden that are its own, never another's: the desk's and the
+    /// students' password hashes and the simulated sites' certificate authority (its key
+    /// above all). A garden copied with `--from` makes its own at its first start.
+    static let secrets = [
+        "desk-password", "desk-password.new", "classroom-passwords", "classroom-passwords.new",
+        "garden-ca.key", "garden-ca.key.new", "garden-ca.pem", "garden-ca.pem.new",
+    ]
+
+    static func leaveSecretsBehind(in config: String) {
+        for name in secrets { try? FileManager.default.removeItem(atPath: config + "/" + name) }
     }
 
     /// Where a package puts the defaults: `../share/walled-garden` from the binary.

@@ -183,12 +183,21 @@ import Testing
     }
 
     /// `init DIR` makes an editable garden from installed defaults (here `--from` the
-    /// shipped files, as the package's would be), and never overwrites one.
+    /// shipped files, as the package's would be, with another garden's secrets beside
+    /// them, which stay behind), and never overwrites one.
     @Test func initMakesAnEditableGardenAndNeverOverwritesOne() async throws {
         let folder = try Folder()
+        let source = folder.root.appendingPathComponent("source")
+        try FileManager.default.copyItem(at: Shipped.root.appendingPathComponent("Config"), to: source.appendingPathComponent("Config"))
+        try FileManager.default.copyItem(at: Shipped.root.appendingPathComponent("Sites"), to: source.appendingPathComponent("Sites"))
+        for secret in ["desk-password", "classroom-passwords", "garden-ca.key", "garden-ca.pem"] {
+            #expect(FileManager.default.createFile(
+                atPath: source.appendingPathComponent("Config/\(secret)").path, contents: Data("secret\n".utf8), attributes: [.posixPermissions: 0o600]
+            ))
+        }
         let target = folder.root.appendingPathComponent("lesson").path
         func initialise() throws -> Running {
-            let process = try Running([], in: folder, command: ["init", target, "--from", Shipped.root.path])
+            let process = try Running([], in: folder, command: ["init", target, "--from", source.path])
             return process
         }
         let made = try #require(try await initialise().exit(within: 60))
@@ -196,6 +205,9 @@ import Testing
         #expect(made.output.contains("cd \(target) && walled-garden"))
         #expect(FileManager.default.isWritableFile(atPath: target + "/Config/policy.yaml"))
         #expect(FileManager.default.fileExists(atPath: target + "/Sites/friend.com.kp/index.html"))
+        for secret in ["desk-password", "classroom-passwords", "garden-ca.key", "garden-ca.pem"] {
+            #expect(!FileManager.default.fileExists(atPath: target + "/Config/" + secret), "\(secret) was copied")
+        }
         let again = try #require(try await initialise().exit(within: 60))
         #expect(again.status != 0)
         #expect(again.errors.contains("exists already; init never overwrites a garden"), "\(again.errors)")
