@@ -51,10 +51,14 @@ public struct ProbeExpectation: Sendable, Equatable {
     public var expected: Observed
     /// For `rewritten`: a word the changed page must show (such as `동지`).
     public var shows: String?
+    /// For an `https://` address: the host the `CONNECT` names instead of the address's
+    /// own, which the TLS handshake still names (as curl's `--connect-to`).
+    public var connectTo: String?
     /// Where it is written, for failure messages: `file:line`.
     public var location: String
 
-    public init(visitorClass: String, url: String, expected: Observed, shows: String? = nil, location: String) {
+    public init(visitorClass: String, url: String, expected: Observed, shows: String? = nil, connectTo: String? = nil, location: String) {
+        self.connectTo = connectTo
         self.visitorClass = visitorClass
         self.url = url
         self.expected = expected
@@ -62,7 +66,8 @@ public struct ProbeExpectation: Sendable, Equatable {
         self.location = location
     }
 
-    /// Reads `probes.yaml` (`probes: [{as, url, expect, shows}]`); `classes` are the policy's.
+    /// Reads `probes.yaml` (`probes: [{as, url, expect, shows, connect_to}]`); `classes`
+    /// are the policy's.
     public static func parse(_ source: GardenConfig.Source, classes: [String: String]) throws(ConfigErrors) -> [ProbeExpectation] {
         let sink = DiagnosticSink()
         var probes: [ProbeExpectation] = []
@@ -70,7 +75,7 @@ public struct ProbeExpectation: Sendable, Equatable {
            let keys = root.mapping("probes.yaml", allowed: ["probes"], required: ["probes"]) {
             let names = Observed.allCases.map(\.rawValue)
             for item in keys["probes"]?.list("probes") ?? [] {
-                guard let fields = item.mapping("a probe", allowed: ["as", "url", "expect", "shows"], required: ["as", "url", "expect"]),
+                guard let fields = item.mapping("a probe", allowed: ["as", "url", "expect", "shows", "connect_to"], required: ["as", "url", "expect"]),
                       let classNode = fields["as"], let visitorClass = classNode.string("as"),
                       let url = fields["url"]?.string("url"), let expectNode = fields["expect"], let word = expectNode.string("expect")
                 else { continue }
@@ -82,8 +87,13 @@ public struct ProbeExpectation: Sendable, Equatable {
                     expectNode.error("expect must be one of \(names.joined(separator: ", ")), not '\(word)'\(Suggestion.phrase(for: word, among: names))")
                     continue
                 }
+                let connectTo = fields["connect_to"]?.string("connect_to")
+                if connectTo != nil, !url.hasPrefix("https://") {
+                    fields["connect_to"]?.error("connect_to is for https:// addresses (a CONNECT), not '\(url)'")
+                    continue
+                }
                 probes.append(ProbeExpectation(
-                    visitorClass: visitorClass, url: url, expected: expected, shows: fields["shows"]?.string("shows"),
+                    visitorClass: visitorClass, url: url, expected: expected, shows: fields["shows"]?.string("shows"), connectTo: connectTo,
                     location: "\(source.file):\(item.line)"
                 ))
             }

@@ -29,7 +29,9 @@ public enum LessonProbes {
         _ probes: [ProbeExpectation], config: GardenConfig, sitesDirectory: String, host: String = "127.0.0.1",
         timeout: Double = 10, port: (String) -> Int?
     ) -> [Outcome] {
-        probes.map { probe in
+        // The garden's authority, fetched once per listener, for the https probes.
+        var authorities: [Int: [UInt8]?] = [:]
+        return probes.map { probe in
             guard let port = port(probe.visitorClass) else {
                 return Outcome(
                     expectation: probe, observed: "-", passed: false,
@@ -37,7 +39,16 @@ public enum LessonProbes {
                 )
             }
             let control = Probe.control(url: probe.url, config: config, sitesDirectory: sitesDirectory)
-            let seen = Probe.fetch(url: probe.url, proxyHost: host, proxyPort: port, proxyAuthorization: nil, timeout: timeout)
+            let seen: Probe.Observation
+            if probe.url.hasPrefix("https://") {
+                if authorities[port] == nil { authorities[port] = Probe.gardenAuthority(host: host, port: port, timeout: timeout) }
+                seen = Probe.fetchOverTLS(
+                    url: probe.url, connectTo: probe.connectTo, proxyHost: host, proxyPort: port, proxyAuthorization: nil,
+                    authorityPEM: authorities[port] ?? nil, timeout: timeout
+                )
+            } else {
+                seen = Probe.fetch(url: probe.url, proxyHost: host, proxyPort: port, proxyAuthorization: nil, timeout: timeout)
+            }
             let verdict = Probe.classify(seen, control: control)
             let observed = name(of: verdict)
             var problems: [String] = []

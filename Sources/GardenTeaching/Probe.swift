@@ -36,6 +36,9 @@ public enum Probe {
         /// Seconds to the first byte and to the last.
         public var firstByte: Double?
         public var total: Double
+        /// For an https probe: the proxy answered `CONNECT` with 200 (so what followed,
+        /// a reset say, happened in or after the TLS handshake).
+        public var tunnelOpened = false
 
         public init(ending: Ending, status: Int?, headers: [(name: String, value: String)], body: [UInt8], firstByte: Double?, total: Double) {
             self.ending = ending

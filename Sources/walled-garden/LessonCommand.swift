@@ -80,7 +80,8 @@ struct LessonCommand: ParsableCommand {
             }
             for outcome in outcomes {
                 let probe = outcome.expectation
-                print("\(outcome.passed ? "PASS" : "FAIL") as \(probe.visitorClass) \(probe.url): \(outcome.passed ? outcome.observed : outcome.problem)")
+                let tunnel = probe.connectTo.map { " (CONNECT \($0))" } ?? ""
+                print("\(outcome.passed ? "PASS" : "FAIL") as \(probe.visitorClass) \(probe.url)\(tunnel): \(outcome.passed ? outcome.observed : outcome.problem)")
             }
             let failed = outcomes.filter { !$0.passed }.count
             print(failed == 0 ? "lesson \(name): all \(outcomes.count) probes see what the pack expects." : "lesson \(name): \(failed) of \(outcomes.count) probes fail.")

@@ -13,13 +13,19 @@ struct ProbeCommand: ParsableCommand {
         discussion: """
         The control is the page as its site in Sites/ has it (for any other host, the page
         fetched directly from the real host); the measurement is a GET through the garden as
-        an HTTP proxy. The verdict is one of: none, block page, 451, fake
-        not-found, redirect, sign-in demanded, drop, reset, stall, throttled, rewritten.
+        an HTTP proxy. For an https:// address it is what a browser does through a proxy:
+        CONNECT, then TLS (the certificate checked against the garden's /garden-ca.pem),
+        then the GET; --connect-to names another host in CONNECT than in the handshake, to
+        see the censor read the server name (SNI). The verdict is one of: none, block page,
+        451, fake not-found, redirect, sign-in demanded, drop, reset, stall, throttled,
+        rewritten.
         Examples (with the garden running):
           walled-garden probe http://worldnews.example/
           walled-garden probe --as official http://worldnews.example/
           walled-garden probe --via http://127.0.0.1:8082 http://friend.com.kp/
           walled-garden probe --user inspector:kwangmyong http://kwangmyong.kp/office/
+          walled-garden probe https://friend.com.kp/
+          walled-garden probe --connect-to relay.example https://encyclopedia.example/
         """
     )
 
@@ -32,6 +38,11 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Sign in to the proxy as name:password.", valueName: "name:password"))
     var user: String?
 
+    @Option(name: .customLong("connect-to"), help: ArgumentHelp(
+        "For an https:// address: ask the proxy to CONNECT to this host, while the TLS handshake names the address's own.",
+        valueName: "host"
+    ))
+    var connectTo: String?
     @Option(help: ArgumentHelp("Seconds of silence before the garden counts as stalling.", valueName: "seconds"))
     var timeout: Double = 5
 
@@ -49,7 +60,9 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         let gardenConfig = try lessonOptions.directory(config).loadForCommand()
         let written = url.contains("://") ? url : "http://" + url
-        guard written.hasPrefix("http://") else { throw ValidationError("probe speaks http:// only") }
+        let overTLS = written.hasPrefix("https://")
+        guard written.hasPrefix("http://") || overTLS else { throw ValidationError("probe speaks http:// and https:// only") }
+        guard connectTo == nil || overTLS else { throw ValidationError("--connect-to is for https:// addresses (CONNECT)") }
         // Where to send it: --via, else the listener of --as, else the first listener.
         var address: ListenAddress
         if let via {
@@ -75,12 +88,19 @@ struct ProbeCommand: ParsableCommand {
         let control = stored ?? Probe.directControl(url: written, timeout: timeout)
         // With a password, once first: the garden checks it (slowly, by design) and then
         // remembers it, so the measured fetch is not mistaken for throttling.
-        if authorization != nil {
-            _ = Probe.fetch(url: written, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization, timeout: timeout)
+        let authority = overTLS ? Probe.gardenAuthority(host: address.host, port: address.port, timeout: timeout) : nil
+        func measure() -> Probe.Observation {
+            overTLS
+                ? Probe.fetchOverTLS(
+                    url: written, connectTo: connectTo, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization,
+                    authorityPEM: authority, timeout: timeout
+                )
+                : Probe.fetch(url: written, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization, timeout: timeout)
         }
-        let seen = Probe.fetch(url: written, proxyHost: address.host, proxyPort: address.port, proxyAuthorization: authorization, timeout: timeout)
+        if authorization != nil { _ = measure() }
+        let seen = measure()
         let verdict = Probe.classify(seen, control: control)
-        print("Probe of \(written) through http://\(address)")
+        print("Probe of \(written) through http://\(address)" + (connectTo.map { " (CONNECT \($0), the handshake naming the address's host)" } ?? ""))
         if let control {
             print("  control (\(stored != nil ? "the site store" : "the real host, directly")): \(control.status), \(control.body.count) bytes")
         } else {
@@ -97,6 +117,13 @@ struct ProbeCommand: ParsableCommand {
             if let location = seen.header("Location") { line += ", Location: \(location)" }
         }
         print(line)
+        if overTLS {
+            print(
+                seen.tunnelOpened
+                    ? "  the proxy answered CONNECT with 200" + (seen.status == nil ? "; nothing came through the TLS tunnel (cut in the handshake: the censor read the server name)" : "; the page came through TLS")
+                    : "  the proxy did not open the tunnel" + (seen.status.map { ": it answered CONNECT with \($0)" } ?? "")
+            )
+        }
         print("Censorship observed: \(verdict.summary)")
     }
 }

@@ -165,4 +165,24 @@ import Testing
             #expect(error.description.contains("no lesson 'kwangmyung' here (did you mean 'kwangmyong'?); lessons are circumvention, great-firewall, kwangmyong, shutdown, soldiers-abroad, source-check, throttling"))
         }
     }
+
+    @Test(arguments: [
+        ("- {as: citizen, url: 'https://a.example/', connect_to: b.example, expect: reset}", nil),
+        ("- {as: citizen, url: 'http://a.example/', connect_to: b.example, expect: reset}",
+         "probes.yaml:2:57: connect_to is for https:// addresses (a CONNECT), not 'http://a.example/'"),
+        ("- {as: citizen, url: 'https://a.example/', connect: b.example, expect: reset}", "probes.yaml:2:"),
+        ("- {as: pupil, url: 'https://a.example/', expect: reset}", "probes.yaml:2:10: unknown class 'pupil'"),
+    ] as [(String, String?)])
+    func probesAreReadWithTheirTunnel(line: String, problem: String?) throws {
+        let source = GardenConfig.Source(file: "probes.yaml", text: "probes:\n  " + line + "\n")
+        do {
+            let probes = try ProbeExpectation.parse(source, classes: ["citizen": "Citizens."])
+            #expect(problem == nil)
+            #expect(probes.first?.connectTo == "b.example")
+            #expect(probes.first?.url == "https://a.example/")
+        } catch {
+            let problem = try #require(problem, "\(error)")
+            #expect(error.description.contains(problem), "\(error)")
+        }
+    }
 }
