@@ -21,6 +21,11 @@ enum ChildProcess {
         var description: String { "posix_spawn failed: \(String(cString: strerror(code)))" }
     }
 
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let closeFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: CloseFrom.self)
+    }
+
     /// Runs `executable` with `arguments` to its end; blocking (call it off the pool).
     static func run(_ executable: String, _ arguments: [String]) throws -> Result {
         var outputPipe: [Int32] = [0, 0]
@@ -39,6 +44,11 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        // Nothing else of the test process's: SwiftNIO's sockets are not close-on-exec, and
+        // a garden's connection held open by a curl would not close when the garden closes
+        // it (Foundation's Process closes them too). glibc 2.34's closefrom action, found at
+        // run time: Swift's Glibc module does not declare it.
+        if let closeFrom = Self.closeFrom { _ = closeFrom(&actions, 3) }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var child: pid_t = 0
