@@ -46,13 +46,17 @@ extension GardenHTTPHandler {
             record.event.host = target.host.name
             record.event.zone = plan.zone?.rawValue
         }
-        // The PAC file is the garden setting a browser up: neither refused nor censored.
-        if case .proxyAutoConfig = plan.answer { record.event.action = "proxy-config" }
-        if case .authorityCertificate = plan.answer { record.event.action = "certificate" }
-        if case .lab = plan.answer { record.event.action = "lab" }
-        if case .signIn(let step, _) = plan.answer {
+        // The garden's own pages are neither refused nor censored: the PAC file (setting a
+        // browser up), the authority's certificate, the lab, the sign-in form. (One switch:
+        // each `if case` on the answer copied it, a retain per payload, on every request.)
+        switch plan.answer {
+        case .proxyAutoConfig: record.event.action = "proxy-config"
+        case .authorityCertificate: record.event.action = "certificate"
+        case .lab: record.event.action = "lab"
+        case .signIn(let step, _):
             record.event.action = step == .signOut ? "sign-out" : "sign-in"
             record.event.account = plan.account
+        default: break
         }
         // The log shows the real address, not the gateway's path.
         if let gateway = plan.gateway {
