@@ -20,29 +20,27 @@ struct UpstreamRequest: Sendable {
 
     /// Fields that belong to one connection, not to the message (RFC 9110 §7.6.1), and so
     /// never cross a proxy; plus those the garden consumes or sets itself.
-    private static let requestFieldsNotForwarded = [
+    private static let requestFieldsNotForwarded: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authorization", "proxy-authenticate", "host", "content-length", "expect", "x-forwarded-for",
     ]
-    private static let responseFieldsNotForwarded = [
+    private static let responseFieldsNotForwarded: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate",
     ]
 
     /// Whether the field `name` is one of `names` (lower-case), in any case. Compared byte
     /// by byte: every field of every proxied request and answer passes here, and a
     /// lower-cased copy of each name cost a String apiece.
-    static func isOne(of names: [String], _ name: String) -> Bool {
-        names.contains { Self.sameName(name, $0) }
+    static func isOne(of names: [StaticString], _ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in names.contains { UnsafeRawBufferPointer(bytes).equalsIgnoringASCIICase($0) } }
     }
 
-    /// `name` is `lowercase` (lower-case ASCII) in any case.
-    static func sameName(_ name: String, _ lowercase: String) -> Bool {
-        guard name.utf8.count == lowercase.utf8.count else { return false }
-        for (byte, expected) in zip(name.utf8, lowercase.utf8) {
-            let folded = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
-            if folded != expected { return false }
-        }
-        return true
+    /// `name` is `lowercase` (lower-case ASCII) in any case (the request head parser's
+    /// comparison).
+    static func sameName(_ name: String, _ lowercase: StaticString) -> Bool {
+        var name = name
+        return name.withUTF8 { UnsafeRawBufferPointer($0).equalsIgnoringASCIICase(lowercase) }
     }
 
     /// The fields of a proxy request's head (`raw`, as received and already checked by
