@@ -39,15 +39,8 @@ extension GardenHTTPHandler {
                 try enterSite(site, decision: decision, facts: facts, tls: nil, client: client, after: self)
             } else {
                 let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-                // The name must show within the request timeout, as for a tunnel out.
-                let named = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
-                let sni = ByteToMessageHandler(SNIHandler { result in
-                    named.value = true
-                    return handler.value.siteServerNamed(result, site: site, target: target, facts: facts, decision: decision, policy: policy, client: client)
-                })
-                context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
-                    guard !named.value, client.isActive else { return }
-                    client.close(promise: nil)
+                let sni = serverNameCheck { result in
+                    handler.value.siteServerNamed(result, site: site, target: target, facts: facts, decision: decision, policy: policy, client: client)
                 }
                 try context.pipeline.syncOperations.addHandler(sni, position: .after(self))
             }
@@ -55,20 +48,7 @@ extension GardenHTTPHandler {
             context.close(promise: nil)
             return
         }
-        // Bytes that came with the CONNECT (the ClientHello, often) go on; then this
-        // handler leaves the connection to the tunnel's end.
-        if let rest = pending, rest.readableBytes > 0 {
-            pending = nil
-            context.fireChannelRead(NIOAny(rest))
-            context.fireChannelReadComplete()
-        }
-        clockTick?.cancel()
-        clockTick = nil
-        if readingPaused {
-            readingPaused = false
-            context.channel.setOption(.autoRead, value: true).whenFailure { _ in }
-        }
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        leaveToTunnel()
     }
 
     /// The handshake's server name has come: the censor judges it; if it lets it

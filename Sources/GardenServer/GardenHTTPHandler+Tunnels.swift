@@ -72,17 +72,8 @@ extension GardenHTTPHandler {
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let client = context.channel
-        // The name must show within the request timeout: a client that sends a few bytes
-        // and waits would otherwise hold the check (and the tunnel) until the idle timeout.
-        let named = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
-        let sni = ByteToMessageHandler(SNIHandler { result in
-            named.value = true
-            return handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
-        })
-        context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
-            guard !named.value, client.isActive else { return }
-            upstream.close(promise: nil)
-            client.close(promise: nil)
+        let sni = serverNameCheck(alsoClosing: upstream) { result in
+            handler.value.checkServerName(result, target: target, facts: facts, policy: policy, client: client, upstream: upstream)
         }
         // A tunnel idle both ways for the idle timeout is closed, as a kept-alive
         // connection would be: it must not hold its connection slot for ever.
@@ -96,8 +87,32 @@ extension GardenHTTPHandler {
             context.close(promise: nil)
             return
         }
-        // Bytes that came with or after the CONNECT (the ClientHello, often) go on, then
-        // this handler leaves the connection to the tunnel.
+        leaveToTunnel()
+    }
+
+    /// The check of a TLS handshake's server name (SNI), put to `judge`. The name must
+    /// show within the request timeout: a client that sends a few bytes and waits would
+    /// otherwise hold the check (and the tunnel) until the idle timeout; then the client's
+    /// connection is closed, and `alsoClosing` (the real host's) with it.
+    func serverNameCheck(
+        alsoClosing other: (any Channel)? = nil, judge: @escaping (SNIResult) -> EventLoopFuture<Void>
+    ) -> ByteToMessageHandler<SNIHandler> {
+        let client = context.channel
+        let named = NIOLoopBoundBox(false, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: TimeAmount(garden.limits.requestTimeout)) {
+            guard !named.value, client.isActive else { return }
+            other?.close(promise: nil)
+            client.close(promise: nil)
+        }
+        return ByteToMessageHandler(SNIHandler { result in
+            named.value = true
+            return judge(result)
+        })
+    }
+
+    /// Hands what the client sent with or after the CONNECT (the ClientHello, often) to
+    /// the handlers put after this one, and leaves the connection to them.
+    func leaveToTunnel() {
         if let rest = pending, rest.readableBytes > 0 {
             pending = nil
             context.fireChannelRead(NIOAny(rest))
