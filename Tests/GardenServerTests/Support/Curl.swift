@@ -2,11 +2,9 @@ import Foundation
 
 /// Runs the real `curl` (installed by `.ci/run`), the client the README tells students to use.
 enum Curl {
+    /// What curl printed on its standard output.
     static func run(_ arguments: [String]) async throws -> String {
-        try await RawConnection.offPool {
-            let result = try ChildProcess.run("/usr/bin/curl", ["--max-time", "10"] + arguments)
-            return String(decoding: result.output, as: UTF8.self)
-        }
+        try await outcome(arguments).output
     }
 
     /// What a run of curl printed, and how it ended (curl's exit code: 0 for a transfer
