@@ -74,22 +74,19 @@ extension GardenHTTPHandler: UpstreamReceiver {
                 isHEAD: isHEAD, close: true
             )
         }
-        var request = UpstreamRequest(
-            method: method, host: target.host.name, port: target.host.port ?? 80, pathAndQuery: target.pathAndQuery,
-            headers: UpstreamRequest.forwardedFields(raw: raw, settings: settings, clientAddress: context.channel.remoteAddress?.ipAddress),
-            body: nil
-        )
-        // Pages the censor must read are asked for uncompressed.
+        // Pages the censor must read are asked for uncompressed and whole.
         let rewrites = decision.effects.contains(where: \.isRewrite)
         upstreamInspection = nil
         if head.method == .get, settings.inspectLimitBytes > 0, !policy.contentKeywords.isEmpty || rewrites {
             upstreamInspection = UpstreamInspection(facts: facts, policy: policy, decision: decision, target: target)
-            request.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
-            // A part of a page cannot be read as a page: asking for a range would slip
-            // forbidden words past the censor, so the whole page is asked for.
-            request.headers.remove(name: "Range")
-            request.headers.remove(name: "If-Range")
         }
+        let request = UpstreamRequest(
+            method: method, host: target.host.name, port: target.host.port ?? 80, pathAndQuery: target.pathAndQuery,
+            fieldLines: UpstreamRequest.forwardedFields(
+                raw: raw, settings: settings, clientAddress: context.channel.remoteAddress?.ipAddress, wholePage: upstreamInspection != nil
+            ),
+            body: nil
+        )
         guard length > 0 else { return startFetch(request, isHEAD: isHEAD, clientMinorVersion: head.minorVersion, upstream: upstream) }
         // The body will be read, not left behind: the connection may be kept.
         closing = !head.keepsAlive

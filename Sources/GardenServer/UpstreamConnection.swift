@@ -95,8 +95,18 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         idleSince = .now()
     }
 
-    /// Sends `head` (and `body`) for `fetch`; the answer goes to it.
-    func start(_ fetch: UpstreamFetch, head: HTTPRequestHead, body: ByteBuffer?, reused: Bool) {
+    /// The allocator of the connection's channel.
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+
+    /// What the response decoder is told of each request: only whether it was a HEAD
+    /// (whose answer has no body) matters to it, and the request's bytes go out as
+    /// written (`UpstreamRequestWriter`), so two shared heads stand for every request.
+    private static let headRequest = HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")
+    private static let otherRequest = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+
+    /// Sends `head` (the request's bytes, request line to blank line) and `body` for
+    /// `fetch`; the answer goes to it.
+    func start(_ fetch: UpstreamFetch, head: ByteBuffer, isHEAD: Bool, body: ByteBuffer?, reused: Bool) {
         guard let context, state == .idle else {
             fetch.connectionFailed(Failure.closedBeforeAnswer, on: self)
             return
@@ -104,8 +114,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.fetch = fetch
         self.reused = reused
         state = .waitingForHead
-        keepAlive = head.isKeepAlive
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        // The garden's requests never ask the host to close (`Connection` is not passed on).
+        keepAlive = true
+        context.write(wrapOutboundOut(.head(isHEAD ? Self.headRequest : Self.otherRequest)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         lastActivity = .now()

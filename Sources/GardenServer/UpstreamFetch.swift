@@ -33,20 +33,6 @@ final class UpstreamFetch {
         connection = nil
     }
 
-    /// The request as it goes to the host: its fields, `Host` naming the site, and the
-    /// body's length when it has one.
-    private var head: HTTPRequestHead {
-        var headers = request.headers
-        let named = request.host.contains(":") ? "[\(request.host)]" : request.host
-        headers.replaceOrAdd(name: "Host", value: request.port == 80 ? named : "\(named):\(request.port)")
-        if let body = request.body {
-            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
-        } else if ["POST", "PUT", "PATCH"].contains(request.method) {
-            headers.replaceOrAdd(name: "Content-Length", value: "0")
-        }
-        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: request.pathAndQuery, headers: headers)
-    }
-
     /// Tries the addresses in turn while connecting fails and the dial's time lasts.
     func attempt(_ addresses: ArraySlice<SocketAddress>, pool: UpstreamPool, deadline: NIODeadline, lastError: (any Error)?, fresh: Bool = false) {
         guard !done else { return }
@@ -62,7 +48,10 @@ final class UpstreamFetch {
             case .success(let (connection, reused)):
                 guard !done else { return pool.release(connection) }
                 self.connection = connection
-                connection.start(self, head: head, body: request.body, reused: reused)
+                connection.start(
+                    self, head: request.wireHead(allocator: connection.allocator), isHEAD: request.method == "HEAD",
+                    body: request.body, reused: reused
+                )
             case .failure(let error):
                 attempt(addresses.dropFirst(), pool: pool, deadline: deadline, lastError: error)
             }

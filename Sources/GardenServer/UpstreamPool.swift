@@ -49,8 +49,11 @@ final class UpstreamPool: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(bound.value)
+                    // The response decoder sees each request's `.head` go by (a HEAD's
+                    // answer has no body); the writer sends the request's own bytes.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        UpstreamRequestWriter(), ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)), bound.value
+                    )
                 }
             }
             .connect(to: address)

@@ -1,4 +1,3 @@
-import Foundation
 import GardenPolicy
 import NIOCore
 import NIOHTTP1
@@ -12,7 +11,9 @@ struct UpstreamRequest: Sendable {
     var port: Int
     /// The origin-form target: path and query.
     var pathAndQuery: String
-    var headers: HTTPHeaders
+    /// The fields to send on, as the header lines they go out as (`Name: value` and CRLF
+    /// each), from the browser's head (`forwardedFields`).
+    var fieldLines: ByteBuffer
     var body: ByteBuffer?
 
     /// What `Via` says the garden is (RFC 9110 §7.6.3: protocol version and a pseudonym).
@@ -27,6 +28,40 @@ struct UpstreamRequest: Sendable {
     private static let responseFieldsNotForwarded: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authenticate",
     ]
+    /// Left out when the censor must read the whole page: it is asked for uncompressed
+    /// and whole (a part of a page would slip forbidden words past the censor).
+    private static let fieldsNotForwardedForAWholePage: [StaticString] = ["accept-encoding", "range", "if-range"]
+
+    /// The head as it goes to the host, request line to blank line: the origin-form
+    /// target, `Host` naming the site, the forwarded fields, and the body's length when
+    /// it has one. Every part was checked on the way in (`RequestHeadParser`,
+    /// `RequestTarget`), so it is written as bytes, not through `HTTPHeaders` and an encoder.
+    func wireHead(allocator: ByteBufferAllocator) -> ByteBuffer {
+        var head = allocator.buffer(capacity: method.utf8.count + pathAndQuery.utf8.count + host.utf8.count + fieldLines.readableBytes + 64)
+        head.writeString(method)
+        head.writeStaticString(" ")
+        head.writeString(pathAndQuery)
+        head.writeStaticString(" HTTP/1.1\r\nHost: ")
+        let isIPv6 = host.utf8.contains(UInt8(ascii: ":"))
+        if isIPv6 { head.writeStaticString("[") }
+        head.writeString(host)
+        if isIPv6 { head.writeStaticString("]") }
+        if port != 80 {
+            head.writeStaticString(":")
+            head.writeString(String(port))
+        }
+        head.writeStaticString("\r\n")
+        head.writeImmutableBuffer(fieldLines)
+        if let body {
+            head.writeStaticString("Content-Length: ")
+            head.writeString(String(body.readableBytes))
+            head.writeStaticString("\r\n")
+        } else if method == "POST" || method == "PUT" || method == "PATCH" {
+            head.writeStaticString("Content-Length: 0\r\n")
+        }
+        head.writeStaticString("\r\n")
+        return head
+    }
 
     /// Whether the field `name` is one of `names` (lower-case), in any case. Compared byte
     /// by byte: every field of every proxied request and answer passes here, and a
@@ -43,42 +78,59 @@ struct UpstreamRequest: Sendable {
         return name.withUTF8 { UnsafeRawBufferPointer($0).equalsIgnoringASCIICase(lowercase) }
     }
 
-    /// The fields of a proxy request's head (`raw`, as received and already checked by
-    /// `RequestHeadParser`) to send on: hop-by-hop fields and those named in `Connection`
-    /// left out, `X-Forwarded-For` as `settings` say, `Via` added when asked for.
-    static func forwardedFields(raw: ByteBuffer, settings: UpstreamSettings, clientAddress: String?) -> HTTPHeaders {
-        let fields = Self.fields(of: raw)
-        let named = Self.connectionOptions(fields)
-        var headers = HTTPHeaders()
+    /// The header lines of a proxy request's head (`raw`, as received and already checked
+    /// by `RequestHeadParser`) to send on: hop-by-hop fields and those named in
+    /// `Connection` left out, `X-Forwarded-For` as `settings` say, `Via` added when asked
+    /// for. With `wholePage` (the censor reads the answer), the page is asked for
+    /// uncompressed and whole. The lines are copied as bytes, not made into Strings.
+    static func forwardedFields(raw: ByteBuffer, settings: UpstreamSettings, clientAddress: String?, wholePage: Bool = false) -> ByteBuffer {
+        var lines = ByteBufferAllocator().buffer(capacity: raw.readableBytes + 64)
+        var named = Set<String>()
         var forwardedFor: [String] = []
         var maxForwards: String?
-        for (name, value) in fields {
-            if sameName(name, "x-forwarded-for") { forwardedFor.append(value) }
-            if sameName(name, "max-forwards") { maxForwards = value; continue }
-            if isOne(of: requestFieldsNotForwarded, name) || (!named.isEmpty && named.contains(name.lowercased())) { continue }
-            headers.add(name: name, value: value)
+        forEachField(of: raw) { name, value in
+            if name.equalsIgnoringASCIICase("connection") { named.formUnion(connectionOptions(value)) }
+        }
+        forEachField(of: raw) { name, value in
+            if name.equalsIgnoringASCIICase("x-forwarded-for") { forwardedFor.append(String(decoding: value, as: UTF8.self)) }
+            if name.equalsIgnoringASCIICase("max-forwards") { maxForwards = String(decoding: value, as: UTF8.self); return }
+            if requestFieldsNotForwarded.contains(where: name.equalsIgnoringASCIICase) { return }
+            if wholePage, fieldsNotForwardedForAWholePage.contains(where: name.equalsIgnoringASCIICase) { return }
+            if !named.isEmpty, named.contains(String(decoding: name, as: UTF8.self).lowercased()) { return }
+            lines.writeBytes(name)
+            lines.writeStaticString(": ")
+            lines.writeBytes(value)
+            lines.writeStaticString("\r\n")
+        }
+        func add(_ name: StaticString, _ value: String) {
+            lines.writeStaticString(name)
+            lines.writeStaticString(": ")
+            lines.writeString(value)
+            lines.writeStaticString("\r\n")
         }
         switch settings.forwardedFor {
         case .remove:
             break
         case .keep:
-            for value in forwardedFor { headers.add(name: "X-Forwarded-For", value: value) }
+            for value in forwardedFor { add("X-Forwarded-For", value) }
         case .add:
-            let chain = forwardedFor + [clientAddress ?? "unknown"]
-            headers.add(name: "X-Forwarded-For", value: chain.joined(separator: ", "))
+            add("X-Forwarded-For", (forwardedFor + [clientAddress ?? "unknown"]).joined(separator: ", "))
         }
         // Max-Forwards counts down at each proxy (RFC 9110 §7.6.2); 0 is answered by the
         // garden itself before it gets here.
-        if let maxForwards, let count = Int(maxForwards), count > 0 {
-            headers.add(name: "Max-Forwards", value: String(count - 1))
-        }
-        if settings.via { headers.add(name: "Via", value: viaValue) }
-        return headers
+        if let maxForwards, let count = Int(maxForwards), count > 0 { add("Max-Forwards", String(count - 1)) }
+        if settings.via { add("Via", viaValue) }
+        if wholePage { add("Accept-Encoding", "identity") }
+        return lines
     }
 
     /// `Max-Forwards` of a request, if it carries one that is a number.
     static func maxForwards(raw: ByteBuffer) -> Int? {
-        fields(of: raw).last { sameName($0.name, "max-forwards") }.flatMap { Int($0.value) }
+        var last: Int?
+        forEachField(of: raw) { name, value in
+            if name.equalsIgnoringASCIICase("max-forwards") { last = Int(String(decoding: value, as: UTF8.self)) }
+        }
+        return last
     }
 
     /// The header lines of the real host's answer to pass to the browser: hop-by-hop
@@ -86,10 +138,10 @@ struct UpstreamRequest: Sendable {
     /// `Content-Length` is left to the caller, which frames the body; `omitting` names
     /// further fields (lower-case) to leave out.
     static func returnedFieldLines(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = []) -> String {
-        let fields = headers.map { (name: $0.name, value: $0.value) }
-        let named = connectionOptions(fields)
+        var named = Set<String>()
+        for (name, value) in headers where sameName(name, "connection") { named.formUnion(connectionOptions(value.utf8)) }
         var lines = ""
-        for (name, value) in fields {
+        for (name, value) in headers {
             if isOne(of: responseFieldsNotForwarded, name) || sameName(name, "content-length") { continue }
             if !named.isEmpty || !omitting.isEmpty {
                 let lowered = name.lowercased()
@@ -104,31 +156,37 @@ struct UpstreamRequest: Sendable {
         return lines
     }
 
-    /// Field names listed in `Connection` (lower-cased): hop-by-hop by the sender's word.
-    private static func connectionOptions(_ fields: [(name: String, value: String)]) -> Set<String> {
+    /// The field names a `Connection` field's value lists (lower-cased): hop-by-hop by
+    /// the sender's word.
+    private static func connectionOptions<Bytes: BidirectionalCollection<UInt8>>(_ value: Bytes) -> Set<String> where Bytes.SubSequence: BidirectionalCollection {
         var named = Set<String>()
-        for (name, value) in fields where sameName(name, "connection") {
-            for option in value.utf8.split(separator: UInt8(ascii: ",")) {
-                named.insert(String(decoding: trimmed(option), as: UTF8.self).lowercased())
-            }
+        for option in value.split(separator: UInt8(ascii: ",")) {
+            named.insert(String(decoding: trimmed(option), as: UTF8.self).lowercased())
         }
         return named
     }
 
-    /// The name/value pairs of a checked request head, in order.
-    private static func fields(of raw: ByteBuffer) -> [(name: String, value: String)] {
-        let text = String(buffer: raw)
-        var fields: [(name: String, value: String)] = []
-        // "\r\n" is one Character in Swift: split on the line feeds of the UTF-8 bytes.
-        for line in text.utf8.split(separator: UInt8(ascii: "\n")).dropFirst() {
-            var bytes = line[...]
-            if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = String(decoding: bytes[..<colon], as: UTF8.self)
-            let value = String(decoding: trimmed(bytes[bytes.index(after: colon)...]), as: UTF8.self)
-            fields.append((name, value))
+    /// Calls `body` with the name and the value (without the whitespace around it) of
+    /// each field of a checked request head, in order.
+    private static func forEachField(of raw: ByteBuffer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+        raw.withUnsafeReadableBytes { bytes in
+            var lineStart = 0
+            var isRequestLine = true
+            while lineStart < bytes.count {
+                var lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                let next = lineEnd + 1
+                if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                defer { lineStart = next }
+                if isRequestLine {
+                    isRequestLine = false
+                    continue
+                }
+                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+                let value = trimmed(line[(colon + 1)...])
+                body(UnsafeRawBufferPointer(rebasing: line[..<colon]), UnsafeRawBufferPointer(rebasing: value))
+            }
         }
-        return fields
     }
 
     /// `bytes` without the spaces and tabs around them (optional whitespace, RFC 9110 §5.6.3).
