@@ -156,7 +156,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
                 closing = true
             }
         }
-        let buffer = answerHead(head, fields: UpstreamRequest.returnedFieldLines(head.headers, via: settings.via), framing: framing)
+        let buffer = answerHead(head, via: settings.via, framing: framing)
         answerStatus = code
         upstreamAnswer = UpstreamAnswer(chunked: chunked, bodiless: bodiless, status: code, sent: buffer.readableBytes)
         if let settings = answerThrottle {
@@ -342,25 +342,32 @@ extension GardenHTTPHandler: UpstreamReceiver {
     /// The read page, whole, with its length.
     func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
         // A rewritten page is another representation than the real host's: its validators no longer hold.
-        let fields = UpstreamRequest.returnedFieldLines(head.headers, via: settings.via, omitting: rewritten ? ["etag", "content-md5"] : [])
-        let buffer = answerHead(head, fields: fields, framing: "Content-Length: \(body.readableBytes)\r\n")
+        let buffer = answerHead(
+            head, via: settings.via, omitting: rewritten ? ["etag", "content-md5"] : [], framing: "Content-Length: \(body.readableBytes)\r\n"
+        )
         answerStatus = Int(head.status.code)
         answerRewritten = rewritten
         write(buffer, body: body)
         fetchAnswered()
     }
 
-    /// The head of an answer from the real host: its status, `fields`, a `Date` if it
-    /// sent none, the body's `framing`, the teaching header and the connection's fate.
-    func answerHead(_ head: HTTPResponseHead, fields: String, framing: String) -> ByteBuffer {
+    /// The head of an answer from the real host: its status, its fields as passed on
+    /// (`UpstreamRequest.writeReturnedFields`, `Via` when `via`, less those `omitting`
+    /// names), a `Date` if it sent none, the body's `framing`, the teaching header and
+    /// the connection's fate.
+    func answerHead(_ head: HTTPResponseHead, via: Bool, omitting: Set<String> = [], framing: String) -> ByteBuffer {
         let code = Int(head.status.code)
         var buffer = context.channel.allocator.buffer(capacity: 1024)
-        buffer.writeString("HTTP/1.1 \(code) \(Self.safePhrase(head.status.reasonPhrase, code: code))\r\n")
-        buffer.writeString(fields)
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(Self.safePhrase(head.status.reasonPhrase, code: code))
+        buffer.writeStaticString("\r\n")
+        UpstreamRequest.writeReturnedFields(head.headers, via: via, omitting: omitting, into: &buffer)
         if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
         buffer.writeString(framing)
         if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
-        buffer.writeString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+        buffer.writeStaticString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
         return buffer
     }
 

@@ -46,17 +46,25 @@ enum TunnelDialer {
         host: String, port: Int, settings: UpstreamSettings, itself: GardenItself, on eventLoop: any EventLoop
     ) -> EventLoopFuture<[SocketAddress]> {
         resolve(host: host, port: port, on: eventLoop).flatMapThrowing { addresses in
-            guard !addresses.isEmpty else { throw Failure.cannotResolve(host) }
-            for address in addresses {
-                guard let bytes = GardenHTTPHandler.addressBytes(address) else {
-                    throw Failure.forbidden(host: host, address: "\(address)", reason: "an address the garden cannot read")
-                }
-                if let reason = itself.refusal(for: bytes, port: port) ?? settings.guardrail.refusal(for: bytes) {
-                    throw Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason)
-                }
-            }
-            return addresses
+            try guarded(addresses, host: host, port: port, settings: settings, itself: itself)
         }
+    }
+
+    /// `addresses` (of `host`), if the SSRF guard passes every one and none is the
+    /// garden itself; else the failure `guardedAddresses` describes.
+    static func guarded(
+        _ addresses: [SocketAddress], host: String, port: Int, settings: UpstreamSettings, itself: GardenItself
+    ) throws -> [SocketAddress] {
+        guard !addresses.isEmpty else { throw Failure.cannotResolve(host) }
+        for address in addresses {
+            guard let bytes = GardenHTTPHandler.addressBytes(address) else {
+                throw Failure.forbidden(host: host, address: "\(address)", reason: "an address the garden cannot read")
+            }
+            if let reason = itself.refusal(for: bytes, port: port) ?? settings.guardrail.refusal(for: bytes) {
+                throw Failure.forbidden(host: host, address: address.ipAddress ?? "?", reason: reason)
+            }
+        }
+        return addresses
     }
 
     private static func attempt(
@@ -86,17 +94,11 @@ enum TunnelDialer {
 
     /// The addresses of `host` (an IP literal is its own), resolved on a thread pool.
     static func resolve(host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
-        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if let address = try? SocketAddress(ipAddress: literal, port: port) {
-            return eventLoop.makeSucceededFuture([address])
-        }
+        if let known = knownAddresses(host: host, port: port) { return eventLoop.makeSucceededFuture(known) }
         let key = "\(host):\(port)"
-        let now = NIODeadline.now()
-        if let known = cache.withLock({ $0[key] }), known.expires > now {
-            return eventLoop.makeSucceededFuture(known.addresses)
-        }
         return lookUp(host: host, port: port, on: eventLoop).map { addresses in
             if !addresses.isEmpty {
+                let now = NIODeadline.now()
                 cache.withLock { entries in
                     if entries.count >= cacheCapacity { entries = entries.filter { $0.value.expires > now } }
                     if entries.count < cacheCapacity { entries[key] = (addresses, now + cacheLifetime) }
@@ -104,6 +106,17 @@ enum TunnelDialer {
             }
             return addresses
         }
+    }
+
+    /// The addresses of `host` when they are known without a lookup: an IP literal's
+    /// own, or a recent lookup's answer. (A fetch then goes on at once, with no future
+    /// between the request and its connection.)
+    static func knownAddresses(host: String, port: Int) -> [SocketAddress]? {
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if let address = try? SocketAddress(ipAddress: literal, port: port) { return [address] }
+        let key = "\(host):\(port)"
+        if let known = cache.withLock({ $0[key] }), known.expires > .now() { return known.addresses }
+        return nil
     }
 
     private static func lookUp(host: String, port: Int, on eventLoop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {

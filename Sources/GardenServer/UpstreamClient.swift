@@ -72,8 +72,7 @@ final class UpstreamClient: Sendable {
             eventLoop: eventLoop, connectTimeout: TimeAmount(settings.connectTimeout), readTimeout: TimeAmount(settings.readTimeout),
             keepsConnections: false
         )
-        TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, itself: itself, on: eventLoop).whenComplete { result in
-            let fetch = bound.value
+        @Sendable func guarded(_ result: Result<[SocketAddress], any Error>, fetch: UpstreamFetch) {
             switch result {
             case .success(let addresses):
                 fetch.attempt(addresses[...], pool: pool, deadline: deadline, lastError: nil)
@@ -84,6 +83,13 @@ final class UpstreamClient: Sendable {
                     fetch.fail(.unreachable("\(error)"))
                 }
             }
+        }
+        if let known = TunnelDialer.knownAddresses(host: request.host, port: request.port) {
+            let checked = Result { try TunnelDialer.guarded(known, host: request.host, port: request.port, settings: settings, itself: itself) }
+            guarded(checked, fetch: fetch)
+        } else {
+            TunnelDialer.guardedAddresses(host: request.host, port: request.port, settings: settings, itself: itself, on: eventLoop)
+                .whenComplete { guarded($0, fetch: bound.value) }
         }
         return fetch
     }

@@ -133,27 +133,29 @@ struct UpstreamRequest: Sendable {
         return last
     }
 
-    /// The header lines of the real host's answer to pass to the browser: hop-by-hop
-    /// fields and those named in its `Connection` left out, `Via` added when asked for.
-    /// `Content-Length` is left to the caller, which frames the body; `omitting` names
-    /// further fields (lower-case) to leave out.
-    static func returnedFieldLines(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = []) -> String {
+    /// Writes the header lines of the real host's answer to pass to the browser into
+    /// `buffer`: hop-by-hop fields and those named in its `Connection` left out, `Via`
+    /// added when asked for. `Content-Length` is left to the caller, which frames the
+    /// body; `omitting` names further fields (lower-case) to leave out.
+    static func writeReturnedFields(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = [], into buffer: inout ByteBuffer) {
         var named = Set<String>()
         for (name, value) in headers where sameName(name, "connection") { named.formUnion(connectionOptions(value.utf8)) }
-        var lines = ""
         for (name, value) in headers {
             if isOne(of: responseFieldsNotForwarded, name) || sameName(name, "content-length") { continue }
             if !named.isEmpty || !omitting.isEmpty {
                 let lowered = name.lowercased()
                 if named.contains(lowered) || omitting.contains(lowered) { continue }
             }
-            lines += name
-            lines += ": "
-            lines += value
-            lines += "\r\n"
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
         }
-        if via { lines += "Via: \(viaValue)\r\n" }
-        return lines
+        if via {
+            buffer.writeStaticString("Via: ")
+            buffer.writeString(viaValue)
+            buffer.writeStaticString("\r\n")
+        }
     }
 
     /// The field names a `Connection` field's value lists (lower-cased): hop-by-hop by
