@@ -89,7 +89,9 @@ struct UpstreamRequest: Sendable {
         var forwardedFor: [String] = []
         var maxForwards: String?
         forEachField(of: raw) { name, value in
-            if name.equalsIgnoringASCIICase("connection") { named.formUnion(connectionOptions(value)) }
+            if name.equalsIgnoringASCIICase("connection") {
+                named.formUnion(connectionOptions(value, alreadyLeftOut: requestFieldsNotForwarded))
+            }
         }
         forEachField(of: raw) { name, value in
             if name.equalsIgnoringASCIICase("x-forwarded-for") { forwardedFor.append(String(decoding: value, as: UTF8.self)) }
@@ -139,7 +141,9 @@ struct UpstreamRequest: Sendable {
     /// body; `omitting` names further fields (lower-case) to leave out.
     static func writeReturnedFields(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = [], into buffer: inout ByteBuffer) {
         var named = Set<String>()
-        for (name, value) in headers where sameName(name, "connection") { named.formUnion(connectionOptions(value.utf8)) }
+        for (name, value) in headers where sameName(name, "connection") {
+            named.formUnion(connectionOptions(value.utf8, alreadyLeftOut: responseFieldsNotForwarded))
+        }
         for (name, value) in headers {
             if isOne(of: responseFieldsNotForwarded, name) || sameName(name, "content-length") { continue }
             if !named.isEmpty || !omitting.isEmpty {
@@ -159,11 +163,16 @@ struct UpstreamRequest: Sendable {
     }
 
     /// The field names a `Connection` field's value lists (lower-cased): hop-by-hop by
-    /// the sender's word.
-    private static func connectionOptions<Bytes: BidirectionalCollection<UInt8>>(_ value: Bytes) -> Set<String> where Bytes.SubSequence: BidirectionalCollection {
+    /// the sender's word. Names `alreadyLeftOut` lists are not kept: nearly every
+    /// answer says `Connection: keep-alive`, and an empty set spares comparing each
+    /// field's name with it.
+    private static func connectionOptions<Bytes: BidirectionalCollection<UInt8>>(
+        _ value: Bytes, alreadyLeftOut: [StaticString]
+    ) -> Set<String> where Bytes.SubSequence: BidirectionalCollection {
         var named = Set<String>()
         for option in value.split(separator: UInt8(ascii: ",")) {
-            named.insert(String(decoding: trimmed(option), as: UTF8.self).lowercased())
+            let name = String(decoding: trimmed(option), as: UTF8.self).lowercased()
+            if !isOne(of: alreadyLeftOut, name) { named.insert(name) }
         }
         return named
     }
