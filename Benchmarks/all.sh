@@ -49,6 +49,8 @@ read -r n_rate n_p99 <<<"$(median_of nginx)"
     'BEGIN { printf "| proxy, own site, vs nginx direct (proxy-vs-squid.sh) | %.2fx req/s, p99 %.2f vs %.2f ms | 1.0x |\n", g / n, gp, np }'
   awk -v u="$u_rate" -v s="$s_rate" -v up="$u_p99" -v sp="$s_p99" \
     'BEGIN { printf "| real upstream from nginx vs Squid | %.2fx req/s, p99 %.2f vs %.2f ms | 1.5x, p99 <= Squid |\n", u / s, up, sp }'
+  field proxy '$1 == "median" && $2 == "garden-upstream" { g = $12; gm = $15 } $1 == "median" && $2 == "squid" { s = $12; sm = $15 }
+    END { printf "| CPU per fetch, garden-upstream vs Squid (proxy-vs-squid.sh) | %s vs %s us (%.2fx); whole machine %s vs %s us | |\n", g, s, g / s, gm, sm }'
   awk -v g="$gd_rate" -v s="$sd_rate" -v gp="$gd_p99" -v sp="$sd_p99" \
     'BEGIN { printf "| proxy, denied, vs Squid denied | %.2fx req/s, p99 %.2f vs %.2f ms | |\n", g / s, gp, sp }'
   field cost '$1 == "garden" && /CPU/ { g = $5 } $1 == "nginx" && /CPU/ { n = $5 }

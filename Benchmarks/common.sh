@@ -84,3 +84,19 @@ remove_work_folder() {
   wait 2>/dev/null || true
   rm -rf "$work"
 }
+
+# CPU time (user + system, every thread) the processes $@ have used, in clock ticks.
+cpu_ticks() {
+  local pid total=0 task
+  for pid in "$@"; do
+    for task in /proc/"$pid"/task/*/stat; do
+      [ -r "$task" ] || continue
+      total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$task" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+# CPU time the whole machine has spent busy (user, nice, system, irq, softirq), in ticks.
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# Microseconds of CPU per request: ticks $1 over requests $2.
+per_request_us() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }'; }

@@ -149,24 +149,40 @@ load() {  # name
     garden-denied) wrk -t1 -c"$connections" -d"$2" --latency -s "$work/denied.lua" http://127.0.0.1:18297 ;;
   esac
 }
+# The processes whose CPU time a row costs: the server answering it (nginx also serves
+# the fetching rows, and wrk is on the same cores: the whole machine's busy time per
+# request is counted too, the budget every row shares).
+server_pids() {  # name
+  case $1 in
+    nginx) echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | xargs)" ;;
+    squid*) pgrep -f "squid.*$work/squid.conf" | xargs ;;
+    garden*) echo "${pids[0]}" ;;
+  esac
+}
 names=(nginx squid garden garden-upstream squid-denied garden-denied)
 for name in "${names[@]}"; do load "$name" 2s >/dev/null; done
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
-declare -A r p
+echo "(CPU: the row's server, user + system, every thread; machine: all cores' busy time; per request)"
+declare -A r p c mc
 for round in $(seq 1 "$rounds"); do
   for name in "${names[@]}"; do
+    read -ra server <<<"$(server_pids "$name")"
+    before=$(cpu_ticks "${server[@]}"); machine_before=$(machine_ticks)
     load "$name" "${seconds}s" >"$work/out"
+    after=$(cpu_ticks "${server[@]}"); machine_after=$(machine_ticks)
     case $name in *denied) check_statuses "$name" "$work/out" denied ;; *) check_statuses "$name" "$work/out" ;; esac
-    rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out")
-    r[$name]+="$rate "; p[$name]+="$tail "
-    printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms\n" "$round" "$name" "$rate" "$tail"
+    rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out"); n=$(completed <"$work/out")
+    cpu=$(per_request_us $((after - before)) "$n"); machine=$(per_request_us $((machine_after - machine_before)) "$n")
+    r[$name]+="$rate "; p[$name]+="$tail "; c[$name]+="$cpu "; mc[$name]+="$machine "
+    printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms  CPU %6.1f us  machine %6.1f us\n" "$round" "$name" "$rate" "$tail" "$cpu" "$machine"
   done
 done
 echo
 nginx_rate=$(median "${r[nginx]}")
 for name in "${names[@]}"; do
-  m=$(median "${r[$name]}"); t=$(median "${p[$name]}")
-  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" 'BEGIN { printf "median   %-16s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx\n", n, m, t, m / ref }'
+  m=$(median "${r[$name]}"); t=$(median "${p[$name]}"); cu=$(median "${c[$name]}"); mu=$(median "${mc[$name]}")
+  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" -v cu="$cu" -v mu="$mu" \
+    'BEGIN { printf "median   %-16s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx  CPU %6.1f us  machine %6.1f us\n", n, m, t, m / ref, cu, mu }'
 done
 g=$(median "${r[garden]}"); s=$(median "${r[squid]}")
 awk -v g="$g" -v s="$s" 'BEGIN { printf "garden / squid (allowed): %.1fx\n", g / s }'
