@@ -20,8 +20,8 @@ public final class DeskStatistics: Sendable {
         public var censored = 0
         public var total: Int { allowed + censored }
 
-        mutating func add(censored isCensored: Bool) {
-            if isCensored { censored += 1 } else { allowed += 1 }
+        mutating func add(censored isCensored: Bool, times: Int) {
+            if isCensored { censored += times } else { allowed += times }
         }
 
         static func + (a: Tally, b: Tally) -> Tally { Tally(allowed: a.allowed + b.allowed, censored: a.censored + b.censored) }
@@ -79,31 +79,51 @@ public final class DeskStatistics: Sendable {
     public static let otherHosts = "(other hosts)"
     private let state = Mutex(State())
 
+    /// Counts a batch of events. A run of events that count alike (the same second,
+    /// class, host, action and rule, no shadow matches: a page's images, a busy client)
+    /// is counted at once: one look-up per table for the run, not per event.
     func add(_ batch: [AuditRecord]) {
         state.withLock { state in
-            for record in batch {
-                let second = record.event.time / 1000
-                let slot = Int(second % Int64(Self.window))
-                if state.buckets[slot].second != second { state.buckets[slot] = Bucket(second: second) }
-                // (Fields read one by one: `isCensored` on the stored event would copy it whole.)
-                let censored = AuditEvent.isCensored(action: record.event.action, effects: record.event.effects)
-                state.buckets[slot].total.add(censored: censored)
-                state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored)
-                // A site by its name; an address (which shows the portal) is any of 2^32 or
-                // more, so it is counted like other hosts a client makes up.
-                let isSite = record.event.zone != nil && !Self.isAddress(record.event.host)
-                // `friend.com.kp.localhost` is friend.com.kp, as the garden serves it.
-                let host = isSite ? Self.withoutLocalhost(record.event.host) : record.event.host
-                let siteKey = Self.key(host, isSite: isSite, in: state.buckets[slot].bySite)
-                state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored)
-                if record.event.action != "authenticate", !AuditEvent.notCensorship.contains(record.event.action) {
-                    let blockedKey = Self.key(host, isSite: isSite, in: state.buckets[slot].blocked)
-                    state.buckets[slot].blocked[blockedKey, default: 0] += 1
-                }
-                if let rule = record.event.rule { state.ruleHits[rule, default: RuleHits()].hits += 1 }
-                for shadow in record.event.shadow { state.ruleHits[shadow.rule, default: RuleHits()].shadowHits += 1 }
+            var start = 0
+            while start < batch.count {
+                var end = start + 1
+                while end < batch.count, Self.countAlike(batch[end], batch[start]) { end += 1 }
+                Self.count(batch[start], times: end - start, into: &state)
+                start = end
             }
         }
+    }
+
+    /// Whether `a` and `b` change the same counters in the same way.
+    private static func countAlike(_ a: AuditRecord, _ b: AuditRecord) -> Bool {
+        a.event.time / 1000 == b.event.time / 1000 && a.event.shadow.isEmpty && b.event.shadow.isEmpty
+            && (a.event.zone == nil) == (b.event.zone == nil) && a.event.host == b.event.host
+            && a.event.visitorClass == b.event.visitorClass && a.event.action == b.event.action
+            && a.event.rule == b.event.rule && a.event.effects == b.event.effects
+    }
+
+    /// Counts `record` `times` times.
+    private static func count(_ record: AuditRecord, times: Int, into state: inout State) {
+        let second = record.event.time / 1000
+        let slot = Int(second % Int64(Self.window))
+        if state.buckets[slot].second != second { state.buckets[slot] = Bucket(second: second) }
+        // (Fields read one by one: `isCensored` on the stored event would copy it whole.)
+        let censored = AuditEvent.isCensored(action: record.event.action, effects: record.event.effects)
+        state.buckets[slot].total.add(censored: censored, times: times)
+        state.buckets[slot].byClass[record.event.visitorClass, default: Tally()].add(censored: censored, times: times)
+        // A site by its name; an address (which shows the portal) is any of 2^32 or
+        // more, so it is counted like other hosts a client makes up.
+        let isSite = record.event.zone != nil && !Self.isAddress(record.event.host)
+        // `friend.com.kp.localhost` is friend.com.kp, as the garden serves it.
+        let host = isSite ? Self.withoutLocalhost(record.event.host) : record.event.host
+        let siteKey = Self.key(host, isSite: isSite, in: state.buckets[slot].bySite)
+        state.buckets[slot].bySite[siteKey, default: Tally()].add(censored: censored, times: times)
+        if record.event.action != "authenticate", !AuditEvent.notCensorship.contains(record.event.action) {
+            let blockedKey = Self.key(host, isSite: isSite, in: state.buckets[slot].blocked)
+            state.buckets[slot].blocked[blockedKey, default: 0] += times
+        }
+        if let rule = record.event.rule { state.ruleHits[rule, default: RuleHits()].hits += times }
+        for shadow in record.event.shadow { state.ruleHits[shadow.rule, default: RuleHits()].shadowHits += times }
     }
 
     /// The name to count `host` under in a second's table: its own if it is a site or

@@ -50,6 +50,32 @@ import Testing
     }
 
     /// 200,000 invented names over five minutes, beside the garden's own sites.
+    /// Runs of events that count alike are counted at once: a batch gives the same
+    /// tables as its events given one at a time, runs or not (other hosts past the
+    /// per-second limit, shadow matches, a second's turn within a run).
+    @Test func aBatchCountsAsItsEventsOneByOne() {
+        let now: Int64 = 1_800_000_000
+        var events: [AuditRecord] = []
+        for index in 0..<400 {
+            let host = index < 200 ? "friend.com.kp" : "x\(index / 3).invented.example"
+            let action = index % 7 == 0 ? "block" : "allow"
+            let record = Self.record(host: host, zone: index < 200 ? "intranet" : nil, action: action, second: now - Int64(index / 150))
+            if index % 50 == 0 { record.event.shadow = [AuditEvent.Shadow(rule: "try-block", action: "block")] }
+            events.append(record)
+        }
+        let together = DeskStatistics()
+        together.add(events)
+        let oneByOne = DeskStatistics()
+        for event in events { oneByOne.add([event]) }
+        let (a, b) = (together.snapshot(now: now * 1000 + 500), oneByOne.snapshot(now: now * 1000 + 500))
+        #expect(a.total == b.total && a.total.total == 400)
+        #expect(a.lastMinute == b.lastMinute)
+        #expect(a.byClass.map(\.name) == b.byClass.map(\.name) && a.byClass.map(\.tally) == b.byClass.map(\.tally))
+        #expect(a.bySite.map(\.name) == b.bySite.map(\.name) && a.bySite.map(\.tally) == b.bySite.map(\.tally))
+        #expect(a.topBlockedHosts.map(\.host) == b.topBlockedHosts.map(\.host) && a.topBlockedHosts.map(\.count) == b.topBlockedHosts.map(\.count))
+        #expect(together.ruleHits == oneByOne.ruleHits && together.ruleHits["try-block"]?.shadowHits == 8)
+    }
+
     @Test func inventedHostNamesAreCountedUnderOneRow() {
         let statistics = DeskStatistics()
         let now: Int64 = 1_800_000_000
