@@ -83,7 +83,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
         let request = UpstreamRequest(
             method: method, host: target.host.name, port: target.host.port ?? 80, pathAndQuery: target.pathAndQuery,
             fieldLines: UpstreamRequest.forwardedFields(
-                raw: raw, settings: settings, clientAddress: context.channel.remoteAddress?.ipAddress, wholePage: upstreamInspection != nil
+                raw: raw, settings: settings, clientAddress: clientText == "-" ? nil : clientText, wholePage: upstreamInspection != nil
             ),
             body: nil
         )

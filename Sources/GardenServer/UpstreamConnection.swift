@@ -116,10 +116,14 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         state = .waitingForHead
         // The garden's requests never ask the host to close (`Connection` is not passed on).
         keepAlive = true
+        // (No `.end` part: it would pass both handlers only to be dropped.)
         context.write(wrapOutboundOut(.head(isHEAD ? Self.headRequest : Self.otherRequest)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if let body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
+        }
         lastActivity = .now()
     }
 
