@@ -237,6 +237,9 @@ public struct Policy: Sendable, Equatable {
     }
     /// Every word of every `content_keywords` condition: what a page's text is searched for.
     public var contentKeywords: [String] { compiled.contentKeywords }
+    /// A matcher for `contentKeywords`, built once per policy: pages from the real web are
+    /// read for them on every fetch.
+    public var contentKeywordMatcher: WordMatcher { compiled.contentKeywordMatcher }
 
     /// Decides a request. Pure: the same facts always give the same decision.
     ///
@@ -257,6 +260,7 @@ private final class CompiledRules: Sendable {
     let looksAtTime: Bool
     let looksAtAccounts: Bool
     let contentKeywords: [String]
+    let contentKeywordMatcher: WordMatcher
 
     init(_ rules: [Rule]) {
         self.rules = rules
@@ -275,6 +279,7 @@ private final class CompiledRules: Sendable {
             for word in list where !words.contains(word) { words.append(word) }
         }
         contentKeywords = words
+        contentKeywordMatcher = WordMatcher(finding: words)
     }
 
     func decide(_ request: RequestFacts, tracing: Bool, defaultAction: CensorStyle, defaultReason: String) -> Decision {

@@ -7,9 +7,9 @@ import NIOCore
 /// content rules decide on. The page is read with libxml2 (its visible text: title and
 /// body, not scripts or styles), the words found as the rewriter finds them.
 public enum ContentWords {
-    public static func of(_ file: StaticFile, keywords: [String]) -> Set<String> {
-        guard !keywords.isEmpty, file.contentType.hasPrefix("text/html") else { return [] }
+    public static func of(_ file: StaticFile, policy: Policy) -> Set<String> {
+        guard !policy.contentKeywords.isEmpty, file.contentType.hasPrefix("text/html") else { return [] }
         let text = HTMLInspector.inspect(file.body.readableBytesView).text
-        return WordMatcher(finding: keywords).words(in: text)
+        return policy.contentKeywordMatcher.words(in: text)
     }
 }

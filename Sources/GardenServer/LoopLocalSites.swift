@@ -91,7 +91,7 @@ final class LoopLocalSites: @unchecked Sendable {
     func contentWords(in file: StaticFile) -> Set<String> {
         let policy = self.policy  // refreshes, emptying the cache when the policy changed
         if let known = contentWordsCache[ObjectIdentifier(file)] { return known.words }
-        let words = ContentWords.of(file, keywords: policy.contentKeywords)
+        let words = ContentWords.of(file, policy: policy)
         if contentWordsCache.count >= 4096 { contentWordsCache.removeAll(keepingCapacity: true) }
         contentWordsCache[ObjectIdentifier(file)] = (file, words)
         return words

@@ -48,7 +48,7 @@ extension SiteFolders: ExchangeSites {
     }
 
     func contentWords(in file: StaticFile) -> Set<String> {
-        ContentWords.of(file, keywords: config.policy.contentKeywords)
+        ContentWords.of(file, policy: config.policy)
     }
 
     func pageRewrite(decision: Decision, facts: RequestFacts, policy: Policy, pages: GardenPages, portalHost: String) -> PageRewrite? {
