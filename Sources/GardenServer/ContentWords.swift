@@ -9,7 +9,7 @@ import NIOCore
 public enum ContentWords {
     public static func of(_ file: StaticFile, policy: Policy) -> Set<String> {
         guard !policy.contentKeywords.isEmpty, file.contentType.hasPrefix("text/html") else { return [] }
-        let text = HTMLInspector.inspect(file.body.readableBytesView).text
+        let text = HTMLInspector.visibleText(file.body.readableBytesView)
         return policy.contentKeywordMatcher.words(in: text)
     }
 }

@@ -295,7 +295,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
             var facts = inspectedFacts
             var decision = original
             if !policy.contentKeywords.isEmpty {
-                facts.contentWords = policy.contentKeywordMatcher.words(in: HTMLInspector.inspect(page).text)
+                facts.contentWords = policy.contentKeywordMatcher.words(in: HTMLInspector.visibleText(page))
                 decision = policy.decide(facts, tracing: false)
                 if decision.action != .allow { return .censored(decision) }
             }

@@ -1,3 +1,4 @@
+import Foundation
 @testable import GardenRewrite
 import Testing
 
@@ -33,5 +34,18 @@ import Testing
         let page = "<html><head><title> The  title </title><script>var hidden = 1;</script></head>"
             + "<body><p>First\n\n paragraph</p><p>\u{00A0}second&nbsp;one </p></body></html>"
         #expect(HTMLInspector.inspect(Array(page.utf8)).text == "The title First paragraph second one")
+    }
+
+    /// The censor's reading (`visibleText`, no references, no problems) finds the same
+    /// text as the full inspection, on every page of the shipped sites.
+    @Test func theCensorsReadingIsTheInspectionsText() throws {
+        let sites = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sites").standardized
+        let files = FileManager.default.enumerator(at: sites, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        let pages = files.filter { $0.pathExtension == "html" }
+        #expect(pages.count > 20)
+        for page in pages {
+            let bytes = Array(try Data(contentsOf: page))
+            #expect(HTMLInspector.visibleText(bytes) == HTMLInspector.inspect(bytes).text, "\(page.lastPathComponent)")
+        }
     }
 }
