@@ -48,4 +48,23 @@ import Testing
             #expect(HTMLInspector.visibleText(bytes) == HTMLInspector.inspect(bytes).text, "\(page.lastPathComponent)")
         }
     }
+
+    /// The same on pages made to trip a reader: comments and entities inside words,
+    /// unclosed and misnested tags, upper-case names, scripts with markup in them,
+    /// untouched elements within untouched ones, processing instructions, stray CDATA.
+    @Test(arguments: [
+        "foo<!-- a comment -->bar &amp; baz&nbsp;qux &lt;b&gt;",
+        "<P>one<P>two<DIV>three</SPAN>four</div><li>five<li>six",
+        "<html><head><TITLE>Title</TITLE><STYLE>p { color: red }</STYLE></head><body>body</body></html>",
+        "<script>document.write('<p>not text</p>')</script>after<noscript><p>no</p><textarea>x</textarea></noscript>end",
+        "<p>a<?php echo 1 ?>b</p><![CDATA[ raw ]]>c<template><p>t</p></template>d",
+        "<table><tr><td>cell<td>cell2</table>tail<b><i>bold italic</b> italic?</i>",
+        "plain text with no tags at all\n\n  and   spaces",
+        "<p>금지된 <b>단어</b>가 있습니다</p><p>\u{00A0}\u{3000}끝</p>",
+        "<body><p>unterminated <a href='x'>link",
+    ])
+    func theCensorsReadingMatchesOnTrickyPages(page: String) {
+        let bytes = Array(page.utf8)
+        #expect(HTMLInspector.visibleText(bytes) == HTMLInspector.inspect(bytes).text)
+    }
 }
