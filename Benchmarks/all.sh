@@ -56,7 +56,8 @@ read -r n_rate n_p99 <<<"$(median_of nginx)"
   field cost '$1 == "garden" && /CPU/ { g = $5 } $1 == "nginx" && /CPU/ { n = $5 }
     END { printf "| CPU per request, garden vs nginx (cost-per-request.sh) | %s vs %s us (%.2fx) | |\n", g, n, g / n }'
   if [ -f "$out/rewrite.txt" ]; then
-    field rewrite '/^rewritten\/unrewritten/ { printf "| cached rewrite vs unrewritten; vs E2Guardian | %s; %s | 0.80x |\n", $2, $NF }'
+    field rewrite '/^garden reading each page/ { r = $NF } /^rewritten\/unrewritten/ { u = $2 }
+      END { printf "| cached rewrite vs unrewritten; reading every page vs E2Guardian | %s; %s | 0.80x |\n", u, r }'
   fi
   field memory '/^cold start/ { printf "| cold start, exec to first answer | %s ms (median) | <= 300 ms |\n", $10 }
     /^RSS/ { printf "| RSS idle; with 1,000 open connections | %s MiB; %s MiB | <= 64 MiB; <= 256 MiB |\n", $3, $12 }'

@@ -100,3 +100,14 @@ cpu_ticks() {
 machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 # Microseconds of CPU per request: ticks $1 over requests $2.
 per_request_us() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }'; }
+
+# Stops the run unless wrk's output $2 read about $3 bytes per response (the page's body
+# and a head of at most 2 KB): a row must be the page it names, not an error or a redirect.
+check_bytes_per_response() {
+  local name=$1 out=$2 body=$3 per
+  per=$(awk '/requests in/ { n = $1; v = $NF; sub(/read$/, "", v); v = $(NF - 1); u = v; gsub(/[0-9.]/, "", u); gsub(/[A-Za-z]/, "", v)
+      m = (u == "KB") ? 1024 : (u == "MB") ? 1048576 : (u == "GB") ? 1073741824 : 1; printf "%.0f", v * m / n }' "$out")
+  if [ "$per" -lt "$body" ] || [ "$per" -gt $((body + 2048)) ]; then
+    echo "stop: $name read $per bytes per response; its page is $body bytes" >&2; exit 1
+  fi
+}

@@ -7,10 +7,13 @@
 # repository root, as root (E2Guardian keeps its pid in /run). It
 #  1. runs rewrite-benchmark (first-render MB/s on a 60 KB page, one core), then
 #     libxml2-floor.c (libxml2 alone, in C, on the same page: the floor under it);
-#  2. serves that page (the friend.com.kp feed repeated to 60 KB) four ways and loads
+#  2. serves that page (the friend.com.kp feed repeated to 60 KB) five ways and loads
 #     each with wrk in interleaved rounds:
 #       garden, citizen    rewritten (link wall + word substitution), from the cache
 #       garden, official   the same page unrewritten (the 0.8x comparison)
+#       garden-reading     the garden fetching the page from nginx for an official and
+#                          reading it for the shipped policy's content keywords: what
+#                          E2Guardian does, so the like-for-like row
 #       e2guardian         E2Guardian 5 proxying to nginx, phrase-filtering the page
 #                          with its default lists (the page passes)
 #       nginx              the page straight from nginx, for scale
@@ -20,6 +23,7 @@ rounds=${1:-3}
 seconds=${2:-8}
 connections=${3:-32}
 cd "$(dirname "$0")/.."
+. Benchmarks/common.sh
 for tool in nginx wrk e2guardian; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y nginx wrk e2guardian" >&2; exit 1; }
 done
@@ -64,6 +68,14 @@ cc -O2 $(pkg-config --cflags libxml-2.0) Benchmarks/libxml2-floor.c $(pkg-config
 cp -r Config Sites "$work/"
 cp "$work/big.html" "$work/Sites/friend.com.kp/big.html"
 sed -i 's/127.0.0.1:8080/127.0.0.1:18090/; s/127.0.0.1:8081/127.0.0.1:18091/; s/127.0.0.1:8082/127.0.0.1:18092/' "$work/Config/garden.yaml"
+# Officials may leave for the real web (here: nginx): the garden then reads every page it
+# fetches for the policy's content keywords, as E2Guardian reads every page it passes.
+cat >>"$work/Config/garden.yaml" <<YAML
+upstream:
+  mode: direct
+  allow: [127.0.0.1/32]
+  classes: [official]
+YAML
 mkdir -p "$work/www"
 cp "$work/big.html" "$work/www/big.html"
 chmod 755 "$work" "$work/www" && chmod 644 "$work/www/big.html"   # nginx's workers drop root
@@ -96,33 +108,43 @@ sleep 1
 citizen=$(curl -s -x http://127.0.0.1:18090 http://friend.com.kp/big.html | wc -c)
 official=$(curl -s -x http://127.0.0.1:18091 http://friend.com.kp/big.html | wc -c)
 through=$(curl -s -x http://127.0.0.1:18088 http://127.0.0.1:18081/big.html | wc -c)
+reading=$(curl -s -x http://127.0.0.1:18091 http://127.0.0.1:18081/big.html | wc -c)
+[ "$reading" = "$through" ] || { echo "the garden's fetch of the page through its censor gave $reading bytes, E2Guardian's $through" >&2; exit 1; }
 curl -s -x http://127.0.0.1:18090 http://friend.com.kp/big.html | grep -q 'data-garden-href' || { echo "the citizen's page is not rewritten" >&2; exit 1; }
 if [ "$through" != "$official" ]; then
   echo "E2Guardian did not pass the page through:" >&2
   curl -s -i -x http://127.0.0.1:18088 http://127.0.0.1:18081/big.html | head -20 >&2
   exit 1
 fi
-echo "== serving the 60 KB page: garden citizen $citizen bytes (rewritten), official $official, e2guardian $through, wrk -t1 -c$connections -d${seconds}s"
+echo "== serving the 60 KB page: garden citizen $citizen bytes (rewritten), official $official, garden-reading $reading, e2guardian $through, wrk -t1 -c$connections -d${seconds}s"
 
-run() {  # name url [proxy]
-  local out
-  if [ -n "${3:-}" ]; then
-    out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s <(printf 'wrk.path = "%s"\n' "$2") "$3")
-  else
-    out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$2")
-  fi
-  echo "$out" | awk -v name="$1" '/Requests\/sec/ {printf "%s %d\n", name, $2}'
+# Loads `target` (a proxy, or nginx itself) with requests for `path` (an absolute URL to a
+# proxy), each answer checked: 2xx, and as many bytes per response as the page (`bytes`)
+# plus a head, so that a row is the page it names. (wrk reads its script once per thread:
+# it is a file, not a pipe, which a second read would find empty, silently sending
+# "GET /" instead.)
+run() {  # name path target bytes
+  local script="$work/$1.lua" out="$work/$1.out" host
+  host=$(echo "$2" | awk -F/ '$1 == "http:" { print $3 }')
+  host=${host:-${3#http://}}
+  printf 'wrk.path = "%s"\nwrk.headers["Host"] = "%s"\n' "$2" "$host" >"$script"
+  wrk -t1 -c"$connections" -d"${seconds}s" -s "$script" "$3" >"$out"
+  check_statuses "$1" "$out"
+  check_bytes_per_response "$1" "$out" "$4"
+  awk -v name="$1" '/Requests\/sec/ {printf "%s %d\n", name, $2}' "$out"
 }
 results=$(mktemp)
 for round in $(seq 1 "$rounds"); do
   # Proxy requests: the absolute URL as the request target, sent to the proxy's port.
-  run citizen "http://friend.com.kp/big.html" "http://127.0.0.1:18090" | tee -a "$results"
-  run official "http://friend.com.kp/big.html" "http://127.0.0.1:18091" | tee -a "$results"
-  run e2guardian "http://127.0.0.1:18081/big.html" "http://127.0.0.1:18088" | tee -a "$results"
-  run nginx "/big.html" "http://127.0.0.1:18081" | tee -a "$results"
+  run citizen "http://friend.com.kp/big.html" "http://127.0.0.1:18090" "$citizen" | tee -a "$results"
+  run official "http://friend.com.kp/big.html" "http://127.0.0.1:18091" "$official" | tee -a "$results"
+  run garden-reading "http://127.0.0.1:18081/big.html" "http://127.0.0.1:18091" "$reading" | tee -a "$results"
+  run e2guardian "http://127.0.0.1:18081/big.html" "http://127.0.0.1:18088" "$through" | tee -a "$results"
+  run nginx "/big.html" "http://127.0.0.1:18081" "$official" | tee -a "$results"
 done
 median() { grep "^$1 " "$results" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-c=$(median citizen); o=$(median official); e=$(median e2guardian); n=$(median nginx)
-echo "median req/s: citizen (rewritten, cached) $c, official (unrewritten) $o, e2guardian $e, nginx $n"
+c=$(median citizen); o=$(median official); r=$(median garden-reading); e=$(median e2guardian); n=$(median nginx)
+echo "median req/s: citizen (rewritten, cached) $c, official (unrewritten) $o, garden-reading (fetched and read) $r, e2guardian $e, nginx $n"
+awk -v r="$r" -v e="$e" 'BEGIN {printf "garden reading each page / e2guardian (both fetch from nginx and read every page) %.2fx\n", r/e}'
 awk -v c="$c" -v o="$o" -v e="$e" 'BEGIN {printf "rewritten/unrewritten %.2fx (target >= 0.80x); garden rewritten / e2guardian %.1fx\n", c/o, c/e}'
 rm -f "$results"
