@@ -116,7 +116,8 @@ check 403 -x http://127.0.0.1:18298 "http://$blocked/"
 check 403 -x http://127.0.0.1:18297 "http://$blocked/"
 # The allowed rows must send the same page, byte for byte in length.
 body() { curl -s "$@" | wc -c; }
-same_sizes "nginx=$(body -H "Host: $site" "http://127.0.0.1:18299$page")" \
+page_size=$(body -H "Host: $site" "http://127.0.0.1:18299$page")
+same_sizes "nginx=$page_size" \
   "squid=$(body -x http://127.0.0.1:18298 "http://$site$page")" \
   "garden=$(body -x http://127.0.0.1:18297 "http://$site$page")" \
   "garden-upstream=$(body -x http://127.0.0.1:18297 "http://127.0.0.1:18299$page")"
@@ -170,7 +171,10 @@ for round in $(seq 1 "$rounds"); do
     before=$(cpu_ticks "${server[@]}"); machine_before=$(machine_ticks)
     load "$name" "${seconds}s" >"$work/out"
     after=$(cpu_ticks "${server[@]}"); machine_after=$(machine_ticks)
-    case $name in *denied) check_statuses "$name" "$work/out" denied ;; *) check_statuses "$name" "$work/out" ;; esac
+    case $name in
+      *denied) check_statuses "$name" "$work/out" denied ;;
+      *) check_statuses "$name" "$work/out"; check_bytes_per_response "$name" "$work/out" "$page_size" ;;
+    esac
     rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out"); n=$(completed <"$work/out")
     cpu=$(per_request_us $((after - before)) "$n"); machine=$(per_request_us $((machine_after - machine_before)) "$n")
     r[$name]+="$rate "; p[$name]+="$tail "; c[$name]+="$cpu "; mc[$name]+="$machine "

@@ -84,6 +84,7 @@ echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(npro
 run() {
   wrk -t1 -c"$connections" -d"${seconds}s" --latency -H "Host: $site" "http://127.0.0.1:$1$page" >"$work/out"
   check_statuses "port $1" "$work/out"
+  check_bytes_per_response "port $1" "$work/out" "$size_garden"
   echo "$(rps <"$work/out") $(p99_ms <"$work/out")"
 }
 
