@@ -19,14 +19,17 @@ swift build --scratch-path .build-fuzz --product garden-fuzz \
 bin=.build-fuzz/debug/garden-fuzz
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The log is kept beside the scratch corpus, not in it: libFuzzer takes every file of the
+# corpus folder for an input, its own log too.
+log=$(mktemp)
+trap 'rm -rf "$work" "$log"' EXIT
 cp "Fuzz/corpus/$target/"* "$work/"
 mkdir -p "Fuzz/crashes/$target"
 # -rss_limit_mb: the config target builds a whole policy; 2 GiB is far above what it needs.
 status=0
 GARDEN_FUZZ_TARGET=$target "$bin" "$work" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 >"$work/log" 2>&1 || status=$?
-grep -E "^(stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|INFO: Seed|.*Precondition failed|.*Fatal error)" "$work/log" || true
+  -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 >"$log" 2>&1 || status=$?
+grep -E "^(stat::|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|INFO: Seed|.*Precondition failed|.*Fatal error)" "$log" || true
 crashes=$(find "Fuzz/crashes/$target" -type f | wc -l)
 echo "fuzz: $target for ${seconds}s: exit $status, $crashes crash files in Fuzz/crashes/$target/"
 [ "$status" -eq 0 ] && [ "$crashes" -eq 0 ]

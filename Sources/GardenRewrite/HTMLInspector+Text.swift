@@ -3,74 +3,44 @@ import CLibXML2
 /// A page's visible text, for the words the censor looks for (`content_keywords`).
 extension HTMLInspector {
     /// The text a reader sees of a page (title and body, without scripts and styles),
-    /// spaces collapsed: `inspect(html).text`, read for the words the censor looks for in
-    /// every page it is asked for from the real web. Read with libxml2's SAX interface, as
-    /// events, with no tree built and no error reported: the tree's nodes, and the
-    /// formatted error reports, were most of the reading's cost (allocation).
+    /// spaces collapsed: `inspect(html).text` without the references and the parser's
+    /// problems, which the censor, reading every page it is asked for from the real web,
+    /// does not need; libxml2 is asked not to report its errors at all (each report was
+    /// formatted and kept: more allocation than the reading).
     public static func visibleText(_ html: some Collection<UInt8>) -> String {
         let bytes = Array(html)
-        guard !bytes.isEmpty else { return "" }
-        let reader = TextReader()
-        let context = Unmanaged.passRetained(reader)
-        defer { context.release() }
-        var handler = htmlSAXHandler()
-        handler.startElement = { context, name, _ in TextReader.from(context)?.start(name) }
-        handler.endElement = { context, _ in TextReader.from(context)?.end() }
-        handler.characters = { context, characters, length in TextReader.from(context)?.text(characters, length) }
-        // A comment or a processing instruction ends a text node, as in the tree.
-        handler.comment = { context, _ in TextReader.from(context)?.endPiece() }
-        handler.processingInstruction = { context, _, _ in TextReader.from(context)?.endPiece() }
-        // Script and style content (CDATA) is not text; whitespace the parser calls
-        // ignorable is not kept in the tree either.
-        garden_xml_silence()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_NODEFDTD.rawValue)
-        guard let parser = htmlCreatePushParserCtxt(&handler, context.toOpaque(), nil, 0, nil, XML_CHAR_ENCODING_UTF8) else { return "" }
-        defer { htmlFreeParserCtxt(parser) }
-        _ = htmlCtxtUseOptions(parser, options)
-        bytes.withUnsafeBufferPointer { buffer in
+        let parsed: htmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = htmlParseChunk(parser, chars.baseAddress, Int32(clamping: chars.count), 1)
+                chars.isEmpty ? nil : htmlReadMemory(chars.baseAddress, Int32(clamping: chars.count), nil, "UTF-8", options)
             }
         }
-        reader.endPiece()
-        return collapsedText(reader.pieces)
-    }
-
-    /// Gathers the text nodes a tree of the page would have, outside untouched elements,
-    /// from the parser's events.
-    private final class TextReader {
-        /// The text of each text node, in order.
+        guard let document = parsed else { return "" }
+        defer { xmlFreeDoc(document) }
         var pieces: [String] = []
-        /// The text node being read (a node's text may come in several events).
-        private var current: [UInt8] = []
-        /// For each open element, whether its text is not the page's words.
-        private var untouched: [Bool] = []
-
-        static func from(_ context: UnsafeMutableRawPointer?) -> TextReader? {
-            context.map { Unmanaged<TextReader>.fromOpaque($0).takeUnretainedValue() }
+        // Depth-first, iteratively (a hostile page may nest deeply), children in order.
+        var stack: [(node: xmlNodePtr, untouched: Bool)] = []
+        if let root = xmlDocGetRootElement(document) { stack.append((root, false)) }
+        var children: [xmlNodePtr] = []
+        while let (node, untouched) = stack.popLast() {
+            switch node.pointee.type {
+            case XML_ELEMENT_NODE:
+                let childUntouched = untouched || isUntouched(node.pointee.name)
+                children.removeAll(keepingCapacity: true)
+                var child = node.pointee.children
+                while let current = child {
+                    children.append(current)
+                    child = current.pointee.next
+                }
+                for child in children.reversed() { stack.append((child, childUntouched)) }
+            case XML_TEXT_NODE where !untouched:
+                if let content = node.pointee.content { pieces.append(String(cString: content)) }
+            default:
+                break
+            }
         }
-
-        func start(_ name: UnsafePointer<xmlChar>?) {
-            endPiece()
-            untouched.append((untouched.last ?? false) || isUntouched(name))
-        }
-
-        func end() {
-            endPiece()
-            _ = untouched.popLast()
-        }
-
-        func text(_ characters: UnsafePointer<xmlChar>?, _ length: Int32) {
-            guard let characters, length > 0, untouched.last != true else { return }
-            current.append(contentsOf: UnsafeBufferPointer(start: characters, count: Int(length)))
-        }
-
-        func endPiece() {
-            guard !current.isEmpty else { return }
-            pieces.append(String(decoding: current, as: UTF8.self))
-            current.removeAll(keepingCapacity: true)
-        }
+        return collapsedText(pieces)
     }
 
     /// Whether an element's text is not the page's words (`HTMLRewriter.untouchedText`:
