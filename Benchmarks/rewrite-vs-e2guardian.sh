@@ -142,8 +142,8 @@ for round in $(seq 1 "$rounds"); do
   run e2guardian "http://127.0.0.1:18081/big.html" "http://127.0.0.1:18088" "$through" | tee -a "$results"
   run nginx "/big.html" "http://127.0.0.1:18081" "$official" | tee -a "$results"
 done
-median() { grep "^$1 " "$results" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-c=$(median citizen); o=$(median official); r=$(median garden-reading); e=$(median e2guardian); n=$(median nginx)
+row() { median "$(awk -v name="$1" '$1 == name { print $2 }' "$results")"; }   # common.sh's median of a row's rates
+c=$(row citizen); o=$(row official); r=$(row garden-reading); e=$(row e2guardian); n=$(row nginx)
 echo "median req/s: citizen (rewritten, cached) $c, official (unrewritten) $o, garden-reading (fetched and read) $r, e2guardian $e, nginx $n"
 awk -v r="$r" -v e="$e" 'BEGIN {printf "garden reading each page / e2guardian (both fetch from nginx and read every page) %.2fx\n", r/e}'
 awk -v c="$c" -v o="$o" -v e="$e" 'BEGIN {printf "rewritten/unrewritten %.2fx (target >= 0.80x); garden rewritten / e2guardian %.1fx\n", c/o, c/e}'

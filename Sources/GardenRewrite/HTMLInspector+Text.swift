@@ -8,46 +8,15 @@ extension HTMLInspector {
     /// does not need; libxml2 is asked not to report its errors at all (each report was
     /// formatted and kept: more allocation than the reading).
     public static func visibleText(_ html: some Collection<UInt8>) -> String {
-        let bytes = Array(html)
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_NODEFDTD.rawValue)
-        let parsed: htmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                chars.isEmpty ? nil : htmlReadMemory(chars.baseAddress, Int32(clamping: chars.count), nil, "UTF-8", options)
-            }
-        }
-        guard let document = parsed else { return "" }
+        guard let document = parse(Array(html), options: options) else { return "" }
         defer { xmlFreeDoc(document) }
         var pieces: [String] = []
-        // Depth-first, iteratively (a hostile page may nest deeply), children in order.
-        var stack: [(node: xmlNodePtr, untouched: Bool)] = []
-        if let root = xmlDocGetRootElement(document) { stack.append((root, false)) }
-        var children: [xmlNodePtr] = []
-        while let (node, untouched) = stack.popLast() {
-            switch node.pointee.type {
-            case XML_ELEMENT_NODE:
-                let childUntouched = untouched || isUntouched(node.pointee.name)
-                children.removeAll(keepingCapacity: true)
-                var child = node.pointee.children
-                while let current = child {
-                    children.append(current)
-                    child = current.pointee.next
-                }
-                for child in children.reversed() { stack.append((child, childUntouched)) }
-            case XML_TEXT_NODE where !untouched:
-                if let content = node.pointee.content { pieces.append(String(cString: content)) }
-            default:
-                break
-            }
+        walk(xmlDocGetRootElement(document)) { node, untouched in
+            if let words = wordsText(node, untouched: untouched) { pieces.append(words) }
         }
         return collapsedText(pieces)
-    }
-
-    /// Whether an element's text is not the page's words (`HTMLRewriter.untouchedText`:
-    /// script, style, ...). (Element names are short: a String of one is not allocated.)
-    private static func isUntouched(_ name: UnsafePointer<xmlChar>?) -> Bool {
-        guard let name else { return false }
-        return HTMLRewriter.untouchedText.contains(String(cString: name))
     }
 
     /// `pieces` joined by single spaces, every run of whitespace one space and none at

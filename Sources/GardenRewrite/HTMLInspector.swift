@@ -52,67 +52,84 @@ public enum HTMLInspector {
             collector.problems.append(.init(line: Int(error.pointee.line), column: Int(error.pointee.int2), message: message))
         }
         defer { xmlSetStructuredErrorFunc(nil, nil) }
-        let parsed: htmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
+        var inspection = PageInspection()
+        guard let document = parse(bytes, options: options) else { return inspection }
+        defer { xmlFreeDoc(document) }
+        var text: [String] = []
+        walk(xmlDocGetRootElement(document)) { node, untouched in
+            if node.pointee.type == XML_ELEMENT_NODE { addReferences(of: node, to: &inspection) }
+            if let words = wordsText(node, untouched: untouched) { text.append(words) }
+        }
+        inspection.problems = collector.problems
+        inspection.text = collapsedText(text)
+        return inspection
+    }
+
+    /// `bytes` read by libxml2's HTML parser as UTF-8 (nil when empty or unreadable).
+    static func parse(_ bytes: [UInt8], options: Int32) -> htmlDocPtr? {
+        bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 chars.isEmpty ? nil : htmlReadMemory(chars.baseAddress, Int32(clamping: chars.count), nil, "UTF-8", options)
             }
         }
-        var inspection = PageInspection()
-        guard let document = parsed else { return inspection }
-        defer { xmlFreeDoc(document) }
-        var text: [String] = []
-        visit(xmlDocGetRootElement(document), into: &inspection, text: &text, inUntouched: false)
-        inspection.problems = collector.problems
-        inspection.text = collapsedText(text)
-        return inspection
+    }
+
+    /// Calls `body` with every node under `root`, depth-first in document order, and
+    /// whether it stands inside an element whose text is not the page's words
+    /// (`HTMLRewriter.untouchedText`: script, style, ...). Iterative: a hostile page may
+    /// nest deeply.
+    static func walk(_ root: xmlNodePtr?, _ body: (xmlNodePtr, _ untouched: Bool) -> Void) {
+        var stack: [(node: xmlNodePtr, untouched: Bool)] = []
+        if let root { stack.append((root, false)) }
+        var children: [xmlNodePtr] = []
+        while let (node, untouched) = stack.popLast() {
+            body(node, untouched)
+            guard node.pointee.type == XML_ELEMENT_NODE else { continue }
+            // (Element names are short: a String of one is not allocated.)
+            let childUntouched = untouched || HTMLRewriter.untouchedText.contains(node.pointee.name.map { String(cString: $0) } ?? "")
+            children.removeAll(keepingCapacity: true)
+            var child = node.pointee.children
+            while let current = child {
+                children.append(current)
+                child = current.pointee.next
+            }
+            for child in children.reversed() { stack.append((child, childUntouched)) }
+        }
+    }
+
+    /// The text of `node`, if it is a text node of the page's words.
+    static func wordsText(_ node: xmlNodePtr, untouched: Bool) -> String? {
+        guard !untouched, node.pointee.type == XML_TEXT_NODE, let content = node.pointee.content else { return nil }
+        return String(cString: content)
     }
 
     private final class ProblemCollector {
         var problems: [PageInspection.Problem] = []
     }
 
-    /// Depth-first, iteratively (a hostile page may nest deeply).
-    private static func visit(_ root: xmlNodePtr?, into inspection: inout PageInspection, text: inout [String], inUntouched: Bool) {
-        var stack: [(xmlNodePtr, Bool)] = []
-        if let root { stack.append((root, inUntouched)) }
-        while let (node, untouched) = stack.popLast() {
-            switch node.pointee.type {
-            case XML_ELEMENT_NODE:
-                let name = node.pointee.name.map { String(cString: $0) } ?? ""
-                let line = Int(xmlGetLineNo(node))
-                for attribute in HTMLRewriter.navigations[name] ?? [] {
-                    if let value = attributeValue(node, attribute) {
-                        inspection.references.append(.init(kind: .navigation, element: name, attribute: attribute, address: value, line: line))
-                    }
-                }
-                for attribute in HTMLRewriter.resources[name] ?? [] {
-                    guard let value = attributeValue(node, attribute) else { continue }
-                    if name == "link", let rel = attributeValue(node, "rel")?.lowercased(), !Self.loadingRels.contains(where: rel.contains) {
-                        // <link rel="canonical"> and the like are not loaded.
-                        continue
-                    }
-                    let addresses = attribute == "srcset" ? LinkTarget.srcsetAddresses(value) : [value]
-                    for address in addresses {
-                        inspection.references.append(.init(kind: .resource, element: name, attribute: attribute, address: address, line: line))
-                    }
-                }
-                if let style = attributeValue(node, "style") {
-                    for address in LinkTarget.cssURLs(style) {
-                        inspection.references.append(.init(kind: .resource, element: name, attribute: "style", address: address, line: line))
-                    }
-                }
-                let childUntouched = untouched || HTMLRewriter.untouchedText.contains(name)
-                var children: [xmlNodePtr] = []
-                var child = node.pointee.children
-                while let current = child {
-                    children.append(current)
-                    child = current.pointee.next
-                }
-                for child in children.reversed() { stack.append((child, childUntouched)) }
-            case XML_TEXT_NODE where !untouched:
-                if let content = node.pointee.content { text.append(String(cString: content)) }
-            default:
-                break
+    /// The addresses element `node` refers to: links followed, resources loaded.
+    private static func addReferences(of node: xmlNodePtr, to inspection: inout PageInspection) {
+        let name = node.pointee.name.map { String(cString: $0) } ?? ""
+        let line = Int(xmlGetLineNo(node))
+        for attribute in HTMLRewriter.navigations[name] ?? [] {
+            if let value = attributeValue(node, attribute) {
+                inspection.references.append(.init(kind: .navigation, element: name, attribute: attribute, address: value, line: line))
+            }
+        }
+        for attribute in HTMLRewriter.resources[name] ?? [] {
+            guard let value = attributeValue(node, attribute) else { continue }
+            if name == "link", let rel = attributeValue(node, "rel")?.lowercased(), !Self.loadingRels.contains(where: rel.contains) {
+                // <link rel="canonical"> and the like are not loaded.
+                continue
+            }
+            let addresses = attribute == "srcset" ? LinkTarget.srcsetAddresses(value) : [value]
+            for address in addresses {
+                inspection.references.append(.init(kind: .resource, element: name, attribute: attribute, address: address, line: line))
+            }
+        }
+        if let style = attributeValue(node, "style") {
+            for address in LinkTarget.cssURLs(style) {
+                inspection.references.append(.init(kind: .resource, element: name, attribute: "style", address: address, line: line))
             }
         }
     }
