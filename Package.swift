@@ -170,6 +170,16 @@ let package = Package(
             path: "Benchmarks/DecideBenchmark",
             swiftSettings: swiftSettings
         ),
+        // Run by Benchmarks/static-vs-nginx.sh: SwiftNIO's floor (a canned answer per request).
+        .executableTarget(
+            name: "nio-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOFloor",
+            swiftSettings: swiftSettings
+        ),
         // Run by hand: swift run -c release rewrite-benchmark (see Benchmarks/README.md).
         .executableTarget(
             name: "rewrite-benchmark",

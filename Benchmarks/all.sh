@@ -45,6 +45,10 @@ read -r n_rate n_p99 <<<"$(median_of nginx)"
   field static '/^ratio/ { match($0, /req\/s [0-9.]+x/); r = substr($0, RSTART + 6, RLENGTH - 6)
     match($0, /p99 [0-9.]+x/); p = substr($0, RSTART + 4, RLENGTH - 4)
     printf "| static page vs nginx (static-vs-nginx.sh, 5 rounds) | %s req/s, p99 %s of nginx | 1.0x, p99 <= 1.0x |\n", r, p }'
+  field static '/^floor/ { match($0, /req\/s [0-9.]+x/); f = substr($0, RSTART + 6, RLENGTH - 6)
+    match($0, /garden\/nio-floor [0-9.]+x/); g = substr($0, RSTART + 17, RLENGTH - 17) }
+    /^median +garden / { gc = $(NF - 1) } /^median +nginx / { nc = $(NF - 1) } /^median +nio-floor / { fc = $(NF - 1) }
+    END { printf "| SwiftNIO floor (nio-floor: a canned answer) vs nginx; garden vs floor | %s; %s req/s (CPU per request: garden %s, nginx %s, floor %s us) | |\n", f, g, gc, nc, fc }'
   awk -v g="$g_rate" -v n="$n_rate" -v gp="$g_p99" -v np="$n_p99" \
     'BEGIN { printf "| proxy, own site, vs nginx direct (proxy-vs-squid.sh) | %.2fx req/s, p99 %.2f vs %.2f ms | 1.0x |\n", g / n, gp, np }'
   awk -v u="$u_rate" -v s="$s_rate" -v up="$u_p99" -v sp="$s_p99" \
