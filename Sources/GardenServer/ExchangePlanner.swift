@@ -238,7 +238,7 @@ final class ExchangePlanner {
         var resolution: SiteContent.Resolution?
         if !policy.contentKeywords.isEmpty, let content = site?.content, head.method == .get || head.method == .head {
             resolution = content.resolve(path)
-            if case .file(let file) = resolution, file.contentType.hasPrefix("text/html") {
+            if case .file(let file) = resolution, file.isHTML {
                 facts.contentWords = sites.contentWords(in: file)
             }
         }
@@ -298,7 +298,7 @@ final class ExchangePlanner {
         }
         switch resolution ?? content.resolve(path) {
         case .file(let file):
-            guard file.contentType.hasPrefix("text/html") else { return .file(file) }
+            guard file.isHTML else { return .file(file) }
             let portal = sites.registry.portalHost
             var rewrite = decision.effects.contains(where: \.isRewrite)
                 ? sites.pageRewrite(decision: decision, facts: facts, policy: policy, pages: sites.pages, portalHost: portal) : nil

@@ -9,8 +9,23 @@ extension RequestFacts {
         self.init(
             visitorClass: visitorClass, clientAddress: clientAddress, host: target.host.name, zone: zone,
             // A folder keeps its slash, so that `paths: [/office/]` covers `/office/` itself.
-            path: "/" + path.relativePath + (path.hasTrailingSlash && !path.relativePath.isEmpty ? "/" : ""), method: method,
+            path: Self.policyPath(path), method: method,
             query: path.rawQuery.isEmpty ? "" : String(path.rawQuery.dropFirst())
         )
+    }
+
+    /// `/` + the decoded path + `/` for a folder: put together byte by byte, once, rather
+    /// than by `String` concatenation (which checks grapheme boundaries at each join).
+    static func policyPath(_ path: RequestPath) -> String {
+        var relative = path.relativePath
+        let slashAfter = path.hasTrailingSlash && !relative.isEmpty
+        return relative.withUTF8 { relative in
+            String(unsafeUninitializedCapacity: 1 + relative.count + (slashAfter ? 1 : 0)) { buffer in
+                buffer[0] = UInt8(ascii: "/")
+                if let base = relative.baseAddress { (buffer.baseAddress! + 1).update(from: base, count: relative.count) }
+                if slashAfter { buffer[1 + relative.count] = UInt8(ascii: "/") }
+                return 1 + relative.count + (slashAfter ? 1 : 0)
+            }
+        }
     }
 }

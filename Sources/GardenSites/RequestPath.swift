@@ -176,11 +176,19 @@ public struct RequestPath: Sendable, Equatable {
     /// `.` or `..` segments. Then the relative path is the raw path without its slashes
     /// at either end. Anything else returns nil and takes the full path.
     private static func simplePath(_ rawPath: Substring) -> (relative: String, trailingSlash: Bool)? {
+        // Scanned through the string's own bytes: iterating a `Substring.UTF8View` pays
+        // an index check per byte.
+        if let simple = rawPath.utf8.withContiguousStorageIfAvailable(simplePath) { return simple }
+        var copy = String(rawPath)
+        return copy.withUTF8(simplePath)
+    }
+
+    private static func simplePath(_ bytes: UnsafeBufferPointer<UInt8>) -> (relative: String, trailingSlash: Bool)? {
         var segmentLength = 0
         var segmentIsDots = true
         var previousWasSlash = false
-        for byte in rawPath.utf8.dropFirst() {
-            switch byte {
+        for index in 1..<max(bytes.count, 1) {
+            switch bytes[index] {
             case UInt8(ascii: "/"):
                 // An empty, "." or ".." segment needs the full treatment.
                 if segmentLength == 0 || (segmentIsDots && segmentLength <= 2) { return nil }
@@ -200,9 +208,10 @@ public struct RequestPath: Sendable, Equatable {
             previousWasSlash = false
         }
         if segmentLength > 0, segmentIsDots, segmentLength <= 2 { return nil }
-        var relative = rawPath.dropFirst()
-        if previousWasSlash { relative = relative.dropLast() }
-        return (String(relative), previousWasSlash || rawPath.utf8.count == 1)
+        // The bytes between the leading slash and a trailing one (ASCII: any cut is whole).
+        let relativeEnd = previousWasSlash ? bytes.count - 1 : bytes.count
+        let relative = relativeEnd > 1 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[1..<relativeEnd]), as: UTF8.self) : ""
+        return (relative, previousWasSlash || bytes.count == 1)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

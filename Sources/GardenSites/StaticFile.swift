@@ -10,6 +10,9 @@ public final class StaticFile: Sendable {
     public let body: ByteBuffer
     /// `Content-Type` value.
     public let contentType: String
+    /// Whether it is an HTML page (`text/html`): what the censor reads and the rewriter
+    /// rewrites. Worked out once, not per request.
+    public let isHTML: Bool
     /// Strong validator from the content: `"<size>-<fnv1a64>"` in hex, quoted.
     public let etag: String
     /// Modification time, whole seconds since the epoch.
@@ -40,6 +43,7 @@ public final class StaticFile: Sendable {
         body.writeBytes(bytes)
         self.body = body
         self.contentType = contentType
+        self.isHTML = contentType.utf8.starts(with: "text/html".utf8)
         self.etag = "\"" + etagPrefix + String(bytes.count, radix: 16) + "-" + String(Self.fnv1a64(bytes), radix: 16) + "\""
         self.lastModified = lastModified
         self.lastModifiedText = HTTPDate.format(lastModified)
@@ -61,6 +65,7 @@ public final class StaticFile: Sendable {
     private init(copying other: StaticFile) {
         body = ByteBuffer(bytes: other.body.readableBytesView)
         contentType = String(other.contentType.utf8)
+        isHTML = other.isHTML
         etag = String(other.etag.utf8)
         lastModified = other.lastModified
         lastModifiedText = String(other.lastModifiedText.utf8)

@@ -31,6 +31,17 @@ import Testing
 
     static let file = StaticFile(bytes: Array("hello".utf8), fileName: "a.html", lastModified: 1_700_000_000)
 
+    /// Whether a file is a page the censor reads and the rewriter rewrites, by its media type.
+    @Test(arguments: [
+        ("a.html", true), ("b.htm", true), ("c.css", false), ("d.js", false), ("e.svg", false), ("f.txt", false),
+    ] as [(String, Bool)])
+    func htmlIsKnownByItsMediaType(fileName: String, isHTML: Bool) {
+        let file = StaticFile(bytes: Array("x".utf8), fileName: fileName, lastModified: 1)
+        #expect(file.isHTML == isHTML)
+        #expect(file.isHTML == file.contentType.hasPrefix("text/html"))
+        #expect(file.privateCopy().isHTML == isHTML)
+    }
+
     @Test func etagsAreStrongAndContentBased() {
         let same = StaticFile(bytes: Array("hello".utf8), fileName: "b.html", lastModified: 1)
         let other = StaticFile(bytes: Array("hellp".utf8), fileName: "a.html", lastModified: 1_700_000_000)

@@ -23,6 +23,25 @@ import Testing
         #expect(path.hasTrailingSlash == trailingSlash)
     }
 
+    /// The fast path for plain paths and the full decoder give the same path: each plain
+    /// path against a spelling of it that only the decoder takes (a `.` segment, a doubled
+    /// slash, an escaped letter).
+    @Test(arguments: [
+        ("/", "/./"),
+        ("/index.html", "/./index.html"),
+        ("/a/b/", "/a//b/"),
+        ("/a/b", "/a/%62"),
+        ("/news/2026-11-30_x~y.html", "/news/./2026-11-30_x~y.html"),
+        ("/a...", "//a..."),
+        ("/.well-known/x", "/.well-known/./x"),
+    ] as [(String, String)])
+    func plainPathsReadAsTheDecoderReadsThem(plain: String, decoded: String) throws {
+        let fast = try RequestPath.parse(plain).get()
+        let full = try RequestPath.parse(decoded).get()
+        #expect(fast.relativePath == full.relativePath)
+        #expect(fast.hasTrailingSlash == full.hasTrailingSlash)
+    }
+
     @Test(arguments: [
         ("/..", RequestPath.Rejection.dotDotSegment),
         ("/a/../b", .dotDotSegment),

@@ -242,3 +242,25 @@ import Testing
         #expect(String(buffer: new).contains("<p>GONE: nowhere.kp</p>"))
     }
 }
+
+/// The byte-level helpers the planner uses on every request, against the `String`
+/// operations they replace.
+@Suite struct PlannerBytesTests {
+    @Test(arguments: [
+        "/", "/index.html", "/a/b/", "/a//b", "/%ED%95%9C%EA%B8%80/", "/a%20b.html", "/x/./y/", "/office/",
+    ])
+    func thePolicysPathIsTheSlashJoinedDecodedPath(raw: String) throws {
+        let path = try RequestPath.parse(raw).get()
+        let joined = "/" + path.relativePath + (path.hasTrailingSlash && !path.relativePath.isEmpty ? "/" : "")
+        #expect(RequestFacts.policyPath(path) == joined)
+    }
+
+    @Test(arguments: [
+        ("/sign-in", true), ("http://kwangmyong.kp/sign-in", true), ("/sign-in?x", false), ("/n", false), ("", false),
+        ("/sign-ina", false), ("sign-in", false), ("/한/sign-in", true),
+    ] as [(String, Bool)])
+    func aTargetEndsWithTheSignInPathByItsBytes(target: String, expected: Bool) {
+        #expect(ExchangePlanner.target(target, endsWith: "/sign-in") == expected)
+        #expect(ExchangePlanner.target(target, endsWith: "/sign-in") == target.hasSuffix("/sign-in"))
+    }
+}
