@@ -30,6 +30,36 @@ http {
 CONF
 }
 
+# Writes $1/squid.conf: Squid as a forward proxy on 127.0.0.1:$2 with the blocklist
+# $1/blocked.txt as a dstdomain ACL (names resolved by $1/hosts), no cache, no access log,
+# every allowed request sent to the origin on 127.0.0.1:$3; with $4, that many workers.
+write_squid_conf() {
+  local work=$1 port=$2 origin=$3 workers=${4:-}
+  {
+    [ -n "$workers" ] && echo "workers $workers"
+    cat <<CONF
+http_port 127.0.0.1:$port
+pid_filename $work/squid.pid
+cache_log $work/squid-cache.log
+access_log none
+cache deny all
+cache_mem 0 MB
+hosts_file $work/hosts
+acl blocked dstdomain "$work/blocked.txt"
+acl localnet src 127.0.0.0/8
+http_access deny blocked
+http_access allow localnet
+http_access deny all
+cache_peer 127.0.0.1 parent $origin 0 no-query originserver name=nginx
+never_direct allow all
+cache_peer_access nginx allow all
+shutdown_lifetime 1 seconds
+client_persistent_connections on
+server_persistent_connections on
+CONF
+  } >"$work/squid.conf"
+}
+
 # wrk's p99 in milliseconds, whatever unit it printed; its requests per second.
 p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
   if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }

@@ -98,34 +98,30 @@ rules:
 default: allow
 YAML
 
-# wait_for PORT NAME LOG: until the server under qemu answers (it starts slowly there)
-wait_for() {
-  for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return; sleep 0.1; done
-  echo "stop: $2 did not start under qemu" >&2; cat "$3" >&2; exit 1
+# start_counted NAME PORT COMMAND...: runs COMMAND under qemu with the counter, until
+# it answers on PORT (a server starts slowly there); stop_counted ends it.
+start_counted() {
+  local name=$1 port=$2
+  shift 2
+  rm -f "$work/count"
+  qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$@" >"$work/$name.log" 2>&1 &
+  counted=$!
+  pids+=("$counted")
+  for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return; sleep 0.1; done
+  echo "stop: $name did not start under qemu" >&2; cat "$work/$name.log" >&2; exit 1
 }
-# count NAME PORT REQUEST-FILE: "instructions-per-request" for one row, checking the
-# answer against the same request answered once with curl-like reading first.
+stop_counted() { kill "$counted"; wait "$counted" 2>/dev/null || true; }
+# count ROW PORT REQUEST [REQUESTS [ANSWER-FILE]] → "instructions status body-bytes"
 count() {
-  local name=$1 port=$2 request=$3 status bytes
-  read -r status bytes < <(python3 - "$port" "$request" <<'PY'
-import socket, sys
-c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-c.sendall(open(sys.argv[2], "rb").read())
-data = b""
-while b"\r\n\r\n" not in data:
-    data += c.recv(65536)
-head, _, body = data.partition(b"\r\n\r\n")
-lines = head.split(b"\r\n")
-length = next(int(l.split(b":", 1)[1]) for l in lines[1:] if l.lower().startswith(b"content-length:"))
-print(int(lines[0].split(b" ")[1]), length)
-PY
-)
-  python3 Benchmarks/instructions_per_request.py "$port" "$work/count" "$request" "$status" "$bytes" "$requests" "$rounds" \
-    >"$work/$name.out" || { cat "$work/$name.out" >&2; exit 1; }
-  echo "$(awk '/^median/ { print $2 }' "$work/$name.out") $status $bytes"
+  python3 Benchmarks/instructions_per_request.py "$2" "$work/count" "$work/$3.request" "${4:-$requests}" "$rounds" ${5:+"$5"} \
+    >"$work/$1.out" || { cat "$work/$1.out" >&2; exit 1; }
+  awk '/^median/ { print $2, $4, $6 }' "$work/$1.out"
+  echo "$1: $(awk '/^median/ { print $2 }' "$work/$1.out")" >&2
 }
 
 declare -A result
+# The censor reading each fetched page costs some 40 times a plain fetch: fewer of them.
+reading_requests=$(( requests / 10 > 50 ? requests / 10 : 50 ))
 garden_rows() {  # build
   local build=$1 config="$work/config-$1"
   cat >"$config/garden.yaml" <<YAML
@@ -141,100 +137,40 @@ upstream:
   allow: [127.0.0.1/32]
   classes: [official]
 YAML
-  rm -f "$work/count"
-  qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$work/garden-$build" --config "$config" --sites Sites \
-    --log-level error >"$work/garden-$build.log" 2>&1 &
-  local qemu=$!
-  wait_for 18480 "the $build garden" "$work/garden-$build.log"
-  for row in site proxy denied upstream-read; do
-    local port=18480
-    [ "$row" = denied ] && port=18481
-    result[$build-$row]=$(count "$build-$row" $port "$work/${row%-read}.request")
-    echo "$build $row: ${result[$build-$row]}" >&2
-  done
-  # The site row's whole answer (head and body), for nio-floor to send.
-  [ "$build" = after ] && python3 - "$work/site.request" "$work/answer" <<'PY'
-import socket, sys
-c = socket.create_connection(("127.0.0.1", 18480))
-c.sendall(open(sys.argv[1], "rb").read())
-data = b""
-while b"\r\n\r\n" not in data:
-    data += c.recv(65536)
-head = data.split(b"\r\n\r\n", 1)[0]
-length = next(int(l.split(b":", 1)[1]) for l in head.split(b"\r\n")[1:] if l.lower().startswith(b"content-length:"))
-while len(data) < len(head) + 4 + length:
-    data += c.recv(65536)
-open(sys.argv[2], "wb").write(data[:len(head) + 4 + length])
-PY
-  kill "$qemu"; wait "$qemu" 2>/dev/null || true
-  # The upstream row on the blocklist set-up.
-  rm -f "$work/count"
-  qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$work/garden-$build" --config "$work/config-blocklist" \
-    --sites Sites --log-level error >"$work/garden-$build-blocklist.log" 2>&1 &
-  qemu=$!
-  wait_for 18482 "the $build garden (blocklist)" "$work/garden-$build-blocklist.log"
-  result[$build-upstream]=$(count "$build-upstream" 18482 "$work/upstream.request")
-  echo "$build upstream: ${result[$build-upstream]}" >&2
-  kill "$qemu"; wait "$qemu" 2>/dev/null || true
+  start_counted "garden-$build" 18480 "$work/garden-$build" --config "$config" --sites Sites --log-level error
+  # The after build's answer to the site row, kept whole for nio-floor to send.
+  result[$build-site]=$(count "$build-site" 18480 site "$requests" "$work/answer-$build")
+  result[$build-proxy]=$(count "$build-proxy" 18480 proxy)
+  result[$build-denied]=$(count "$build-denied" 18481 denied)
+  result[$build-upstream-read]=$(count "$build-upstream-read" 18480 upstream "$reading_requests")
+  stop_counted
+  start_counted "garden-$build-blocklist" 18482 "$work/garden-$build" --config "$work/config-blocklist" --sites Sites --log-level error
+  result[$build-upstream]=$(count "$build-upstream" 18482 upstream)
+  stop_counted
 }
 builds=(after)
 [ -n "$before" ] && builds=(before after)
 for build in "${builds[@]}"; do garden_rows "$build"; done
 
-rm -f "$work/count"
-qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$(command -v nginx)" -c "$work/counted-nginx/nginx.conf" \
-  -p "$work/counted-nginx" >"$work/counted-nginx.log" 2>&1 &
-nginx_qemu=$!
-pids+=("$nginx_qemu")
-wait_for 18488 nginx "$work/counted-nginx.log"
-result[nginx]=$(count nginx 18488 "$work/site.request")
-echo "nginx: ${result[nginx]}" >&2
-kill "$nginx_qemu"; wait "$nginx_qemu" 2>/dev/null || true
+start_counted nginx 18488 "$(command -v nginx)" -c "$work/counted-nginx/nginx.conf" -p "$work/counted-nginx"
+result[nginx]=$(count nginx 18488 site)
+stop_counted
 
-rm -f "$work/count"
-qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$work/nio-floor" 18486 "$work/answer" >"$work/nio-floor.log" 2>&1 &
-floor_qemu=$!
-pids+=("$floor_qemu")
-wait_for 18486 nio-floor "$work/nio-floor.log"
-result[nio-floor]=$(count nio-floor 18486 "$work/site.request")
-echo "nio-floor: ${result[nio-floor]}" >&2
-kill "$floor_qemu"; wait "$floor_qemu" 2>/dev/null || true
+start_counted nio-floor 18486 "$work/nio-floor" 18486 "$work/answer-after"
+result[nio-floor]=$(count nio-floor 18486 site)
+stop_counted
 
 if command -v squid >/dev/null; then
   { echo "127.0.0.1 achim.news.kp"; sed 's/^/127.0.0.1 /' "$work/blocked.txt"; } >"$work/hosts"
-  cat >"$work/squid.conf" <<CONF
-http_port 127.0.0.1:18487
-pid_filename $work/squid.pid
-cache_log $work/squid-cache.log
-access_log none
-cache deny all
-cache_mem 0 MB
-hosts_file $work/hosts
-acl blocked dstdomain "$work/blocked.txt"
-acl localnet src 127.0.0.0/8
-http_access deny blocked
-http_access allow localnet
-http_access deny all
-cache_peer 127.0.0.1 parent 18489 0 no-query originserver name=nginx
-never_direct allow all
-cache_peer_access nginx allow all
-shutdown_lifetime 1 seconds
-client_persistent_connections on
-server_persistent_connections on
-CONF
-  rm -f "$work/count"
-  qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$(command -v squid)" -N -f "$work/squid.conf" \
-    >"$work/squid.log" 2>&1 &
-  squid_qemu=$!
-  pids+=("$squid_qemu")
-  wait_for 18487 Squid "$work/squid.log"
-  result[squid]=$(count squid 18487 "$work/upstream.request")
-  echo "squid: ${result[squid]}" >&2
-  kill "$squid_qemu"; wait "$squid_qemu" 2>/dev/null || true
+  write_squid_conf "$work" 18487 18489
+  start_counted squid 18487 "$(command -v squid)" -N -f "$work/squid.conf"
+  result[squid]=$(count squid 18487 upstream)
+  stop_counted
 fi
 
 echo "instructions per request, user space (qemu-x86_64 with insn-counter), $requests requests x $rounds rounds, median"
 echo "page: $page_bytes bytes"
+echo "(upstream-read: $reading_requests requests per round)"
 printf "%-13s %14s %14s %8s\n" row after "${before:+before}" status
 for row in site proxy denied upstream-read upstream; do
   read -r a s b <<<"${result[after-$row]}"
@@ -248,8 +184,8 @@ if [ -n "${result[squid]:-}" ]; then
   read -r q s b <<<"${result[squid]}"
   printf "%-13s %14s %14s %8s  (%s body bytes)\n" squid "$q" "" "$s" "$b"
 fi
-read -r f _ _ <<<"${result[nio-floor]}"
-printf "%-13s %14s %14s %8s  (the site row's answer, canned)\n" nio-floor "$f" "" 200
+read -r f s b <<<"${result[nio-floor]}"
+printf "%-13s %14s %14s %8s  (%s body bytes: the site row's answer, canned)\n" nio-floor "$f" "" "$s" "$b"
 # ratio LABEL A B: "LABEL A/B"
 ratio() { awk -v a="$2" -v b="$3" -v l="$1" 'BEGIN { printf "%s %.2fx\n", l, a / b }'; }
 read -r site _ _ <<<"${result[after-site]}"

@@ -57,27 +57,7 @@ nginx -c "$work/nginx.conf"
 mkdir -p "$work/squid-cache"
 chown -R proxy:proxy "$work/squid-cache" 2>/dev/null || true
 # As many Squid workers as the garden has event loops (one per core): like for like.
-cat >"$work/squid.conf" <<CONF
-workers $(nproc)
-http_port 127.0.0.1:18298
-pid_filename $work/squid.pid
-cache_log $work/squid-cache.log
-access_log none
-cache deny all
-cache_mem 0 MB
-hosts_file $work/hosts
-acl blocked dstdomain "$work/blocked.txt"
-acl localnet src 127.0.0.0/8
-http_access deny blocked
-http_access allow localnet
-http_access deny all
-cache_peer 127.0.0.1 parent 18299 0 no-query originserver name=nginx
-never_direct allow all
-cache_peer_access nginx allow all
-shutdown_lifetime 1 seconds
-client_persistent_connections on
-server_persistent_connections on
-CONF
+write_squid_conf "$work" 18298 18299 "$(nproc)"
 # Daemon mode (-N would disable SMP and run a single worker); stopped through its pid file.
 squid -f "$work/squid.conf" >"$work/squid.out" 2>&1
 
