@@ -2,13 +2,15 @@
 # Every comparison in one sitting, then one summary table of ratios (issue 16): the
 # garden's own pages against nginx, the proxy against Squid (its own sites, denials, and
 # the real upstream fetching from nginx), CPU time per request, the rewriter against
-# E2Guardian (when installed), cold start and memory. Each script's full output is kept in
+# E2Guardian (when installed), cold start and memory, and instructions per request
+# (when qemu-user and gcc are installed). Each script's full output is kept in
 # Benchmarks/results/DATE/ (not in git); quote ratios from one run.
 #
 #   Benchmarks/all.sh [seconds]        # seconds per wrk round, default 8
 #
-# Needs nginx, squid, wrk, linux-perf, strace, python3 (and e2guardian for the rewrite row):
-#   apt-get install -y nginx squid wrk linux-perf strace python3 e2guardian
+# Needs nginx, squid, wrk, linux-perf, strace, python3 (e2guardian for the rewrite row,
+# qemu-user and gcc for the instructions row):
+#   apt-get install -y nginx squid wrk linux-perf strace python3 e2guardian qemu-user gcc
 set -euo pipefail
 seconds=${1:-8}
 cd "$(dirname "$0")/.."
@@ -26,6 +28,9 @@ run proxy Benchmarks/proxy-vs-squid.sh 3 "$seconds" 64
 run cost Benchmarks/cost-per-request.sh "$seconds" 64
 if command -v e2guardian >/dev/null; then run rewrite Benchmarks/rewrite-vs-e2guardian.sh 3 "$seconds" 32; fi
 run memory Benchmarks/memory-and-start.sh 10
+if command -v qemu-x86_64 >/dev/null && command -v gcc >/dev/null; then
+  run instructions Benchmarks/instructions-per-request.sh "" 3000 3
+fi
 
 field() {  # file awk-program
   awk "$2" "$out/$1.txt"
@@ -62,6 +67,11 @@ read -r n_rate n_p99 <<<"$(median_of nginx)"
   if [ -f "$out/rewrite.txt" ]; then
     field rewrite '/^garden reading each page/ { r = $NF } /^rewritten\/unrewritten/ { u = $2 }
       END { printf "| cached rewrite vs unrewritten; reading every page vs E2Guardian | %s; %s | 0.80x |\n", u, r }'
+  fi
+  if [ -f "$out/instructions.txt" ]; then
+    field instructions '$1 == "site" { g = $2 } $1 == "nginx" { n = $2 } $1 == "nio-floor" { f = $2 }
+      $1 == "upstream" { u = $2 } $1 == "squid" { q = $2 }
+      END { printf "| instructions per request (instructions-per-request.sh): site, garden vs nginx; nio-floor; upstream, garden vs Squid | %s vs %s (%.2fx); %s; %s vs %s (%.2fx) | |\n", g, n, g / n, f, u, q, (q ? u / q : 0) }'
   fi
   field memory '/^cold start/ { printf "| cold start, exec to first answer | %s ms (median) | <= 300 ms |\n", $10 }
     /^RSS/ { printf "| RSS idle; with 1,000 open connections | %s MiB; %s MiB | <= 64 MiB; <= 256 MiB |\n", $3, $12 }'
