@@ -30,6 +30,34 @@ http {
 CONF
 }
 
+# Writes the garden's Config/ of the proxy benchmarks into folder $1: the shipped sites,
+# one listener on 127.0.0.1:$2, one class (visitor) let out through the way out to
+# 127.0.0.1, and a policy blocking the 1,000 hosts of $3 (a file, one host a line), as
+# Squid's ACL does. Any further arguments are added to garden.yaml as lines.
+write_blocklist_config() {
+  local config=$1 port=$2 blocked=$3
+  shift 3
+  mkdir -p "$config/lists"
+  cp Config/sites.yaml "$config/"
+  cp "$blocked" "$config/lists/blocked.txt"
+  {
+    echo "listeners: [127.0.0.1:$port]"
+    echo "portal: kwangmyong.kp"
+    echo "upstream: {mode: direct, allow: [127.0.0.1/32], classes: [visitor]}"
+    for line in "$@"; do echo "$line"; done
+  } >"$config/garden.yaml"
+  cat >"$config/policy.yaml" <<YAML
+classes: {visitor: Everyone.}
+default_class: visitor
+rules:
+  - id: blocklist
+    reason: 1,000 blocked hosts.
+    hosts: ["@blocked"]
+    action: block
+default: allow
+YAML
+}
+
 # Writes $1/squid.conf: Squid as a forward proxy on 127.0.0.1:$2 with the blocklist
 # $1/blocked.txt as a dstdomain ACL (names resolved by $1/hosts), no cache, no access log,
 # every allowed request sent to the origin on 127.0.0.1:$3; with $4, that many workers.

@@ -34,7 +34,7 @@
 # Needs: qemu-user, gcc, nginx, python3, curl (apt-get install -y qemu-user gcc nginx).
 set -euo pipefail
 before=${1:-}
-requests=${2:-2000}
+requests=${2:-3000}
 rounds=${3:-3}
 cd "$(dirname "$0")/.."
 . Benchmarks/common.sh
@@ -78,25 +78,7 @@ request upstream http://127.0.0.1:18489/index.html 127.0.0.1:18489
 
 # The blocklist set-up of proxy-vs-squid.sh, for the garden's and Squid's upstream rows.
 for i in $(seq 1 1000); do echo "blocked-$i.example"; done >"$work/blocked.txt"
-mkdir -p "$work/config-blocklist/lists"
-cp Config/sites.yaml "$work/config-blocklist/"
-cp "$work/blocked.txt" "$work/config-blocklist/lists/blocked.txt"
-cat >"$work/config-blocklist/garden.yaml" <<YAML
-listeners: [127.0.0.1:18482]
-portal: kwangmyong.kp
-teacher: off
-upstream: {mode: direct, allow: [127.0.0.1/32], classes: [visitor]}
-YAML
-cat >"$work/config-blocklist/policy.yaml" <<YAML
-classes: {visitor: Everyone.}
-default_class: visitor
-rules:
-  - id: blocklist
-    reason: 1,000 blocked hosts.
-    hosts: ["@blocked"]
-    action: block
-default: allow
-YAML
+write_blocklist_config "$work/config-blocklist" 18482 "$work/blocked.txt" "teacher: off"
 
 # start_counted NAME PORT COMMAND...: runs COMMAND under qemu with the counter, until
 # it answers on PORT (a server starts slowly there); stop_counted ends it.

@@ -62,24 +62,7 @@ write_squid_conf "$work" 18298 18299 "$(nproc)"
 squid -f "$work/squid.conf" >"$work/squid.out" 2>&1
 
 # The garden: the shipped sites, one listener, a policy with the same blocklist.
-mkdir -p "$work/Config/lists"
-cp Config/sites.yaml "$work/Config/"
-cp "$work/blocked.txt" "$work/Config/lists/blocked.txt"
-cat >"$work/Config/garden.yaml" <<YAML
-listeners: [127.0.0.1:18297]
-portal: kwangmyong.kp
-upstream: {mode: direct, allow: [127.0.0.1/32], classes: [visitor]}
-YAML
-cat >"$work/Config/policy.yaml" <<YAML
-classes: {visitor: Everyone.}
-default_class: visitor
-rules:
-  - id: blocklist
-    reason: 1,000 blocked hosts.
-    hosts: ["@blocked"]
-    action: block
-default: allow
-YAML
+write_blocklist_config "$work/Config" 18297 "$work/blocked.txt"
 "$bin" --config "$work/Config" --sites Sites --log-level error >/dev/null & pids+=($!)
 sleep 3
 
