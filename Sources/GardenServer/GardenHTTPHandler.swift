@@ -207,7 +207,9 @@ final class GardenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func process(_ buffer: inout ByteBuffer) {
         while !closing, buffer.readableBytes > 0 {
             let outcome = buffer.withUnsafeReadableBytes { parser.parse($0, scanFrom: max(0, scannedBytes - 3)) }
-            switch outcome {
+            // Consumed: the head moves out of the outcome instead of being copied (a retain
+            // and a release per string field).
+            switch consume outcome {
             case .needMoreData:
                 scannedBytes = buffer.readableBytes
                 pending = buffer
