@@ -58,6 +58,32 @@ default: allow
 YAML
 }
 
+# Writes garden.yaml $1 for the benchmarks run under QEMU: an official's listener on
+# 127.0.0.1:18480 and a citizen's on 18481, the desk off, and a way out to 127.0.0.1 for
+# officials (nginx on 18489 serves the page fetched).
+write_counted_garden_yaml() {
+  cat >"$1" <<YAML
+listeners:
+  - address: 127.0.0.1:18480
+    persona: official
+  - address: 127.0.0.1:18481
+    persona: citizen
+portal: kwangmyong.kp
+teacher: off
+upstream:
+  mode: direct
+  allow: [127.0.0.1/32]
+  classes: [official]
+YAML
+}
+
+# Waits until something answers HTTP on 127.0.0.1:$1 (a server under QEMU starts
+# slowly); if it never does, stops with $2 (its name) and the log $3.
+wait_for_port() {
+  for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return; sleep 0.1; done
+  echo "stop: $2 did not start" >&2; cat "$3" >&2; exit 1
+}
+
 # Writes $1/squid.conf: Squid as a forward proxy on 127.0.0.1:$2 with the blocklist
 # $1/blocked.txt as a dstdomain ACL (names resolved by $1/hosts), no cache, no access log,
 # every allowed request sent to the origin on 127.0.0.1:$3; with $4, that many workers.

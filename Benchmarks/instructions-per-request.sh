@@ -6,7 +6,7 @@
 #
 # This VM has no hardware counters and valgrind 3.19 cannot run the Swift 6 binary, so
 # each server runs under QEMU's user-mode emulator with a plugin that counts the
-# instructions it executes (Benchmarks/insn-counter.c): user space only, every thread
+# instructions it executes (Benchmarks/insn-profile.c): user space only, every thread
 # (the audit writer's too), as callgrind would count. instructions_per_request.py sends
 # the requests one after another on one kept-alive connection, checks every answer's
 # status and size, and takes off the count of an idle spell as long as the run.
@@ -42,7 +42,7 @@ for tool in qemu-x86_64 gcc nginx python3 curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y qemu-user gcc nginx python3 curl" >&2; exit 1; }
 done
 make_work_folder
-gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o "$work/insn-counter.so" Benchmarks/insn-counter.c -lpthread
+gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o "$work/insn-profile.so" Benchmarks/insn-profile.c -lpthread
 build_release_garden
 cp "$bin" "$work/garden-after"
 swift build -c release --product nio-floor >/dev/null
@@ -86,11 +86,10 @@ start_counted() {
   local name=$1 port=$2
   shift 2
   rm -f "$work/count"
-  qemu-x86_64 -plugin "$work/insn-counter.so,out=$work/count" "$@" >"$work/$name.log" 2>&1 &
+  qemu-x86_64 -plugin "$work/insn-profile.so,out=$work/count" "$@" >"$work/$name.log" 2>&1 &
   counted=$!
   pids+=("$counted")
-  for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return; sleep 0.1; done
-  echo "stop: $name did not start under qemu" >&2; cat "$work/$name.log" >&2; exit 1
+  wait_for_port "$port" "$name (under qemu)" "$work/$name.log"
 }
 stop_counted() { kill "$counted"; wait "$counted" 2>/dev/null || true; }
 # count ROW PORT REQUEST [REQUESTS [ANSWER-FILE]] → "instructions status body-bytes"
@@ -106,19 +105,7 @@ declare -A result
 reading_requests=$(( requests / 10 > 50 ? requests / 10 : 50 ))
 garden_rows() {  # build
   local build=$1 config="$work/config-$1"
-  cat >"$config/garden.yaml" <<YAML
-listeners:
-  - address: 127.0.0.1:18480
-    persona: official
-  - address: 127.0.0.1:18481
-    persona: citizen
-portal: kwangmyong.kp
-teacher: off
-upstream:
-  mode: direct
-  allow: [127.0.0.1/32]
-  classes: [official]
-YAML
+  write_counted_garden_yaml "$config/garden.yaml"
   start_counted "garden-$build" 18480 "$work/garden-$build" --config "$config" --sites Sites --log-level error
   # The after build's answer to the site row, kept whole for nio-floor to send.
   result[$build-site]=$(count "$build-site" 18480 site "$requests" "$work/answer-$build")
@@ -150,7 +137,7 @@ if command -v squid >/dev/null; then
   stop_counted
 fi
 
-echo "instructions per request, user space (qemu-x86_64 with insn-counter), $requests requests x $rounds rounds, median"
+echo "instructions per request, user space (qemu-x86_64 with insn-profile), $requests requests x $rounds rounds, median"
 echo "page: $page_bytes bytes"
 echo "(upstream-read: $reading_requests requests per round)"
 printf "%-13s %14s %14s %8s\n" row after "${before:+before}" status

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts the instructions a server spends per request (instructions-per-request.sh).
 
-The server runs under `qemu-x86_64 -plugin insn-counter.so,out=COUNT`. This sends it
+The server runs under `qemu-x86_64 -plugin insn-profile.so,out=COUNT`. This sends it
 REQUESTS requests, one after another on one kept-alive connection (as a browser does),
 reading each whole answer and checking that its status and body size are those of the
 first answer, and reads the count before and after. The server's idle work (timers, the site watcher) goes on meanwhile,
@@ -20,17 +20,26 @@ import sys
 import time
 
 
-def ask(count_file):
-    """The plugin's count now: it answers COUNT.ask by writing COUNT and removing the ask."""
-    ask_file = count_file + ".ask"
+def ask_for(out_file):
+    """Has the plugin write OUT now: it answers OUT.ask by writing OUT and removing the ask."""
+    ask_file = out_file + ".ask"
     open(ask_file, "w").close()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while os.path.exists(ask_file):
         if time.monotonic() > deadline:
-            sys.exit("stop: the instruction counter did not answer (is the server running under qemu?)")
+            sys.exit("stop: the plugin did not answer (is the server running under qemu with insn-profile?)")
         time.sleep(0.002)
+
+
+def ask(count_file):
+    """The instructions executed so far: each block's length times its runs, summed."""
+    ask_for(count_file)
+    total = 0
     with open(count_file) as file:
-        return int(file.read())
+        for line in file:
+            fields = line.split()
+            total += int(fields[1]) * int(fields[2])
+    return total
 
 
 def read_answer(connection, buffered):

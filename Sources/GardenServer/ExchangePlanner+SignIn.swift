@@ -60,9 +60,10 @@ extension ExchangePlanner {
     static func target(_ target: String, endsWith suffix: StaticString) -> Bool {
         let count = suffix.utf8CodeUnitCount
         guard target.utf8.count >= count else { return false }
-        var target = target
-        return target.withUTF8 { bytes in
+        // The string's own bytes when it has them in one piece (no copy of the string).
+        let compared = target.utf8.withContiguousStorageIfAvailable { bytes in
             suffix.withUTF8Buffer { suffix in memcmp(bytes.baseAddress! + bytes.count - count, suffix.baseAddress!, count) == 0 }
         }
+        return compared ?? suffix.withUTF8Buffer { target.utf8.suffix(count).elementsEqual($0) }
     }
 }
