@@ -264,3 +264,21 @@ import Testing
         #expect(ExchangePlanner.target(target, endsWith: "/sign-in") == target.hasSuffix("/sign-in"))
     }
 }
+
+/// A field line written in one go is the line written piece by piece.
+@Suite struct FieldLineTests {
+    @Test(arguments: [("Accept", "text/html"), ("X-Empty", ""), ("Cookie", "a=1; b=2"), ("X-Long", String(repeating: "v", count: 5000))])
+    func oneWriteIsFourWrites(name: String, value: String) {
+        var piecewise = ByteBuffer()
+        piecewise.writeString("GET / HTTP/1.1\r\n")
+        var inOneGo = piecewise
+        piecewise.writeString(name)
+        piecewise.writeStaticString(": ")
+        piecewise.writeString(value)
+        piecewise.writeStaticString("\r\n")
+        Array(name.utf8).withUnsafeBytes { name in
+            Array(value.utf8).withUnsafeBytes { value in UpstreamRequest.writeFieldLine(name, value, into: &inOneGo) }
+        }
+        #expect(inOneGo == piecewise)
+    }
+}
