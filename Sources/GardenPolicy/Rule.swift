@@ -113,10 +113,20 @@ public final class Rule: Sendable, Equatable {
 }
 
 /// What the policy knows about a request: facts in, so deciding needs no I/O.
+///
+/// The optional facts (the client's address, the account) are kept in plain stored
+/// properties behind optional accessors: with `Optional` fields of references this large
+/// a struct was copied whole out of its own initialiser (Swift 6.3, `-O`; reproduced in
+/// a file of 25 lines), a retain and a release per field on every request.
 public struct RequestFacts: Sendable, Equatable {
     public var visitorClass: String
     /// The client's address bytes (4 or 16), if known.
-    public var clientAddress: [UInt8]?
+    public var clientAddress: [UInt8]? {
+        get { knownClientAddress.isEmpty ? nil : knownClientAddress }
+        set { knownClientAddress = newValue ?? [] }
+    }
+    /// The address's bytes, empty when unknown (no address has none).
+    private var knownClientAddress: [UInt8]
     /// Normalised host name.
     public var host: String
     /// The zone of the site the host names, nil for an address that does not exist.
@@ -127,7 +137,15 @@ public struct RequestFacts: Sendable, Equatable {
     /// The query as sent (percent-encoded, without `?`); decoded only if a rule looks at it.
     public var query: String
     /// The account the visitor signed in as, if any.
-    public var account: String?
+    public var account: String? {
+        get { isSignedIn ? accountName : nil }
+        set {
+            isSignedIn = newValue != nil
+            accountName = newValue ?? ""
+        }
+    }
+    private var accountName: String
+    private var isSignedIn: Bool
     /// When the request arrived, in seconds since 1970 (UTC), for `schedule` conditions.
     public var time: Int64
     /// Which of the policy's `content_keywords` the page's text contains (lower-cased,
@@ -138,10 +156,11 @@ public struct RequestFacts: Sendable, Equatable {
         visitorClass: String, clientAddress: [UInt8]? = nil, host: String, zone: Zone?, path: String = "/",
         method: String = "GET", query: String = "", account: String? = nil, time: Int64 = 0
     ) {
-        self.account = account
+        self.accountName = account ?? ""
+        self.isSignedIn = account != nil
         self.time = time
         self.visitorClass = visitorClass
-        self.clientAddress = clientAddress
+        self.knownClientAddress = clientAddress ?? []
         self.host = host
         self.zone = zone
         self.path = path
