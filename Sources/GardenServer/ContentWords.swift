@@ -8,7 +8,7 @@ import NIOCore
 /// body, not scripts or styles), the words found as the rewriter finds them.
 public enum ContentWords {
     public static func of(_ file: StaticFile, policy: Policy) -> Set<String> {
-        guard !policy.contentKeywords.isEmpty, file.contentType.hasPrefix("text/html") else { return [] }
+        guard !policy.contentKeywords.isEmpty, file.isHTML else { return [] }
         let text = HTMLInspector.visibleText(file.body.readableBytesView)
         return policy.contentKeywordMatcher.words(in: text)
     }

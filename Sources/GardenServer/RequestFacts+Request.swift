@@ -20,11 +20,12 @@ extension RequestFacts {
         var relative = path.relativePath
         let slashAfter = path.hasTrailingSlash && !relative.isEmpty
         return relative.withUTF8 { relative in
-            String(unsafeUninitializedCapacity: 1 + relative.count + (slashAfter ? 1 : 0)) { buffer in
+            let length = 1 + relative.count + (slashAfter ? 1 : 0)
+            return String(unsafeUninitializedCapacity: length) { buffer in
                 buffer[0] = UInt8(ascii: "/")
                 if let base = relative.baseAddress { (buffer.baseAddress! + 1).update(from: base, count: relative.count) }
-                if slashAfter { buffer[1 + relative.count] = UInt8(ascii: "/") }
-                return 1 + relative.count + (slashAfter ? 1 : 0)
+                if slashAfter { buffer[length - 1] = UInt8(ascii: "/") }
+                return length
             }
         }
     }

@@ -146,6 +146,22 @@ struct UpstreamRequest: Sendable {
         }
     }
 
+    /// The same for a field held as strings: through their own bytes when they have them
+    /// in one piece (no copy), else piece by piece.
+    static func writeFieldLine(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
+        let written = name.utf8.withContiguousStorageIfAvailable { name in
+            value.utf8.withContiguousStorageIfAvailable { value in
+                writeFieldLine(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value), into: &buffer)
+                return true
+            } ?? false
+        } ?? false
+        guard !written else { return }
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+
     /// `Max-Forwards` of a request, if it carries one that is a number.
     static func maxForwards(raw: ByteBuffer) -> Int? {
         var last: Int?
@@ -170,18 +186,7 @@ struct UpstreamRequest: Sendable {
                 let lowered = name.lowercased()
                 if named.contains(lowered) || omitting.contains(lowered) { continue }
             }
-            let written = name.utf8.withContiguousStorageIfAvailable { name in
-                value.utf8.withContiguousStorageIfAvailable { value in
-                    writeFieldLine(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value), into: &buffer)
-                    return true
-                } ?? false
-            } ?? false
-            if !written {
-                buffer.writeString(name)
-                buffer.writeStaticString(": ")
-                buffer.writeString(value)
-                buffer.writeStaticString("\r\n")
-            }
+            writeFieldLine(name, value, into: &buffer)
         }
         if via {
             buffer.writeStaticString("Via: ")

@@ -41,5 +41,9 @@ import Testing
             Array(value.utf8).withUnsafeBytes { value in UpstreamRequest.writeFieldLine(name, value, into: &inOneGo) }
         }
         #expect(inOneGo == piecewise)
+        var fromStrings = ByteBuffer()
+        fromStrings.writeString("GET / HTTP/1.1\r\n")
+        UpstreamRequest.writeFieldLine(name, value, into: &fromStrings)
+        #expect(fromStrings == piecewise)
     }
 }
