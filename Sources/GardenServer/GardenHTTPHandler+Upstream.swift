@@ -27,7 +27,7 @@ struct UpstreamInspection {
     var decision: Decision
     var target: RequestTarget
     /// The real host's head, once it has come and the answer is a page worth reading.
-    var head: HTTPResponseHead?
+    var head: UpstreamResponseHead?
     var collected = ByteBuffer()
 }
 
@@ -111,11 +111,11 @@ extension GardenHTTPHandler: UpstreamReceiver {
 
     // MARK: - The answer
 
-    func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
+    func upstreamHead(_ head: UpstreamResponseHead) -> EventLoopFuture<Void>? {
         guard let context, context.channel.isActive, let upstream = garden.upstream else { return nil }
         let settings = upstream.settings
-        let code = Int(head.status.code)
-        let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
+        let code = head.status
+        let announced = head.contentLength
         if let announced, announced > settings.maxResponseBytes {
             upstreamFetch?.cancel()
             upstreamFailed(.tooLarge(
@@ -124,9 +124,9 @@ extension GardenHTTPHandler: UpstreamReceiver {
             return nil
         }
         if var inspection = upstreamInspection {
-            let encoding = head.headers.first(name: "content-encoding")?.lowercased() ?? "identity"
+            let encoding = head.value(of: "content-encoding")?.lowercased() ?? "identity"
             if code == 200, encoding == "identity", announced.map({ $0 <= settings.inspectLimitBytes }) ?? true,
-               head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/html") == true {
+               head.value(of: "content-type")?.lowercased().hasPrefix("text/html") == true {
                 inspection.head = head
                 upstreamInspection = inspection
                 return context.eventLoop.makeSucceededVoidFuture()
@@ -138,9 +138,9 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// Writes the head of the real host's answer, framed for the browser; its body follows as it comes.
-    func passOn(_ head: HTTPResponseHead, settings: UpstreamSettings) {
-        let code = Int(head.status.code)
-        let announced = head.headers.first(name: "content-length").flatMap { Int($0) }
+    func passOn(_ head: UpstreamResponseHead, settings: UpstreamSettings) {
+        let code = head.status
+        let announced = head.contentLength
         let bodiless = upstreamAnswerIsHEAD || code == 204 || code == 304 || code < 200
         var framing = ""
         var chunked = false
@@ -280,7 +280,7 @@ extension GardenHTTPHandler: UpstreamReceiver {
     /// Reads the page off the event loop (libxml2: its words, the decision again with
     /// them, and the rewrite), then answers: the censor's page if its words are
     /// forbidden, else the page, rewritten if the decision says so.
-    func inspect(_ inspection: UpstreamInspection, head: HTTPResponseHead) {
+    func inspect(_ inspection: UpstreamInspection, head: UpstreamResponseHead) {
         guard let context, let upstream = garden.upstream else { return }
         let settings = upstream.settings
         let leaves = settings.letsOut(inspection.facts.visitorClass)
@@ -340,12 +340,12 @@ extension GardenHTTPHandler: UpstreamReceiver {
     }
 
     /// The read page, whole, with its length.
-    func sendInspected(_ head: HTTPResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
+    func sendInspected(_ head: UpstreamResponseHead, body: ByteBuffer, rewritten: Bool, settings: UpstreamSettings) {
         // A rewritten page is another representation than the real host's: its validators no longer hold.
         let buffer = answerHead(
             head, via: settings.via, omitting: rewritten ? ["etag", "content-md5"] : [], framing: "Content-Length: \(body.readableBytes)\r\n"
         )
-        answerStatus = Int(head.status.code)
+        answerStatus = head.status
         answerRewritten = rewritten
         write(buffer, body: body)
         fetchAnswered()
@@ -355,16 +355,16 @@ extension GardenHTTPHandler: UpstreamReceiver {
     /// (`UpstreamRequest.writeReturnedFields`, `Via` when `via`, less those `omitting`
     /// names), a `Date` if it sent none, the body's `framing`, the teaching header and
     /// the connection's fate.
-    func answerHead(_ head: HTTPResponseHead, via: Bool, omitting: Set<String> = [], framing: String) -> ByteBuffer {
-        let code = Int(head.status.code)
+    func answerHead(_ head: UpstreamResponseHead, via: Bool, omitting: Set<String> = [], framing: String) -> ByteBuffer {
+        let code = head.status
         var buffer = context.channel.allocator.buffer(capacity: 1024)
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(code))
         buffer.writeStaticString(" ")
-        buffer.writeString(Self.safePhrase(head.status.reasonPhrase, code: code))
+        buffer.writeString(Self.safePhrase(head.reasonPhrase, code: code))
         buffer.writeStaticString("\r\n")
-        UpstreamRequest.writeReturnedFields(head.headers, via: via, omitting: omitting, into: &buffer)
-        if !head.headers.contains(name: "date") { buffer.writeString(dateLine()) }
+        UpstreamRequest.writeReturnedFields(head, via: via, omitting: omitting, into: &buffer)
+        if !head.contains("date") { buffer.writeString(dateLine()) }
         buffer.writeString(framing)
         if !teachingHeader.isEmpty { buffer.writeString(teachingHeader) }
         buffer.writeStaticString(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import GardenPolicy
 import NIOCore
-import NIOHTTP1
 
 /// Fetches allowed `http://` requests from the real network (`upstream: direct`), with a
 /// lean HTTP/1.1 client on the garden's own event loops (SwiftNIO's HTTP/1 codecs; see
@@ -99,7 +98,7 @@ final class UpstreamClient: Sendable {
 /// hold the next part back until the browser has taken this one (back-pressure); nil
 /// stops the fetch (the browser has gone, or the answer was refused).
 protocol UpstreamReceiver: AnyObject {
-    func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
+    func upstreamHead(_ head: UpstreamResponseHead) -> EventLoopFuture<Void>?
     func upstreamBody(_ part: ByteBuffer) -> EventLoopFuture<Void>?
     func upstreamFinished()
     /// The end of one read from the host (what was written without a flush goes out).

@@ -1,17 +1,19 @@
 import NIOCore
-import NIOHTTP1
 
-/// One kept-alive HTTP/1.1 connection to an address of a real host, on one event loop:
-/// SwiftNIO's HTTP/1 client codecs and this handler, which carries one fetch at a time.
+/// One kept-alive HTTP/1.1 connection to an address of a real host, on one event loop,
+/// carrying one fetch at a time: the request goes out as the bytes `UpstreamRequest`
+/// wrote, and the answer is read by `UpstreamResponseDecoder`. The handler is the
+/// connection's whole pipeline (issue 16: SwiftNIO's HTTP/1 client codecs before it cost
+/// more than the rest of the fetch's way through the garden).
 ///
 /// Back-pressure: the answer's parts go to the fetch one at a time; while the browser has
 /// not taken the last one (its future is pending), the parts decoded meanwhile wait here
 /// and the socket is not read, so a slow browser holds the real host back. After the
 /// answer's end the connection goes back to its pool if both sides keep it alive.
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The address it is connected to: its pool's key.
     let address: SocketAddress
@@ -24,8 +26,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     /// Both sides keep the connection alive after this exchange.
     private var keepAlive = true
+    /// Reads the host's bytes into answers; `received` holds what it has not consumed yet.
+    private var decoder = UpstreamResponseDecoder()
+    private var received: ByteBuffer?
+    /// The decoder has read the whole of the answer under way (its end may still wait).
+    private var answerComplete = false
     /// Parts decoded while the fetch has not taken the previous one.
-    private var waiting = CircularBuffer<HTTPClientResponsePart>()
+    private var waiting = CircularBuffer<UpstreamResponseDecoder.Part>()
     private var awaitingFetch = false
     private var readHeldBack = false
     /// When the host last sent something (or the exchange began, or the browser took a
@@ -98,12 +105,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// The allocator of the connection's channel.
     var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
 
-    /// What the response decoder is told of each request: only whether it was a HEAD
-    /// (whose answer has no body) matters to it, and the request's bytes go out as
-    /// written (`UpstreamRequestWriter`), so two shared heads stand for every request.
-    private static let headRequest = HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")
-    private static let otherRequest = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-
     /// Sends `head` (the request's bytes, request line to blank line) and `body` for
     /// `fetch`; the answer goes to it.
     func start(_ fetch: UpstreamFetch, head: ByteBuffer, isHEAD: Bool, body: ByteBuffer?, reused: Bool) {
@@ -116,13 +117,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         state = .waitingForHead
         // The garden's requests never ask the host to close (`Connection` is not passed on).
         keepAlive = true
-        // (No `.end` part: it would pass both handlers only to be dropped.)
-        context.write(wrapOutboundOut(.head(isHEAD ? Self.headRequest : Self.otherRequest)), promise: nil)
+        answerComplete = false
+        decoder.expectAnswer(toHEAD: isHEAD)
         if let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.write(wrapOutboundOut(head), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(body), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(head))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         }
         lastActivity = .now()
     }
@@ -148,11 +149,35 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
-        let part = unwrapInboundIn(data)
-        if awaitingFetch {
-            waiting.append(part)
+        var bytes = unwrapInboundIn(data)
+        if received == nil {
+            received = bytes
         } else {
-            deliver(part)
+            received!.writeBuffer(&bytes)
+        }
+        decodeReceived()
+    }
+
+    /// Hands on every part the received bytes hold; what is left (part of a head or of
+    /// a chunk's line) waits for the next read.
+    private func decodeReceived() {
+        guard var bytes = received else { return }
+        received = nil
+        do {
+            while state != .closed, let part = try decoder.next(from: &bytes) {
+                if case .end = part { answerComplete = true }
+                if awaitingFetch {
+                    waiting.append(part)
+                } else {
+                    deliver(part)
+                }
+            }
+        } catch {
+            return fail(error)
+        }
+        if bytes.readableBytes > 0, state != .closed {
+            bytes.discardReadBytes()
+            received = bytes
         }
     }
 
@@ -161,7 +186,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    private func deliver(_ part: HTTPClientResponsePart) {
+    private func deliver(_ part: UpstreamResponseDecoder.Part) {
         guard let fetch, state == .waitingForHead || state == .streaming else {
             // An answer nobody asked for (or after an abandoned one): not reusable.
             if state != .closed { close() }
@@ -169,17 +194,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch part {
         case .head(let head):
-            // 1xx answers are the host's business (100 Continue, 103 Early Hints): wait
-            // for the real one. (A 101 is never asked for: Upgrade is not passed on.)
-            if head.status.code < 200, head.status != .switchingProtocols { return }
+            // (1xx answers, the host's business, were skipped by the decoder.)
             state = .streaming
-            keepAlive = keepAlive && head.isKeepAlive
+            keepAlive = keepAlive && head.keepAlive
             waitFor(fetch.head(head))
         case .body(let part):
             waitFor(fetch.body(part))
         case .end:
-            // An end before any answer began (the decoder gives none after a 1xx today;
-            // should one come, the real answer is still to come): nothing to finish.
             guard state == .streaming else { return }
             self.fetch = nil
             // Back in the pool before the fetch is told: the browser's next request,
@@ -229,7 +250,15 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Failures
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(Failure.closedBeforeAnswer)
+        // An answer that lasts until the host closes ends now; one read whole, still
+        // waiting for the browser to take its parts, goes on to its end.
+        if let end = try? decoder.inputClosed() {
+            answerComplete = true
+            if awaitingFetch { waiting.append(end) } else { deliver(end) }
+        }
+        if state == .idle || !answerComplete {
+            fail(Failure.closedBeforeAnswer)
+        }
         context.fireChannelInactive()
     }
 

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// One fetch in progress; lives on its connection's event loop.
@@ -64,7 +63,7 @@ final class UpstreamFetch {
         receiver?.upstreamFailed(failure)
     }
 
-    func head(_ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    func head(_ head: UpstreamResponseHead) -> EventLoopFuture<Void> {
         guard !done, let receiver else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         headReceived = true
         return receiver.upstreamHead(head) ?? stopped()

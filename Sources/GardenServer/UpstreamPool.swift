@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// The kept-alive connections to the real hosts of one event loop, by address (each
@@ -49,11 +48,7 @@ final class UpstreamPool: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The response decoder sees each request's `.head` go by (a HEAD's
-                    // answer has no body); the writer sends the request's own bytes.
-                    try channel.pipeline.syncOperations.addHandlers(
-                        UpstreamRequestWriter(), ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)), bound.value
-                    )
+                    try channel.pipeline.syncOperations.addHandler(bound.value)
                 }
             }
             .connect(to: address)

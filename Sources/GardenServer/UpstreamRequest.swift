@@ -1,6 +1,5 @@
 import GardenPolicy
 import NIOCore
-import NIOHTTP1
 
 /// What the garden sends to the real host: the method, the path, the fields to forward
 /// and the body — and the rules for which fields cross the garden in either direction.
@@ -69,13 +68,6 @@ struct UpstreamRequest: Sendable {
     static func isOne(of names: [StaticString], _ name: String) -> Bool {
         var name = name
         return name.withUTF8 { bytes in names.contains { UnsafeRawBufferPointer(bytes).equalsIgnoringASCIICase($0) } }
-    }
-
-    /// `name` is `lowercase` (lower-case ASCII) in any case (the request head parser's
-    /// comparison).
-    static func sameName(_ name: String, _ lowercase: StaticString) -> Bool {
-        var name = name
-        return name.withUTF8 { UnsafeRawBufferPointer($0).equalsIgnoringASCIICase(lowercase) }
     }
 
     /// The header lines of a proxy request's head (`raw`, as received and already checked
@@ -175,16 +167,20 @@ struct UpstreamRequest: Sendable {
     /// `buffer`: hop-by-hop fields and those named in its `Connection` left out, `Via`
     /// added when asked for. `Content-Length` is left to the caller, which frames the
     /// body; `omitting` names further fields (lower-case) to leave out.
-    static func writeReturnedFields(_ headers: HTTPHeaders, via: Bool, omitting: Set<String> = [], into buffer: inout ByteBuffer) {
+    static func writeReturnedFields(_ head: UpstreamResponseHead, via: Bool, omitting: Set<String> = [], into buffer: inout ByteBuffer) {
         var named = Set<String>()
-        for (name, value) in headers where sameName(name, "connection") {
-            named.formUnion(connectionOptions(value.utf8, alreadyLeftOut: responseFieldsNotForwarded))
+        head.forEachField { name, value in
+            if name.equalsIgnoringASCIICase("connection") {
+                named.formUnion(connectionOptions(value, alreadyLeftOut: responseFieldsNotForwarded))
+            }
         }
-        for (name, value) in headers {
-            if isOne(of: responseFieldsNotForwarded, name) || sameName(name, "content-length") { continue }
+        head.forEachField { name, value in
+            if responseFieldsNotForwarded.contains(where: name.equalsIgnoringASCIICase) || name.equalsIgnoringASCIICase("content-length") {
+                return
+            }
             if !named.isEmpty || !omitting.isEmpty {
-                let lowered = name.lowercased()
-                if named.contains(lowered) || omitting.contains(lowered) { continue }
+                let lowered = String(decoding: name, as: UTF8.self).lowercased()
+                if named.contains(lowered) || omitting.contains(lowered) { return }
             }
             writeFieldLine(name, value, into: &buffer)
         }

@@ -316,6 +316,19 @@ import Testing
         #expect(refusedSeconds < 5, "\(refusedSeconds) s")
     }
 
+    @Test func anAnswerFramedTwoWaysIsABadGatewayAndOneUntilCloseArrivesWhole() async throws {
+        let origin = try await LoopbackOrigin.start()
+        let garden = try await Self.garden()
+        defer { afterTest { await garden.stop(); await origin.stop() } }
+        let (split, _) = try await Self.timed(Self.proxied("/both-lengths", origin: origin), port: garden.port)
+        #expect(split.status == 502)
+        #expect(split.bodyText.contains("both Content-Length and Transfer-Encoding"), "\(split.bodyText)")
+        #expect(!split.bodyText.contains("split"))
+        let (whole, _) = try await Self.timed(Self.proxied("/until-close", origin: origin), port: garden.port)
+        #expect(whole.status == 200)
+        #expect(Self.dechunk(whole.body) == Array("to the end".utf8), "\(whole.bodyText)")
+    }
+
     /// The answer to `request` and the seconds it took, timed on the socket's own thread
     /// (not counting the wait for one).
     static func timed(_ request: String, port: Int) async throws -> (RawResponse, Double) {

@@ -210,6 +210,13 @@ final class LoopbackOrigin: Sendable {
                 plain([], status: "302 Found", extra: "Location: http://elsewhere.example/\r\n")
             case "nothing":
                 send("HTTP/1.1 204 No Content\r\n\r\n")
+            case "both-lengths":
+                // Framed two ways at once, as a response-splitting attempt would be.
+                send("HTTP/1.1 200 OK\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nsplit\r\n0\r\n\r\n")
+            case "until-close":
+                // No length and no chunks: the body ends when the connection does.
+                send("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nto the end")
+                context.close(promise: nil)
             default:
                 plain(Array("no such page".utf8), status: "404 Not Found")
             }
