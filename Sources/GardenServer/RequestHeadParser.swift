@@ -103,7 +103,7 @@ package struct RequestHeadParser: Sendable {
         guard let firstSpace = findByte(.space, in: bytes, from: start), firstSpace < lineEnd, firstSpace > start else {
             return .failure(.badRequest("the request line is not 'METHOD target HTTP/1.1'"))
         }
-        for index in start..<firstSpace where !isTokenCharacter(bytes[index]) {
+        for index in start..<firstSpace where !bytes[index].isTokenCharacter {
             return .failure(.badRequest("the method is not a valid token"))
         }
         let targetStart = firstSpace + 1
@@ -153,7 +153,7 @@ package struct RequestHeadParser: Sendable {
             guard let colon = findByte(.colon, in: bytes, from: lineStart), colon < lineEnd, colon > lineStart else {
                 return .badRequest("a header line has no field name and colon")
             }
-            for index in lineStart..<colon where !isTokenCharacter(bytes[index]) {
+            for index in lineStart..<colon where !bytes[index].isTokenCharacter {
                 return .badRequest("a header field name holds an invalid character")
             }
             var valueStart = colon + 1
@@ -181,22 +181,19 @@ package struct RequestHeadParser: Sendable {
     private func isDigit(_ byte: UInt8) -> Bool {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
-
-    /// RFC 9110 `tchar`.
-    private func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
-    }
 }
 
 extension UInt8 {
+    /// RFC 9110 `tchar` (the characters of methods and field names), for the request and
+    /// answer head parsers both: one bit per ASCII byte in two 64-bit masks.
+    var isTokenCharacter: Bool {
+        switch self {
+        case 0..<64: (0x03FF_6CFA_0000_0000 as UInt64) >> UInt64(self) & 1 == 1
+        case 64..<128: (0x57FF_FFFF_C7FF_FFFE as UInt64) >> UInt64(self - 64) & 1 == 1
+        default: false
+        }
+    }
+
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
     static let space = UInt8(ascii: " ")

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GardenPolicy
 import NIOCore
 
@@ -60,14 +65,6 @@ struct UpstreamRequest: Sendable {
         }
         head.writeStaticString("\r\n")
         return head
-    }
-
-    /// Whether the field `name` is one of `names` (lower-case), in any case. Compared byte
-    /// by byte: every field of every proxied request and answer passes here, and a
-    /// lower-cased copy of each name cost a String apiece.
-    static func isOne(of names: [StaticString], _ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { bytes in names.contains { UnsafeRawBufferPointer(bytes).equalsIgnoringASCIICase($0) } }
     }
 
     /// The header lines of a proxy request's head (`raw`, as received and already checked
@@ -195,13 +192,12 @@ struct UpstreamRequest: Sendable {
     /// the sender's word. Names `alreadyLeftOut` lists are not kept: nearly every
     /// answer says `Connection: keep-alive`, and an empty set spares comparing each
     /// field's name with it.
-    private static func connectionOptions<Bytes: BidirectionalCollection<UInt8>>(
-        _ value: Bytes, alreadyLeftOut: [StaticString]
-    ) -> Set<String> where Bytes.SubSequence: BidirectionalCollection {
+    private static func connectionOptions(_ value: UnsafeRawBufferPointer, alreadyLeftOut: [StaticString]) -> Set<String> {
         var named = Set<String>()
-        for option in value.split(separator: UInt8(ascii: ",")) {
-            let name = String(decoding: trimmed(option), as: UTF8.self).lowercased()
-            if !isOne(of: alreadyLeftOut, name) { named.insert(name) }
+        for item in UpstreamResponseDecoder.ListItems(value) {
+            let option = UnsafeRawBufferPointer(rebasing: UpstreamResponseDecoder.trimmed(item))
+            guard !option.isEmpty, !alreadyLeftOut.contains(where: option.equalsIgnoringASCIICase) else { continue }
+            named.insert(String(decoding: option, as: UTF8.self).lowercased())
         }
         return named
     }
@@ -210,31 +206,29 @@ struct UpstreamRequest: Sendable {
     /// each field of a checked request head, in order.
     private static func forEachField(of raw: ByteBuffer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         raw.withUnsafeReadableBytes { bytes in
-            var lineStart = 0
-            var isRequestLine = true
+            guard let base = bytes.baseAddress else { return }
+            /// The index of the next `byte` from `start` to `end` (`memchr`: many bytes a step).
+            func find(_ byte: UInt8, from start: Int, to end: Int) -> Int? {
+                guard start < end, let found = memchr(base + start, Int32(byte), end - start) else { return nil }
+                return base.distance(to: UnsafeRawPointer(found))
+            }
+            // The request line is not a field.
+            guard var lineStart = find(.lf, from: 0, to: bytes.count).map({ $0 + 1 }) else { return }
             while lineStart < bytes.count {
-                var lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                var lineEnd = find(.lf, from: lineStart, to: bytes.count) ?? bytes.count
                 let next = lineEnd + 1
-                if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                if lineEnd > lineStart, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
                 defer { lineStart = next }
-                if isRequestLine {
-                    isRequestLine = false
-                    continue
-                }
-                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
-                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-                let value = trimmed(line[(colon + 1)...])
-                body(UnsafeRawBufferPointer(rebasing: line[..<colon]), UnsafeRawBufferPointer(rebasing: value))
+                guard let colon = find(.colon, from: lineStart, to: lineEnd) else { continue }
+                var valueStart = colon + 1
+                var valueEnd = lineEnd
+                while valueStart < valueEnd, bytes[valueStart] == .space || bytes[valueStart] == .tab { valueStart += 1 }
+                while valueEnd > valueStart, bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab { valueEnd -= 1 }
+                body(
+                    UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon]),
+                    UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+                )
             }
         }
-    }
-
-    /// `bytes` without the spaces and tabs around them (optional whitespace, RFC 9110 §5.6.3).
-    private static func trimmed<Bytes: BidirectionalCollection>(_ bytes: Bytes) -> Bytes.SubSequence where Bytes.Element == UInt8 {
-        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
-            return bytes[bytes.endIndex...]
-        }
-        return bytes[first...last]
     }
 }

@@ -44,6 +44,8 @@ extension UpstreamResponseDecoder {
     /// `HTTP/1.x SP 3DIGIT [SP reason]` and the field lines up to `headEnd`.
     static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to headEnd: Int, maxFields: Int) -> Result<ParsedHead, Failure> {
         var parsed = ParsedHead()
+        // Room for a usual head's fields at once, rather than growing the array field by field.
+        parsed.fields.reserveCapacity(16)
         parsed.consumed = headEnd
         let lf = findByte(.lf, in: bytes, from: start)!
         var lineEnd = lf
@@ -79,7 +81,7 @@ extension UpstreamResponseDecoder {
             guard let colon = findByte(.colon, in: bytes, from: lineStart), colon < lineEnd, colon > lineStart else {
                 return .failure(.malformed("a header line has no field name and colon"))
             }
-            for index in lineStart..<colon where !isTokenCharacter(bytes[index]) {
+            for index in lineStart..<colon where !bytes[index].isTokenCharacter {
                 return .failure(.malformed("a header field name holds an invalid character"))
             }
             var valueStart = colon + 1
@@ -112,7 +114,7 @@ extension UpstreamResponseDecoder {
         switch name.count {
         case 14 where name.equalsIgnoringASCIICase("content-length"):
             // A list of equal lengths ("42, 42") is one length (RFC 9112 §6.3).
-            for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            for item in ListItems(value, keepingEmpty: true) {
                 let digits = trimmed(item)
                 guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(isDigit) else {
                     return .malformed("Content-Length is not a number")
@@ -123,13 +125,13 @@ extension UpstreamResponseDecoder {
             }
         case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
             parsed.hasTransferEncoding = true
-            for item in value.split(separator: UInt8(ascii: ",")) {
+            for item in ListItems(value) {
                 let coding = trimmed(item)
                 guard !coding.isEmpty else { continue }
                 parsed.chunkedIsFinal = UnsafeRawBufferPointer(rebasing: coding).equalsIgnoringASCIICase("chunked")
             }
         case 10 where name.equalsIgnoringASCIICase("connection"):
-            for item in value.split(separator: UInt8(ascii: ",")) {
+            for item in ListItems(value) {
                 let option = UnsafeRawBufferPointer(rebasing: trimmed(item))
                 if option.equalsIgnoringASCIICase("close") { parsed.connectionClose = true }
                 if option.equalsIgnoringASCIICase("keep-alive") { parsed.connectionKeepAlive = true }
@@ -152,16 +154,27 @@ extension UpstreamResponseDecoder {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
-    /// RFC 9110 `tchar`.
-    static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
+    /// The comma-separated items of a field's value (RFC 9110 §5.6.1), as slices of it:
+    /// `split` would allocate an array per field.
+    struct ListItems: Sequence, IteratorProtocol {
+        private let value: UnsafeRawBufferPointer
+        private var start = 0
+        private var done = false
+        private let keepingEmpty: Bool
+
+        init(_ value: UnsafeRawBufferPointer, keepingEmpty: Bool = false) {
+            self.value = value
+            self.keepingEmpty = keepingEmpty
+        }
+
+        mutating func next() -> Slice<UnsafeRawBufferPointer>? {
+            while !done {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+                let item = value[start..<end]
+                if end == value.endIndex { done = true } else { start = end + 1 }
+                if keepingEmpty || !item.isEmpty { return item }
+            }
+            return nil
         }
     }
 }

@@ -47,3 +47,13 @@ import Testing
         #expect(fromStrings == piecewise)
     }
 }
+
+/// The token test by bit masks is RFC 9110's `tchar` for every byte.
+@Suite struct TokenCharacterTests {
+    @Test func theMasksAreTheRFCsCharacters() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(byte.isTokenCharacter == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+}
