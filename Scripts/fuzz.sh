@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one of the garden's parsers with libFuzzer for N seconds (default 600).
 #
-#   Scripts/fuzz.sh request-head 600     # request-head | request-target | client-hello | config | html
+#   Scripts/fuzz.sh request-head 600     # request-head | request-target | client-hello | config | html | upstream-answer
 #
 # Builds Fuzz/garden-fuzz with -sanitize=fuzzer,address in .build-fuzz/ (once), starts
 # from the committed seeds in Fuzz/corpus/<target>/ (new inputs go to a scratch copy, so
@@ -10,7 +10,7 @@
 # fixed, and FuzzRegressionTests replays it in every `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: Scripts/fuzz.sh <request-head|request-target|client-hello|config|html> [seconds]}
+target=${1:?usage: Scripts/fuzz.sh <request-head|request-target|client-hello|config|html|upstream-answer> [seconds]}
 seconds=${2:-600}
 [ -d "Fuzz/corpus/$target" ] || { echo "fuzz: no target '$target' (Fuzz/corpus/ has: $(ls Fuzz/corpus | tr '\n' ' '))" >&2; exit 2; }
 

@@ -23,6 +23,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// The HTML rewriter and the page inspector, on any bytes as a page.
     case html
+    /// The reader of a real host's answers (`UpstreamResponseDecoder`): the first byte
+    /// says whether the request was HEAD and where to cut the rest into two reads.
+    case upstreamAnswer = "upstream-answer"
 
     /// Feeds `bytes` to the target.
     public func run(_ bytes: [UInt8]) {
@@ -32,6 +35,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .clientHello: Self.clientHello(bytes)
         case .config: Self.config(bytes)
         case .html: Self.html(bytes)
+        case .upstreamAnswer: Self.upstreamAnswer(bytes)
         }
     }
 
@@ -125,5 +129,61 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         // The censor reads a page's visible text without the inspection's references and
         // problems (`visibleText`); whatever the page, it must be the inspection's text.
         precondition(HTMLInspector.visibleText(bytes) == HTMLInspector.inspect(bytes).text, "the censor's reading differs from the inspection's text")
+    }
+
+    /// What an answer's bytes were read as: the heads (status, keep-alive, length,
+    /// fields), the body's bytes, the ends, and the failure if any.
+    struct AnswerReading: Equatable {
+        var heads: [String] = []
+        var body: [UInt8] = []
+        var ends = 0
+        var failure: UpstreamResponseDecoder.Failure?
+    }
+
+    static func readAnswer(_ bytes: ArraySlice<UInt8>, toHEAD: Bool, cut: Int) -> (AnswerReading, [UpstreamResponseHead]) {
+        var decoder = UpstreamResponseDecoder()
+        decoder.expectAnswer(toHEAD: toHEAD)
+        var reading = AnswerReading()
+        var heads: [UpstreamResponseHead] = []
+        var buffer = ByteBuffer()
+        do {
+            for part in [bytes[..<(bytes.startIndex + cut)], bytes[(bytes.startIndex + cut)...]] {
+                buffer.writeBytes(part)
+                while let next = try decoder.next(from: &buffer) {
+                    switch next {
+                    case .head(let head):
+                        heads.append(head)
+                        reading.heads.append("\(head.status) \(head.keepAlive) \(String(describing: head.contentLength)) \(head.fieldPairs.map { "\($0.name)=\($0.value)" })")
+                    case .body(let part):
+                        reading.body += part.readableBytesView
+                    case .end:
+                        reading.ends += 1
+                    }
+                }
+            }
+            if let last = try decoder.inputClosed(), case .end = last { reading.ends += 1 }
+        } catch {
+            reading.failure = error
+        }
+        return (reading, heads)
+    }
+
+    static func upstreamAnswer(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let answer = bytes.dropFirst()
+        let toHEAD = first & 1 == 1
+        let (whole, heads) = readAnswer(answer, toHEAD: toHEAD, cut: 0)
+        // However the network cuts the bytes, they read the same.
+        let cut = Int(first >> 1) % (answer.count + 1)
+        let (split, _) = readAnswer(answer, toHEAD: toHEAD, cut: cut)
+        precondition(split == whole, "cut at \(cut): \(split) against \(whole)")
+        // One answer per request; a body only after a head, and no more than announced.
+        precondition(heads.count <= 1 && whole.ends <= 1)
+        precondition(whole.body.isEmpty || heads.count == 1)
+        if let head = heads.first, let length = head.contentLength, !head.contains("transfer-encoding") {
+            precondition(whole.body.count <= length, "\(whole.body.count) body bytes against a length of \(length)")
+            if whole.ends == 1, !toHEAD, head.status != 204, head.status != 304 { precondition(whole.body.count == length) }
+        }
+        if toHEAD || heads.first.map({ $0.status == 204 || $0.status == 304 }) == true { precondition(whole.body.isEmpty) }
     }
 }
