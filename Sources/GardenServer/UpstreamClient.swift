@@ -5,8 +5,9 @@ import GardenPolicy
 import NIOCore
 
 /// Fetches allowed `http://` requests from the real network (`upstream: direct`), with a
-/// lean HTTP/1.1 client on the garden's own event loops (SwiftNIO's HTTP/1 codecs; see
-/// `UpstreamConnection`).
+/// lean HTTP/1.1 client on the garden's own event loops: SwiftNIO's sockets, the
+/// garden's own request bytes and answer decoder (`UpstreamConnection`,
+/// `UpstreamResponseDecoder`).
 ///
 /// The name is resolved and every address it resolves to put to the SSRF guard first
 /// (`TunnelDialer.guardedAddresses`); the client then connects to those addresses
