@@ -152,6 +152,7 @@ let package = Package(
                 "GardenPolicy", "GardenRewrite", "GardenServer", "GardenSites",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
             ],
             path: "Fuzz/GardenFuzzing",

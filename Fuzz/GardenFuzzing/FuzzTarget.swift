@@ -185,5 +185,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             if whole.ends == 1, !toHEAD, head.status != 204, head.status != 304 { precondition(whole.body.count == length) }
         }
         if toHEAD || heads.first.map({ $0.status == 204 || $0.status == 304 }) == true { precondition(whole.body.isEmpty) }
+        // Where llhttp (SwiftNIO's decoder, which this one replaced) accepts the answer too,
+        // both frame it alike.
+        if whole.failure == nil, let head = heads.first, let oracle = LLHTTPOracle.read(answer, toHEAD: toHEAD) {
+            let ours = LLHTTPOracle.Reading(
+                status: head.status, fields: head.fieldPairs.map { "\($0.name): \($0.value)" }, body: whole.body, ended: whole.ends == 1
+            )
+            precondition(ours == oracle, "the garden read \(ours), llhttp \(oracle)")
+        }
     }
 }

@@ -196,8 +196,11 @@ package struct UpstreamResponseDecoder: Sendable {
                 index += 1
             }
             guard index > 0 else { return .failure(.malformed("a chunk has no size")) }
-            // Extensions (`;name=value`), after optional whitespace, are ignored.
+            // Extensions (`;name=value`), after optional whitespace, are ignored; whitespace
+            // with no extension after it is not the grammar's (nor llhttp's).
+            let digitsEnd = index
             while index < end, bytes[index] == .space || bytes[index] == .tab { index += 1 }
+            if index == end, index > digitsEnd { return .failure(.malformed("whitespace after a chunk size")) }
             if index < end {
                 guard bytes[index] == UInt8(ascii: ";") else { return .failure(.malformed("a chunk size is not hexadecimal")) }
                 for byte in bytes[index..<end] where (byte < 0x20 && byte != .tab) || byte == 0x7F {
