@@ -125,9 +125,12 @@ extension UpstreamResponseDecoder {
             }
         case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
             parsed.hasTransferEncoding = true
-            for item in ListItems(value) {
+            // Empty elements ("chunked, ,") are refused, though lists may have them: llhttp
+            // reads "chunked," as not chunked, and a framing two readers disagree on is
+            // how answers get split.
+            for item in ListItems(value, keepingEmpty: true) {
                 let coding = trimmed(item)
-                guard !coding.isEmpty else { continue }
+                guard !coding.isEmpty else { return .malformed("an empty element in Transfer-Encoding") }
                 parsed.chunkedIsFinal = UnsafeRawBufferPointer(rebasing: coding).equalsIgnoringASCIICase("chunked")
             }
         case 10 where name.equalsIgnoringASCIICase("connection"):
