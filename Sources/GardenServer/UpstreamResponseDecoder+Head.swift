@@ -96,6 +96,14 @@ extension UpstreamResponseDecoder {
             }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            // A tab anywhere in a Transfer-Encoding line, even as the whitespace around its
+            // value, is refused: llhttp does not read "chunked<TAB>" as chunked, this
+            // decoder would (fuzzing against llhttp found it), and the body's framing is
+            // no place for two readings.
+            if name.count == 17, name.equalsIgnoringASCIICase("transfer-encoding"),
+               bytes[(colon + 1)..<lineEnd].contains(.tab) {
+                return .failure(.malformed("a tab in Transfer-Encoding"))
+            }
             if let failure = record(name: name, value: value, into: &parsed) { return .failure(failure) }
             let base = parsed.fieldsStart
             parsed.fields.append(.init(
