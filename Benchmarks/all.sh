@@ -35,12 +35,12 @@ fi
 field() {  # file awk-program
   awk "$2" "$out/$1.txt"
 }
-median_of() {  # proxy row name → "req/s p99"
-  awk -v n="$1" '$1 == "median" && $2 == n { print $3, $6 }' "$out/proxy.txt"
+median_of() {  # proxy row name → "req/s p99 p50"
+  awk -v n="$1" '$1 == "median" && $2 == n { print $3, $6, $18 }' "$out/proxy.txt"
 }
 read -r g_rate g_p99 <<<"$(median_of garden)"
-read -r u_rate u_p99 <<<"$(median_of garden-upstream)"
-read -r s_rate s_p99 <<<"$(median_of squid)"
+read -r u_rate u_p99 u_p50 <<<"$(median_of garden-upstream)"
+read -r s_rate s_p99 s_p50 <<<"$(median_of squid)"
 read -r gd_rate gd_p99 <<<"$(median_of garden-denied)"
 read -r sd_rate sd_p99 <<<"$(median_of squid-denied)"
 read -r n_rate n_p99 <<<"$(median_of nginx)"
@@ -56,8 +56,8 @@ read -r n_rate n_p99 <<<"$(median_of nginx)"
     END { printf "| SwiftNIO floor (nio-floor: a canned answer) vs nginx; garden vs floor | %s; %s req/s (CPU per request: garden %s, nginx %s, floor %s us) | |\n", f, g, gc, nc, fc }'
   awk -v g="$g_rate" -v n="$n_rate" -v gp="$g_p99" -v np="$n_p99" \
     'BEGIN { printf "| proxy, own site, vs nginx direct (proxy-vs-squid.sh) | %.2fx req/s, p99 %.2f vs %.2f ms | 1.0x |\n", g / n, gp, np }'
-  awk -v u="$u_rate" -v s="$s_rate" -v up="$u_p99" -v sp="$s_p99" \
-    'BEGIN { printf "| real upstream from nginx vs Squid | %.2fx req/s, p99 %.2f vs %.2f ms | 1.5x, p99 <= Squid |\n", u / s, up, sp }'
+  awk -v u="$u_rate" -v s="$s_rate" -v up="$u_p99" -v sp="$s_p99" -v uh="$u_p50" -v sh="$s_p50" \
+    'BEGIN { printf "| real upstream from nginx vs Squid | %.2fx req/s, p99 %.2f vs %.2f ms (p50 %.2f vs %.2f ms) | 1.5x, p99 <= Squid |\n", u / s, up, sp, uh, sh }'
   field proxy '$1 == "median" && $2 == "garden-upstream" { g = $12; gm = $15 } $1 == "median" && $2 == "squid" { s = $12; sm = $15 }
     END { printf "| CPU per fetch, garden-upstream vs Squid (proxy-vs-squid.sh) | %s vs %s us (%.2fx); whole machine %s vs %s us | |\n", g, s, g / s, gm, sm }'
   awk -v g="$gd_rate" -v s="$sd_rate" -v gp="$gd_p99" -v sp="$sd_p99" \

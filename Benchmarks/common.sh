@@ -115,8 +115,10 @@ CONF
 }
 
 # wrk's p99 in milliseconds, whatever unit it printed; its requests per second.
-p99_ms() { awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
+percentile_ms() {  # percentile (50, 75, 90, 99) of wrk --latency's output on stdin, in ms
+  awk -v p="$1%" '$1 == p { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
   if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }'; }
+p99_ms() { percentile_ms 99; }
 rps() { awk '/Requests\/sec/ { print $2 }'; }
 
 # The median of the numbers in $1 (space-separated).

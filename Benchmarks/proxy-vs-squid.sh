@@ -127,7 +127,7 @@ names=(nginx squid garden garden-upstream squid-denied garden-denied)
 for name in "${names[@]}"; do load "$name" 2s >/dev/null; done
 echo "wrk -t1 -c$connections -d${seconds}s, $rounds interleaved rounds on $(nproc) cores"
 echo "(CPU: the row's server, user + system, every thread; machine: all cores' busy time; per request)"
-declare -A r p c mc
+declare -A r p c mc h
 for round in $(seq 1 "$rounds"); do
   for name in "${names[@]}"; do
     read -ra server <<<"$(server_pids "$name")"
@@ -138,18 +138,18 @@ for round in $(seq 1 "$rounds"); do
       *denied) check_statuses "$name" "$work/out" denied ;;
       *) check_statuses "$name" "$work/out"; check_bytes_per_response "$name" "$work/out" "$page_size" ;;
     esac
-    rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out"); n=$(completed <"$work/out")
+    rate=$(rps <"$work/out"); tail=$(p99_ms <"$work/out"); half=$(percentile_ms 50 <"$work/out"); n=$(completed <"$work/out")
     cpu=$(per_request_us $((after - before)) "$n"); machine=$(per_request_us $((machine_after - machine_before)) "$n")
-    r[$name]+="$rate "; p[$name]+="$tail "; c[$name]+="$cpu "; mc[$name]+="$machine "
-    printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms  CPU %6.1f us  machine %6.1f us\n" "$round" "$name" "$rate" "$tail" "$cpu" "$machine"
+    r[$name]+="$rate "; p[$name]+="$tail "; c[$name]+="$cpu "; mc[$name]+="$machine "; h[$name]+="$half "
+    printf "round %d  %-16s %10.0f req/s  p99 %7.2f ms  CPU %6.1f us  machine %6.1f us  p50 %5.2f ms\n" "$round" "$name" "$rate" "$tail" "$cpu" "$machine" "$half"
   done
 done
 echo
 nginx_rate=$(median "${r[nginx]}")
 for name in "${names[@]}"; do
-  m=$(median "${r[$name]}"); t=$(median "${p[$name]}"); cu=$(median "${c[$name]}"); mu=$(median "${mc[$name]}")
-  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" -v cu="$cu" -v mu="$mu" \
-    'BEGIN { printf "median   %-16s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx  CPU %6.1f us  machine %6.1f us\n", n, m, t, m / ref, cu, mu }'
+  m=$(median "${r[$name]}"); t=$(median "${p[$name]}"); cu=$(median "${c[$name]}"); mu=$(median "${mc[$name]}"); hm=$(median "${h[$name]}")
+  awk -v n="$name" -v m="$m" -v t="$t" -v ref="$nginx_rate" -v cu="$cu" -v mu="$mu" -v hm="$hm" \
+    'BEGIN { printf "median   %-16s %10.0f req/s  p99 %7.2f ms  %.2fx of nginx  CPU %6.1f us  machine %6.1f us  p50 %5.2f ms\n", n, m, t, m / ref, cu, mu, hm }'
 done
 g=$(median "${r[garden]}"); s=$(median "${r[squid]}")
 awk -v g="$g" -v s="$s" 'BEGIN { printf "garden / squid (allowed): %.1fx\n", g / s }'

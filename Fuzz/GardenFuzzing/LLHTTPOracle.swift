@@ -61,10 +61,13 @@ public enum LLHTTPOracle {
         return reading
     }
 
+    /// The value without spaces and tabs at either end, by its bytes: as Characters, a
+    /// space after U+06DD (a prepended mark, one Character with what follows it) would
+    /// not come off.
     private static func trimmed(_ value: String) -> String {
-        var characters = Substring(value)
-        while let first = characters.first, first == " " || first == "\t" { characters.removeFirst() }
-        while let last = characters.last, last == " " || last == "\t" { characters.removeLast() }
-        return String(characters)
+        var bytes = Array(value.utf8)[...]
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
