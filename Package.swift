@@ -144,8 +144,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The fuzz targets (Fuzz/README.md): run by Scripts/fuzz.sh under libFuzzer, and by
-        // FuzzRegressionTests over the committed corpus.
+        // The fuzz targets (docs/operations.md, "Fuzzing and the soak test"): run by
+        // Scripts/fuzz.sh under libFuzzer, and by FuzzRegressionTests over the committed corpus.
         .target(
             name: "GardenFuzzing",
             dependencies: [
