@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads HTTP/1.x request heads (RFC 9112) straight from the received bytes.
 ///
 /// The garden never reads a request body: a request that announces one is answered and
@@ -56,10 +50,10 @@ package struct RequestHeadParser: Sendable {
         if start > maxRequestLineBytes { return .refused(.badRequest("too many empty lines before the request")) }
         if start == bytes.count { return .needMoreData }
 
-        guard let lineEnd = findByte(.lf, in: bytes, from: start) else {
+        guard let lineEnd = bytes.index(of: .lf, from: start) else {
             return bytes.count - start > maxRequestLineBytes ? .refused(.uriTooLong) : .needMoreData
         }
-        guard let headEnd = findHeadEnd(bytes, from: max(lineEnd, scanFrom)) else {
+        guard let headEnd = bytes.headEnd(from: max(lineEnd, scanFrom)) else {
             return bytes.count - lineEnd > maxHeaderSectionBytes ? .refused(.headersTooLarge) : .needMoreData
         }
         switch parseRequestLine(bytes, from: start, to: lineEnd) {
@@ -76,38 +70,18 @@ package struct RequestHeadParser: Sendable {
     private var maxRequestLineBytes: Int { maxURIBytes + 64 }
     private var maxHeaderSectionBytes: Int { maxHeaderBytes + 2 * maxHeaderCount + 4 }
 
-    /// The index just past the blank line that ends the head, or nil.
-    func findHeadEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        var index = start
-        while let lf = findByte(.lf, in: bytes, from: index) {
-            // LF then (CR) LF: the line after this one is empty.
-            if lf + 1 < bytes.count, bytes[lf + 1] == .lf { return lf + 2 }
-            if lf + 2 < bytes.count, bytes[lf + 1] == .cr, bytes[lf + 2] == .lf { return lf + 3 }
-            index = lf + 1
-        }
-        return nil
-    }
-
-    /// The index of the first `byte` at or after `start`: `memchr`, which looks at many
-    /// bytes per step, where a collection's `firstIndex` looks at one.
-    private func findByte(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
-    }
-
     /// `method SP request-target SP HTTP-version`, the line ending at `end` (its LF).
     private func parseRequestLine(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Result<RequestHead, Refusal> {
         var lineEnd = end
         if lineEnd > start, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
-        guard let firstSpace = findByte(.space, in: bytes, from: start), firstSpace < lineEnd, firstSpace > start else {
+        guard let firstSpace = bytes.index(of: .space, from: start), firstSpace < lineEnd, firstSpace > start else {
             return .failure(.badRequest("the request line is not 'METHOD target HTTP/1.1'"))
         }
         for index in start..<firstSpace where !bytes[index].isTokenCharacter {
             return .failure(.badRequest("the method is not a valid token"))
         }
         let targetStart = firstSpace + 1
-        guard let secondSpace = findByte(.space, in: bytes, from: targetStart), secondSpace < lineEnd else {
+        guard let secondSpace = bytes.index(of: .space, from: targetStart), secondSpace < lineEnd else {
             return .failure(.badRequest("the request line is not 'METHOD target HTTP/1.1'"))
         }
         guard secondSpace - targetStart <= maxURIBytes else { return .failure(.uriTooLong) }
@@ -141,34 +115,20 @@ package struct RequestHeadParser: Sendable {
         var count = 0
         var contentLength: Substring?
         while lineStart < headEnd {
-            let lf = findByte(.lf, in: bytes, from: lineStart)!
+            let lf = bytes.index(of: .lf, from: lineStart)!
             var lineEnd = lf
             if lineEnd > lineStart, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
             if lineEnd == lineStart { break }  // the blank line
             count += 1
             guard count <= maxHeaderCount else { return .headersTooLarge }
-            if bytes[lineStart] == .space || bytes[lineStart] == .tab {
-                return .badRequest("obsolete line folding is not accepted")
+            let field: FieldLine
+            switch FieldLine.check(bytes, from: lineStart, to: lineEnd) {
+            case .success(let checked): field = checked
+            case .failure(let problem): return .badRequest(problem.description)
             }
-            guard let colon = findByte(.colon, in: bytes, from: lineStart), colon < lineEnd, colon > lineStart else {
-                return .badRequest("a header line has no field name and colon")
-            }
-            for index in lineStart..<colon where !bytes[index].isTokenCharacter {
-                return .badRequest("a header field name holds an invalid character")
-            }
-            var valueStart = colon + 1
-            var valueEnd = lineEnd
-            while valueStart < valueEnd, bytes[valueStart] == .space || bytes[valueStart] == .tab { valueStart += 1 }
-            while valueEnd > valueStart, bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab { valueEnd -= 1 }
-            for index in valueStart..<valueEnd {
-                let byte = bytes[index]
-                if (byte < 0x20 && byte != .tab) || byte == 0x7F {
-                    return .badRequest("a header value holds a control character")
-                }
-            }
-            head.headerBytes += (colon - lineStart) + (valueEnd - valueStart) + 4
-            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            head.headerBytes += (field.colon - lineStart) + field.value.count + 4
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<field.colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[field.value])
             if let refusal = head.record(name: name, value: value, contentLength: &contentLength) {
                 return refusal
             }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import GardenPolicy
 import NIOCore
 
@@ -194,9 +189,7 @@ struct UpstreamRequest: Sendable {
     /// field's name with it.
     private static func connectionOptions(_ value: UnsafeRawBufferPointer, alreadyLeftOut: [StaticString]) -> Set<String> {
         var named = Set<String>()
-        for item in UpstreamResponseDecoder.ListItems(value) {
-            let option = UnsafeRawBufferPointer(rebasing: UpstreamResponseDecoder.trimmed(item))
-            guard !option.isEmpty, !alreadyLeftOut.contains(where: option.equalsIgnoringASCIICase) else { continue }
+        for option in FieldValueItems(value) where !alreadyLeftOut.contains(where: option.equalsIgnoringASCIICase) {
             named.insert(String(decoding: option, as: UTF8.self).lowercased())
         }
         return named
@@ -206,27 +199,17 @@ struct UpstreamRequest: Sendable {
     /// each field of a checked request head, in order.
     private static func forEachField(of raw: ByteBuffer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         raw.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            /// The index of the next `byte` from `start` to `end` (`memchr`: many bytes a step).
-            func find(_ byte: UInt8, from start: Int, to end: Int) -> Int? {
-                guard start < end, let found = memchr(base + start, Int32(byte), end - start) else { return nil }
-                return base.distance(to: UnsafeRawPointer(found))
-            }
             // The request line is not a field.
-            guard var lineStart = find(.lf, from: 0, to: bytes.count).map({ $0 + 1 }) else { return }
+            guard var lineStart = bytes.index(of: .lf, from: 0).map({ $0 + 1 }) else { return }
             while lineStart < bytes.count {
-                var lineEnd = find(.lf, from: lineStart, to: bytes.count) ?? bytes.count
+                var lineEnd = bytes.index(of: .lf, from: lineStart) ?? bytes.count
                 let next = lineEnd + 1
                 if lineEnd > lineStart, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
                 defer { lineStart = next }
-                guard let colon = find(.colon, from: lineStart, to: lineEnd) else { continue }
-                var valueStart = colon + 1
-                var valueEnd = lineEnd
-                while valueStart < valueEnd, bytes[valueStart] == .space || bytes[valueStart] == .tab { valueStart += 1 }
-                while valueEnd > valueStart, bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab { valueEnd -= 1 }
+                guard let colon = bytes.index(of: .colon, from: lineStart, to: lineEnd) else { continue }
                 body(
                     UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon]),
-                    UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+                    UnsafeRawBufferPointer(rebasing: bytes[bytes.trimmingWhitespace(colon + 1..<lineEnd)])
                 )
             }
         }

@@ -129,10 +129,8 @@ package struct UpstreamResponseDecoder: Sendable {
                 if head.status < 200 { continue }
                 return .head(head)
             case .fixedBody(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let taken = min(remaining, buffer.readableBytes)
-                let part = buffer.readSlice(length: taken)!
-                state = taken == remaining ? .ending : .fixedBody(remaining: remaining - taken)
+                guard let (part, left) = Self.bodyPart(&buffer, remaining: remaining) else { return nil }
+                state = left == 0 ? .ending : .fixedBody(remaining: left)
                 return .body(part)
             case .untilClose:
                 guard buffer.readableBytes > 0 else { return nil }
@@ -141,10 +139,8 @@ package struct UpstreamResponseDecoder: Sendable {
                 guard let size = try readChunkSize(&buffer) else { return nil }
                 state = size == 0 ? .trailers(read: 0) : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let taken = min(remaining, buffer.readableBytes)
-                let part = buffer.readSlice(length: taken)!
-                state = taken == remaining ? .chunkEnd : .chunkData(remaining: remaining - taken)
+                guard let (part, left) = Self.bodyPart(&buffer, remaining: remaining) else { return nil }
+                state = left == 0 ? .chunkEnd : .chunkData(remaining: left)
                 return .body(part)
             case .chunkEnd:
                 guard buffer.readableBytes >= 2 else { return nil }
@@ -169,11 +165,19 @@ package struct UpstreamResponseDecoder: Sendable {
         }
     }
 
+    /// Up to `remaining` body bytes from the start of `buffer`, as a slice of it, and how
+    /// many are left after them; nil when `buffer` is empty.
+    private static func bodyPart(_ buffer: inout ByteBuffer, remaining: Int) -> (part: ByteBuffer, left: Int)? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let taken = min(remaining, buffer.readableBytes)
+        return (buffer.readSlice(length: taken)!, remaining - taken)
+    }
+
     /// The length of the line at the start of `buffer` with its LF, and whether it is empty
     /// (CRLF or LF alone); nil if it has no LF yet.
     private static func lineLength(_ buffer: ByteBuffer) -> (length: Int, isEmpty: Bool)? {
         buffer.withUnsafeReadableBytes { bytes in
-            guard let lf = findByte(.lf, in: bytes, from: 0) else { return nil }
+            guard let lf = bytes.index(of: .lf, from: 0) else { return nil }
             return (lf + 1, lf == 0 || (lf == 1 && bytes[0] == .cr))
         }
     }
@@ -183,7 +187,7 @@ package struct UpstreamResponseDecoder: Sendable {
     /// `chunk-size [chunk-ext] CRLF` (RFC 9112 §7.1): the size, or nil until the line is whole.
     private func readChunkSize(_ buffer: inout ByteBuffer) throws(Failure) -> Int? {
         let parsed: Result<(size: Int, length: Int), Failure>? = buffer.withUnsafeReadableBytes { bytes in
-            guard let lf = Self.findByte(.lf, in: bytes, from: 0) else {
+            guard let lf = bytes.index(of: .lf, from: 0) else {
                 return bytes.count > Self.maxChunkLineBytes ? .failure(.malformed("a chunk-size line is too long")) : nil
             }
             guard lf > 0, bytes[lf - 1] == .cr else { return .failure(.malformed("a chunk-size line does not end with CRLF")) }
@@ -203,7 +207,7 @@ package struct UpstreamResponseDecoder: Sendable {
             if index == end, index > digitsEnd { return .failure(.malformed("whitespace after a chunk size")) }
             if index < end {
                 guard bytes[index] == UInt8(ascii: ";") else { return .failure(.malformed("a chunk size is not hexadecimal")) }
-                for byte in bytes[index..<end] where (byte < 0x20 && byte != .tab) || byte == 0x7F {
+                guard !bytes.hasControlCharacter(in: index..<end) else {
                     return .failure(.malformed("a chunk extension holds a control character"))
                 }
             }
@@ -241,7 +245,7 @@ package struct UpstreamResponseDecoder: Sendable {
             // Empty lines before an answer (a host's stray CRLF after a body) are skipped.
             var start = 0
             while start < bytes.count, start < 8, bytes[start] == .cr || bytes[start] == .lf { start += 1 }
-            guard let headEnd = Self.findHeadEnd(bytes, from: max(start, scanFrom)) else {
+            guard let headEnd = bytes.headEnd(from: max(start, scanFrom)) else {
                 return bytes.count > maxHead ? .failure(.headTooLarge) : nil
             }
             guard headEnd <= maxHead else { return .failure(.headTooLarge) }
